@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// The local sandbox: `node scripts/testbed.mjs up|down|env|status` (or `npm run testbed -- up`).
+// `up` is idempotent: components already running are left alone. `env` prints KEY=value lines that tests,
+// the demo and benchmarks read. State (pids, ports, logs, data) lives in .testbed/ at the repo root.
+import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isAlive, stopPid, log } from '../test/bed/lib.mjs';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const stateDir = process.env.GANTRY_TESTBED_STATE ?? join(repo, '.testbed');
+const stateFile = join(stateDir, 'state.json');
+
+/** Components in start order; stopped in reverse. */
+const componentNames = ['registry', 'trivy'];
+
+async function loadComponents() {
+  return Promise.all(componentNames.map((n) => import(`../test/bed/components/${n}.mjs`)));
+}
+
+function readState() {
+  if (!existsSync(stateFile)) return { components: {} };
+  return JSON.parse(readFileSync(stateFile, 'utf8'));
+}
+
+function writeState(state) {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+function running(entry) {
+  return entry && entry.pids.every(isAlive);
+}
+
+export async function up() {
+  mkdirSync(stateDir, { recursive: true });
+  const state = readState();
+  for (const component of await loadComponents()) {
+    const previous = state.components[component.name];
+    if (running(previous)) continue;
+    if (previous) for (const pid of previous.pids) await stopPid(pid);
+    log(`starting ${component.name}`);
+    const started = Date.now();
+    const env = Object.assign({}, ...Object.values(state.components).map((c) => c.env));
+    state.components[component.name] = await component.start({ stateDir, repo, env });
+    writeState(state);
+    log(`${component.name} up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  }
+  return envOf(state);
+}
+
+export async function down() {
+  const state = readState();
+  const components = await loadComponents();
+  for (const component of components.reverse()) {
+    const entry = state.components[component.name];
+    if (!entry) continue;
+    if (component.stop) await component.stop({ stateDir, repo }, entry);
+    for (const pid of entry.pids) await stopPid(pid);
+    delete state.components[component.name];
+    writeState(state);
+    log(`stopped ${component.name}`);
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+}
+
+export function envOf(state = readState()) {
+  return Object.assign({}, ...componentNames.map((n) => state.components[n]?.env ?? {}));
+}
+
+function printEnv(env) {
+  for (const [key, value] of Object.entries(env)) process.stdout.write(`${key}=${value}\n`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const command = process.argv[2] ?? 'status';
+  try {
+    if (command === 'up') printEnv(await up());
+    else if (command === 'down') await down();
+    else if (command === 'env') printEnv(envOf());
+    else if (command === 'status') {
+      const state = readState();
+      for (const n of componentNames) {
+        const entry = state.components[n];
+        process.stdout.write(`${n}: ${!entry ? 'down' : running(entry) ? 'up' : 'dead'}\n`);
+      }
+    } else {
+      process.stderr.write(`testbed: unknown command ${JSON.stringify(command)}; use up, down, env or status\n`);
+      process.exit(2);
+    }
+  } catch (error) {
+    process.stderr.write(`testbed: ${error.message}\n`);
+    process.exit(3);
+  }
+}

@@ -12,7 +12,7 @@ export const stateDir = process.env.GANTRY_TESTBED_STATE ?? join(repo, '.testbed
 const stateFile = join(stateDir, 'state.json');
 
 /** Components in start order; stopped in reverse. */
-const componentNames = ['registry', 'trivy'];
+const componentNames = ['registry', 'buildah', 'trivy'];
 
 async function loadComponents() {
   return Promise.all(componentNames.map((n) => import(`../test/bed/components/${n}.mjs`)));

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything the sandbox, the demo and the tests need, idempotently: Debian packages, npm
+# dependencies (with Node 24 from the `node` package), and tools built from source at pinned versions,
+# cached under ~/.cache/gantry-testbed so a warm machine skips them. Safe to run before every command.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] apt-get install ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: reinstall only when package-lock.json changed since the last install.
+stamp=node_modules/.gantry-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "[setup] npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+bash test/bed/install-trivy.sh
+if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
+if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi

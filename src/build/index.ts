@@ -1,0 +1,147 @@
+import { existsSync, statSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { GantryConfig } from '../config/schema.js';
+import { readBuildContext } from '../context/index.js';
+import { computeLabels } from '../context/labels.js';
+import { parseImageReference } from '../context/reference.js';
+import { computeTags } from '../context/tags.js';
+import { pushImage } from '../registry/push.js';
+import { InfraError, InputError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { registerSecret } from '../util/secrets.js';
+import { BuildahBuilder } from './buildah.js';
+import { BuildxBuilder } from './buildx.js';
+import { checkDockerfile } from './dockerfile.js';
+import type { Builder, BuildRequest } from './types.js';
+
+export interface BuildResult {
+  image: string;
+  tags: string[];
+  /** Full references, `image:tag`, in tag order. */
+  refs: string[];
+  /** The manifest digest in the registry, when pushed. */
+  digest?: string;
+  builder: 'buildah' | 'buildx';
+  imageId?: string;
+  labels: Record<string, string>;
+  pushed: boolean;
+  durationMs: number;
+}
+
+/** The factory: one switch from name to builder; `auto` prefers buildx where a daemon answers. */
+export async function createBuilder(name: GantryConfig['build']['builder']): Promise<Builder> {
+  switch (name) {
+    case 'buildah':
+      return new BuildahBuilder();
+    case 'buildx':
+      return new BuildxBuilder();
+    case 'auto': {
+      const buildx = new BuildxBuilder();
+      if (await buildx.available()) return buildx;
+      const buildah = new BuildahBuilder();
+      if (await buildah.available()) return buildah;
+      throw new InfraError('no builder available: install buildah, or docker with buildx and a running daemon');
+    }
+  }
+}
+
+/**
+ * The build stage: validate every input first (nothing runs on bad input), compute tags and OCI labels
+ * from the git/CI context, build, and push when asked.
+ */
+export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = process.env): Promise<BuildResult> {
+  const started = Date.now();
+  if (!config.image) throw new InputError('--image', 'required: the image repository to build, e.g. registry.example.com/team/app');
+  const reference = parseImageReference(config.image, '--image');
+  const repository = config.image.replace(/(@sha256:[a-f0-9]+)$/, '').replace(/:([^:/]+)$/, '');
+  const contextDir = resolve(config.build.context);
+  if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
+    throw new InputError('--context', `no such directory "${config.build.context}"`);
+  }
+  const dockerfile = resolve(config.build.file ?? join(contextDir, 'Dockerfile'));
+  if (!existsSync(dockerfile)) throw new InputError('--file', `no such file "${config.build.file ?? join(config.build.context, 'Dockerfile')}"`);
+  checkDockerfile(dockerfile);
+
+  const context = await readBuildContext(env, { cwd: contextDir });
+  const tags = [
+    ...computeTags(context, {
+      rules: config.tags.rules,
+      latest: config.tags.latest,
+      prefix: config.tags.prefix,
+      suffix: config.tags.suffix,
+    }),
+    ...config.tags.extra,
+    ...(reference.tag ? [reference.tag] : []),
+  ].filter((tag, index, all) => all.indexOf(tag) === index);
+  if (tags.length === 0) {
+    log.warn('no tag from the git context or --tag; tagging "latest"');
+    tags.push('latest');
+  }
+  const refs = tags.map((tag) => `${repository}:${tag}`);
+  for (const ref of refs) parseImageReference(ref, '--tag');
+  const labels = { ...computeLabels(context, { version: tags[0] }), ...config.build.labels };
+
+  const builder = await createBuilder(config.build.builder);
+  const secretDir = await mkdtemp(join(tmpdir(), 'gantry-secrets-'));
+  try {
+    await chmod(secretDir, 0o700);
+    const secrets = await Promise.all(
+      config.build.secrets.map(async (secret) => {
+        if (secret.src) {
+          if (!existsSync(secret.src)) throw new InputError('--secret', `secret "${secret.id}": no such file "${secret.src}"`);
+          return { id: secret.id, src: resolve(secret.src) };
+        }
+        const value = env[secret.env!];
+        if (value === undefined) {
+          throw new InputError('--secret', `secret "${secret.id}": environment variable ${secret.env} is not set`);
+        }
+        registerSecret(value);
+        const file = join(secretDir, secret.id);
+        await writeFile(file, value, { mode: 0o600 });
+        return { id: secret.id, src: file };
+      }),
+    );
+    const request: BuildRequest = {
+      context: contextDir,
+      dockerfile,
+      refs,
+      buildArgs: config.build.buildArgs,
+      labels,
+      target: config.build.target,
+      platforms: config.build.platforms,
+      secrets,
+      cacheFrom: config.build.cacheRef ? [config.build.cacheRef, ...config.build.cacheFrom] : config.build.cacheFrom,
+      cacheTo: config.build.cacheRef ? [config.build.cacheRef, ...config.build.cacheTo] : config.build.cacheTo,
+      insecureRegistries: config.registry.insecure,
+    };
+    for (const repo of [...request.cacheFrom, ...request.cacheTo]) parseImageReference(repo, '--cache-ref');
+    const output = await log.group(`build ${refs[0]} with ${builder.name}`, () => builder.build(request));
+    let digest: string | undefined;
+    if (config.build.push) {
+      const pushed = await log.group(`push ${refs.length} tag(s)`, () =>
+        pushImage({
+          source: refs[0]!,
+          destinations: refs,
+          insecureRegistries: config.registry.insecure,
+          retry: { retries: config.registry.retries, delayMs: config.registry.retryDelayMs },
+        }),
+      );
+      digest = pushed.digest;
+    }
+    return {
+      image: repository,
+      tags,
+      refs,
+      digest,
+      builder: output.builder,
+      imageId: output.imageId,
+      labels,
+      pushed: config.build.push,
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    await rm(secretDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,104 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { RawInputs } from '../config/load.js';
+import { type CommandName, OPTIONS, optionsFor } from '../config/options.js';
+import { ExitCode, GantryError, messageOf, oneLine } from '../util/errors.js';
+import { setQuiet } from '../util/log.js';
+import { redact } from '../util/secrets.js';
+import { runBuildCommand } from './commands/build.js';
+import { runPushCommand } from './commands/push.js';
+import { runScanCommand } from './commands/scan.js';
+import { type CommandOutcome, writeJson, writeSummary } from './output.js';
+
+export interface GlobalOptions {
+  json: boolean;
+  config?: string;
+  quiet: boolean;
+}
+
+type Handler = (raw: RawInputs, globals: GlobalOptions) => Promise<CommandOutcome>;
+
+const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
+  build: { summary: 'Build an image from a context (buildah or buildx), tag it from the git context', handler: runBuildCommand },
+  scan: { summary: 'Scan an image for vulnerabilities, secrets and misconfigurations; gate on severity', handler: runScanCommand },
+  push: { summary: 'Push a local image, or copy a registry image by digest, to one or more registries', handler: runPushCommand },
+};
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+export function buildProgram(onOutcome: (code: number) => void): Command {
+  const program = new Command('gantry')
+    .description('Build, scan, push and progressively roll out container images.')
+    .version(process.env.GANTRY_VERSION ?? '0.1.0')
+    .option('--json', 'print exactly one JSON object on stdout (logs stay on stderr)', false)
+    .option('--config <file>', 'gantry.yml supplying defaults for every flag (default: ./gantry.yml if present)')
+    .option('--quiet', 'only warnings and errors on stderr', false)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 success, 1 gate failed, 2 invalid input, 3 infrastructure error, 4 rollback failed.',
+  );
+
+  for (const [name, { summary, handler }] of Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]) {
+    const command = program.command(name).description(summary).exitOverride().configureOutput({ writeErr: () => {} });
+    for (const spec of optionsFor(name)) {
+      const flags = `--${spec.flag}${spec.type === 'boolean' ? '' : ` <${spec.valueName ?? 'value'}>`}`;
+      const option = new Option(flags, spec.description);
+      if (spec.type === 'list' || spec.type === 'map') option.argParser(collect);
+      command.addOption(option);
+      if (spec.type === 'boolean') command.addOption(new Option(`--no-${spec.flag}`).hideHelp());
+    }
+    command.action(async (opts: Record<string, unknown>) => {
+      const globals = program.opts<GlobalOptions>();
+      setQuiet(Boolean(globals.quiet));
+      const raw: RawInputs = {};
+      for (const spec of optionsFor(name)) raw[spec.flag] = opts[camel(spec.flag)] as RawInputs[string];
+      const outcome = await handler(raw, globals);
+      if (globals.json) writeJson(outcome.result);
+      else writeSummary(outcome.summary);
+      onOutcome(outcome.exitCode);
+    });
+  }
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; every error becomes one line on stderr (and a JSON error with --json). */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return ExitCode.ok;
+      }
+      return fail(commanderMessage(error), ExitCode.input, wantsJson);
+    }
+    if (error instanceof GantryError) return fail(error.message, error.exitCode, wantsJson);
+    return fail(`internal error: ${messageOf(error)}`, ExitCode.infra, wantsJson);
+  }
+}
+
+function commanderMessage(error: CommanderError): string {
+  const text = oneLine(error.message.replace(/^error:\s*/, ''));
+  const option = /option '([^']+)'/.exec(text)?.[1];
+  return option ? `${option.split(' ')[0]}: ${text}` : text;
+}
+
+function fail(message: string, exitCode: number, json: boolean): number {
+  const line = redact(oneLine(message));
+  process.stderr.write(`gantry: ${line}\n`);
+  if (json) writeJson({ error: line, exitCode });
+  return exitCode;
+}
+
+/** Flags known to any command, for wrappers that validate input names up front. */
+export const KNOWN_FLAGS = new Set(OPTIONS.map((o) => o.flag));

@@ -1,0 +1,170 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistryProxy } from '../bed/registry-proxy.mjs';
+import { registryDigest, registryTags, runCli } from '../helpers/cli.js';
+
+const registry = () => {
+  const value = process.env.REGISTRY;
+  if (!value) throw new Error('REGISTRY is not set: the sandbox did not start (see test/global-setup.ts)');
+  return value;
+};
+
+/** A tiny build context: a FROM scratch image with one file whose content makes the image unique. */
+function makeContext(content: string, dockerfile = 'FROM scratch\nCOPY hello.txt /hello.txt\n'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-it-ctx-'));
+  writeFileSync(join(dir, 'hello.txt'), `${content}\n`);
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  return dir;
+}
+
+const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+describe('build and push against the real registry with buildah', () => {
+  it('builds, pushes every tag, and reports the digest the registry serves', async () => {
+    const id = unique();
+    const context = makeContext(`hello ${id}`);
+    const run = await runCli([
+      'build', '--json', '--image', `${registry()}/it/app-${id}`, '--context', context,
+      '--tag', 'one', '--tag', 'two', '--label', 'team=platform', '--push',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const result = run.json!;
+    expect(result.builder).toBe('buildah');
+    expect(result.tags).toEqual(expect.arrayContaining(['one', 'two']));
+    expect(result.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(await registryDigest(registry(), `it/app-${id}`, 'one')).toBe(result.digest);
+    expect(await registryDigest(registry(), `it/app-${id}`, 'two')).toBe(result.digest);
+    expect((result.labels as Record<string, string>).team).toBe('platform');
+  });
+
+  it('passes a secret from an environment variable without it reaching argv, logs or the image', async () => {
+    const id = unique();
+    const marker = `s3cr3t-${id}-marker`;
+    const context = makeContext(
+      id,
+      'FROM scratch\nCOPY hello.txt /hello.txt\n',
+    );
+    const run = await runCli(
+      ['build', '--json', '--image', `${registry()}/it/secret-${id}`, '--context', context, '--tag', 'x',
+        '--secret', 'id=token,env=GANTRY_IT_TOKEN', '--push'],
+      { env: { GANTRY_IT_TOKEN: marker } },
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(marker);
+  });
+
+  it('copies an image by digest to several destinations', async () => {
+    const id = unique();
+    const build = await runCli([
+      'build', '--json', '--image', `${registry()}/it/src-${id}`, '--context', makeContext(id), '--tag', 'v1', '--push',
+    ]);
+    expect(build.exitCode, build.stderr).toBe(0);
+    const push = await runCli([
+      'push', '--json', '--image', `${registry()}/it/src-${id}:v1`,
+      '--to', `${registry()}/it/copy-a-${id}:v1`, '--to', `${registry()}/it/copy-b-${id}:stable`,
+    ]);
+    expect(push.exitCode, push.stderr).toBe(0);
+    expect(push.json!.digest).toBe(build.json!.digest);
+    expect(push.json!.sourceKind).toBe('registry');
+    expect(await registryDigest(registry(), `it/copy-a-${id}`, 'v1')).toBe(build.json!.digest);
+    expect(await registryDigest(registry(), `it/copy-b-${id}`, 'stable')).toBe(build.json!.digest);
+  });
+
+  it('pushes a local image that was built without --push', async () => {
+    const id = unique();
+    const build = await runCli(['build', '--json', '--image', `${registry()}/it/local-${id}`, '--context', makeContext(id), '--tag', 'l1']);
+    expect(build.exitCode, build.stderr).toBe(0);
+    expect(build.json!.digest).toBeUndefined();
+    expect(await registryTags(registry(), `it/local-${id}`)).toEqual([]);
+    const push = await runCli(['push', '--json', '--image', `${registry()}/it/local-${id}:l1`, '--to', `${registry()}/it/local-${id}:l1`]);
+    expect(push.exitCode, push.stderr).toBe(0);
+    expect(push.json!.sourceKind).toBe('local');
+    expect(await registryDigest(registry(), `it/local-${id}`, 'l1')).toBe(push.json!.digest);
+  });
+});
+
+describe('retries against a registry that fails', () => {
+  let proxy: { url: string; close: () => Promise<void> };
+  const control = (path: string, body?: object) =>
+    fetch(`http://${proxy.url}/__gantry/${path}`, { method: body ? 'POST' : 'GET', body: body ? JSON.stringify(body) : undefined }).then((r) => r.json());
+
+  beforeAll(async () => {
+    proxy = await startRegistryProxy({ target: registry() });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  it('retries a push through 500s and succeeds, with the same digest', async () => {
+    const id = unique();
+    const build = await runCli(['build', '--json', '--image', `${registry()}/it/retry-${id}`, '--context', makeContext(id), '--tag', 'r1']);
+    expect(build.exitCode, build.stderr).toBe(0);
+    await control('reset', {});
+    await control('faults', { status: 500, count: 2, match: 'PUT|PATCH|POST' });
+    const push = await runCli([
+      'push', '--json', '--image', `${registry()}/it/retry-${id}:r1`, '--to', `${proxy.url}/it/retry-${id}:r1`,
+      '--retries', '4',
+    ]);
+    expect(push.exitCode, push.stderr).toBe(0);
+    expect(push.stderr).toMatch(/retry 1\/4/);
+    const stats = (await control('stats')) as { faultsInjected: number };
+    expect(stats.faultsInjected).toBe(2);
+    expect(await registryDigest(registry(), `it/retry-${id}`, 'r1')).toBe(push.json!.digest);
+  });
+
+  it('gives up on a registry that keeps answering 429, exit 3, and reports no success', async () => {
+    const id = unique();
+    const build = await runCli(['build', '--json', '--image', `${registry()}/it/rl-${id}`, '--context', makeContext(id), '--tag', 'r1']);
+    expect(build.exitCode, build.stderr).toBe(0);
+    await control('reset', {});
+    await control('faults', { status: 429, count: 1000, match: 'PUT|PATCH|POST|HEAD|GET' });
+    const push = await runCli([
+      'push', '--json', '--image', `${registry()}/it/rl-${id}:r1`, '--to', `${proxy.url}/it/rl-${id}:r1`, '--retries', '2',
+    ]);
+    await control('reset', {});
+    expect(push.exitCode).toBe(3);
+    expect(push.json!.error).toMatch(/push to .* failed/);
+    expect(push.stderr.trim().split('\n').filter((l) => l.startsWith('gantry:'))).toHaveLength(1);
+    expect(await registryTags(registry(), `it/rl-${id}`)).toEqual([]);
+  });
+});
+
+describe('bad input: one line, exit 2, nothing pushed', () => {
+  const cases: [string, (ctx: string, reg: string) => string[], RegExp][] = [
+    ['missing context', (_c, r) => ['build', '--image', `${r}/it/bad`, '--context', '/nonexistent/ctx', '--push'], /^gantry: --context: no such directory/],
+    ['Dockerfile that does not parse', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--file', join(c, 'Broken'), '--push'], /^gantry: --file: .*line 2: unknown instruction "COPPY"/],
+    ['upper-case image', (c, r) => ['build', '--image', `${r}/it/BadName`, '--context', c, '--push'], /^gantry: --image: /],
+    ['space in image', (c, r) => ['build', '--image', `${r}/it/bad name`, '--context', c, '--push'], /^gantry: --image: /],
+    ['semicolon in image', (c, r) => ['build', '--image', `${r}/it/bad;rm`, '--context', c, '--push'], /^gantry: --image: /],
+    ['empty tag', (c, r) => ['push', '--image', `${r}/it/bad:`, '--to', `${r}/it/bad:x`], /^gantry: --image: /],
+    ['bad tag', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--tag', 'has space', '--push'], /^gantry: --tag: /],
+    ['unknown builder', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--builder', 'kaniko'], /^gantry: --builder: expected one of auto\|buildah\|buildx, got "kaniko"/],
+    ['unknown flag', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--colour', 'red'], /^gantry: --colour: unknown option/],
+    ['build-arg without =', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--build-arg', 'NOVALUE'], /^gantry: --build-arg: expected KEY=value/],
+    ['retries not a number', (c, r) => ['push', '--image', `${r}/it/a:1`, '--to', `${r}/it/b:1`, '--retries', 'many'], /^gantry: --retries: expected a number/],
+    ['missing --to', (_c, r) => ['push', '--image', `${r}/it/a:1`], /^gantry: --to: required/],
+    ['secret env not set', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--secret', 'id=x,env=GANTRY_NOT_SET_ANYWHERE'], /^gantry: --secret: secret "x": environment variable/],
+  ];
+
+  it.each(cases)('%s', async (_name, argsOf, expected) => {
+    const context = makeContext('bad');
+    writeFileSync(join(context, 'Broken'), 'FROM scratch\nCOPPY hello.txt /\n');
+    const before = await registryTags(registry(), 'it/bad');
+    const run = await runCli(argsOf(context, registry()));
+    expect(run.exitCode, run.stderr).toBe(2);
+    const errorLines = run.stderr.trim().split('\n').filter((l) => l.startsWith('gantry:'));
+    expect(errorLines).toHaveLength(1);
+    expect(errorLines[0]).toMatch(expected);
+    expect(await registryTags(registry(), 'it/bad')).toEqual(before);
+  });
+
+  it('an unreachable registry is an infrastructure error (exit 3) and nothing is pushed', async () => {
+    const context = makeContext('unreachable');
+    mkdirSync(join(context, 'sub'));
+    const run = await runCli(['build', '--json', '--image', '127.0.0.1:9/it/app', '--context', context, '--tag', 'x', '--push']);
+    expect(run.exitCode).toBe(3);
+    expect(run.json!.error).toMatch(/registry 127\.0\.0\.1:9 is unreachable.*nothing was pushed/);
+  });
+});

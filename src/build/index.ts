@@ -3,10 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GantryConfig } from '../config/schema.js';
-import { readBuildContext } from '../context/index.js';
-import { computeLabels } from '../context/labels.js';
-import { parseImageReference } from '../context/reference.js';
-import { computeTags } from '../context/tags.js';
+import { computeTags, ociLabels, parseImageReference, readBuildContext } from '../context/index.js';
 import { pushImage } from '../registry/push.js';
 import { InfraError, InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -65,23 +62,17 @@ export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = 
   checkDockerfile(dockerfile);
 
   const context = await readBuildContext(env, { cwd: contextDir });
-  const tags = [
-    ...computeTags(context, {
-      rules: config.tags.rules,
-      latest: config.tags.latest,
-      prefix: config.tags.prefix,
-      suffix: config.tags.suffix,
-    }),
-    ...config.tags.extra,
-    ...(reference.tag ? [reference.tag] : []),
-  ].filter((tag, index, all) => all.indexOf(tag) === index);
-  if (tags.length === 0) {
-    log.warn('no tag from the git context or --tag; tagging "latest"');
-    tags.push('latest');
-  }
+  const computed = computeTags(context, {
+    rules: config.tags.rules.length > 0 ? config.tags.rules : undefined,
+    flavor: { latest: config.tags.latest, prefix: config.tags.prefix, suffix: config.tags.suffix },
+  });
+  const tags = [...computed.tags, ...config.tags.extra, ...(reference.tag ? [reference.tag] : [])].filter(
+    (tag, index, all) => all.indexOf(tag) === index,
+  );
+  if (tags.length === 0) throw new InputError('--tag', 'no tag: the git context gave none and no --tag was given');
   const refs = tags.map((tag) => `${repository}:${tag}`);
   for (const ref of refs) parseImageReference(ref, '--tag');
-  const labels = { ...computeLabels(context, { version: tags[0] }), ...config.build.labels };
+  const labels = ociLabels(context, { version: computed.version, extra: config.build.labels });
 
   const builder = await createBuilder(config.build.builder);
   const secretDir = await mkdtemp(join(tmpdir(), 'gantry-secrets-'));

@@ -5,6 +5,7 @@ import { ExitCode, GantryError, messageOf, oneLine } from '../util/errors.js';
 import { setQuiet } from '../util/log.js';
 import { redact } from '../util/secrets.js';
 import { runBuildCommand } from './commands/build.js';
+import { runControlCommand, runDeployCommand, runStatusCommand } from './commands/deploy.js';
 import { runPushCommand } from './commands/push.js';
 import { runScanCommand } from './commands/scan.js';
 import { type CommandOutcome, writeJson, writeSummary } from './output.js';
@@ -21,6 +22,13 @@ const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
   build: { summary: 'Build an image from a context (buildah or buildx), tag it from the git context', handler: runBuildCommand },
   scan: { summary: 'Scan an image for vulnerabilities, secrets and misconfigurations; gate on severity', handler: runScanCommand },
   push: { summary: 'Push a local image, or copy a registry image by digest, to one or more registries', handler: runPushCommand },
+  deploy: {
+    summary: 'Roll out by digest (rolling, canary, blue-green) with metric analysis and automatic rollback',
+    handler: runDeployCommand,
+  },
+  status: { summary: 'Show the rollout of a Deployment: phase, step, weight, stable and canary', handler: runStatusCommand },
+  promote: { summary: 'Ask the running rollout to skip its remaining steps and promote', handler: runControlCommand('promote') },
+  abort: { summary: 'Abort a rollout: the new version is taken out of traffic and removed', handler: runControlCommand('abort') },
 };
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -59,7 +67,7 @@ export function buildProgram(onOutcome: (code: number) => void): Command {
       const outcome = await handler(raw, globals);
       if (globals.json) writeJson(outcome.result);
       else writeSummary(outcome.summary);
-      onOutcome(outcome.exitCode);
+      onOutcome(outcome.forceExitCode ?? outcome.exitCode);
     });
   }
   return program;

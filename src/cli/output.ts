@@ -8,6 +8,8 @@ export interface CommandOutcome<T extends object = object> {
   result: T;
   summary: string;
   exitCode: 0 | 1;
+  /** Deploy only: an infrastructure (3) or rollback (4) failure whose JSON result is still a full report. */
+  forceExitCode?: number;
 }
 
 /** Writes exactly one JSON object to stdout (secrets masked). */

@@ -88,8 +88,15 @@ function convert(option: OptionSpec, value: string | boolean | number | string[]
       return number;
     }
     case 'list': {
-      const items = values.flatMap((v) => (option.flag === 'scanners' ? String(v).split(',') : [String(v)]));
+      const items = values.flatMap((v) => (option.commaSeparated ? String(v).split(',') : String(v).split('\n')));
       const trimmed = items.map((v) => v.trim()).filter((v) => v !== '');
+      if (option.numberItems) {
+        return trimmed.map((v) => {
+          const number = Number(v);
+          if (!Number.isFinite(number)) throw new InputError(name, `expected numbers, got ${JSON.stringify(v)}`);
+          return number;
+        });
+      }
       return option.flag === 'secret' ? trimmed.map((v) => parseSecret(v, name)) : trimmed;
     }
     case 'map': {
@@ -146,6 +153,7 @@ export function resolveConfig(options: {
 function nameFor(path: readonly PropertyKey[], origin: Origin): string {
   const dotted = path.map(String).join('.');
   const option = [...OPTIONS]
+    .filter((o) => origin.flags.has(o.flag))
     .sort((a, b) => b.path.length - a.path.length)
     .find((o) => dotted === o.path || dotted.startsWith(`${o.path}.`));
   if (option && origin.flags.has(option.flag)) return origin.spell(option.flag);

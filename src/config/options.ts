@@ -3,7 +3,7 @@
  * The CLI builds its flags from this table; the platform wrappers map their inputs through it; the inputs
  * reference in the README is generated from it. Adding an input means adding one row here.
  */
-export type CommandName = 'build' | 'scan' | 'push';
+export type CommandName = 'build' | 'scan' | 'push' | 'deploy' | 'status' | 'promote' | 'abort';
 
 export type OptionType =
   /** One string. */
@@ -26,9 +26,14 @@ export interface OptionSpec {
   /** Shown in help as the value placeholder. */
   valueName?: string;
   commands: readonly CommandName[];
+  /** Lists only: items may also be given comma separated (`--steps 10,25,50`). */
+  commaSeparated?: boolean;
+  /** Lists only: each item is a number. */
+  numberItems?: boolean;
 }
 
 const ALL: readonly CommandName[] = ['build', 'scan', 'push'];
+const IMAGE_COMMANDS = ALL;
 
 export const OPTIONS: readonly OptionSpec[] = [
   {
@@ -36,7 +41,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     path: 'image',
     type: 'string',
     valueName: 'ref',
-    commands: ALL,
+    commands: IMAGE_COMMANDS,
     description:
       'Image repository (build: repository without tag, tags come from --tag/--tag-rule; scan/push: the image to read, local name or registry reference)',
   },
@@ -198,6 +203,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'list',
     valueName: 'vuln|secret|misconfig',
     commands: ['scan'],
+    commaSeparated: true,
     description: 'What to look for (repeatable or comma separated)',
   },
   {
@@ -241,6 +247,144 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['push'],
     description: 'Destination reference (repeatable); the image is copied by digest to each',
   },
+  // deploy
+  {
+    flag: 'manifests',
+    path: 'deploy.manifests',
+    type: 'list',
+    valueName: 'path',
+    commands: ['deploy'],
+    description: 'Manifest file, directory, kustomization directory, or - for stdin (repeatable)',
+  },
+  {
+    flag: 'image',
+    path: 'deploy.images',
+    type: 'list',
+    valueName: 'name=ref@sha256:…',
+    commands: ['deploy'],
+    description: 'Image for the containers with that name or image repository, by digest (repeatable)',
+  },
+  {
+    flag: 'namespace',
+    path: 'deploy.namespace',
+    type: 'string',
+    valueName: 'ns',
+    commands: ['deploy', 'status', 'promote', 'abort'],
+    description: 'Namespace of the rollout',
+  },
+  {
+    flag: 'name',
+    path: 'deploy.name',
+    type: 'string',
+    valueName: 'deployment',
+    commands: ['deploy', 'status', 'promote', 'abort'],
+    description: 'Deployment to roll out (default: the only Deployment in the manifests)',
+  },
+  {
+    flag: 'strategy',
+    path: 'deploy.strategy',
+    type: 'string',
+    valueName: 'rolling|canary|blue-green',
+    commands: ['deploy'],
+    description: 'Rollout strategy',
+  },
+  {
+    flag: 'router',
+    path: 'deploy.router',
+    type: 'string',
+    valueName: 'replicas|gateway-api|istio|nginx',
+    commands: ['deploy'],
+    description: 'How traffic is split: replica ratio (no mesh), HTTPRoute, VirtualService or NGINX canary Ingress',
+  },
+  {
+    flag: 'steps',
+    path: 'deploy.steps',
+    type: 'list',
+    valueName: 'w1,w2,…',
+    commands: ['deploy'],
+    commaSeparated: true,
+    numberItems: true,
+    description: 'Canary traffic weights in percent, strictly increasing, 1–99',
+  },
+  {
+    flag: 'pause',
+    path: 'deploy.pause',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy'],
+    description: 'Length of each step (analysis runs during it), e.g. 30s',
+  },
+  {
+    flag: 'analysis',
+    path: 'deploy.analysis',
+    type: 'string',
+    valueName: 'file',
+    commands: ['deploy'],
+    description: 'Analysis file: metrics (PromQL) with min/max, interval, failureLimit, inconclusiveLimit',
+  },
+  {
+    flag: 'prometheus-url',
+    path: 'deploy.prometheusUrl',
+    type: 'string',
+    valueName: 'url',
+    commands: ['deploy'],
+    description: 'Prometheus for the analysis (default: $PROMETHEUS_URL)',
+  },
+  {
+    flag: 'timeout',
+    path: 'deploy.timeout',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy', 'abort'],
+    description: 'Bound for every wait on the cluster',
+  },
+  {
+    flag: 'ready-timeout',
+    path: 'deploy.readyTimeout',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy'],
+    description: 'Pods of the new version not ready after this long fail the rollout',
+  },
+  {
+    flag: 'blue-green-delay',
+    path: 'deploy.blueGreenDelay',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy'],
+    description: 'Blue-green: how long the old version is kept after the switch, with analysis',
+  },
+  {
+    flag: 'lock-timeout',
+    path: 'deploy.lockTimeout',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy'],
+    description: 'How long to wait for another rollout of the same service',
+  },
+  {
+    flag: 'resume',
+    path: 'deploy.resume',
+    type: 'boolean',
+    commands: ['deploy'],
+    description: 'On a stale lease, continue the orphaned rollout instead of rolling it back',
+  },
+  {
+    flag: 'kubeconfig',
+    path: 'deploy.kubeconfig',
+    type: 'string',
+    valueName: 'file',
+    commands: ['deploy', 'status', 'promote', 'abort'],
+    description: 'Kubeconfig (default: $KUBECONFIG, then ~/.kube/config)',
+  },
+  {
+    flag: 'report',
+    path: 'deploy.report',
+    type: 'string',
+    valueName: 'dir',
+    commands: ['deploy'],
+    description: 'Write the run report there: rollout.json, rollout.md, rollout.svg',
+  },
   // registry (all commands that talk to a registry)
   {
     flag: 'insecure-registry',
@@ -262,6 +406,11 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 export function optionsFor(command: CommandName): OptionSpec[] {
   return OPTIONS.filter((o) => o.commands.includes(command));
+}
+
+/** The option a command knows by this flag (the same flag can mean different things per command). */
+export function optionFor(command: CommandName, flag: string): OptionSpec | undefined {
+  return OPTIONS.find((o) => o.flag === flag && o.commands.includes(command));
 }
 
 export function optionByPath(path: string): OptionSpec | undefined {

@@ -76,6 +76,63 @@ export const pushSchema = z.strictObject({
   to: z.array(z.string().min(1)).default([]),
 });
 
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+
+/** A duration as `500ms`, `30s`, `2m`, `1h` or a number of seconds; parsed to milliseconds. */
+export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const match = DURATION.exec(String(value).trim());
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+});
+
+const dns1123 = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `expected a ${what}: lower-case letters, digits and "-"`)
+    .max(63, `expected a ${what} of at most 63 characters`);
+
+export const deploySchema = z.strictObject({
+  /** Files, directories (every .yaml/.yml/.json), kustomization directories, or "-" for stdin. */
+  manifests: z.array(z.string().min(1)).default([]),
+  /** `name=ref@sha256:…`: the image for containers with that name or image repository. */
+  images: z.array(z.string().min(1)).default([]),
+  namespace: dns1123('namespace name').default('default'),
+  /** The Deployment to roll out; default: the only Deployment in the manifests. */
+  name: dns1123('Deployment name').optional(),
+  strategy: z.enum(['rolling', 'canary', 'blue-green']).default('canary'),
+  router: z.enum(['replicas', 'gateway-api', 'istio', 'nginx']).default('replicas'),
+  /** Canary traffic weights, strictly increasing, each 1–99 (promotion is the last step). */
+  steps: z
+    .array(z.number().int('expected whole percentages').min(1, 'expected weights from 1 to 99').max(99, 'expected weights from 1 to 99 (promotion sends 100%)'))
+    .min(1)
+    .refine((steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!), 'expected strictly increasing weights')
+    .default([10, 25, 50]),
+  /** How long each step lasts (analysis runs during it). */
+  pause: duration.default(30_000),
+  /** Analysis file (YAML): interval, failureLimit, inconclusiveLimit, metrics[]. */
+  analysis: z.string().min(1).optional(),
+  prometheusUrl: z.url({ message: 'expected a URL like http://127.0.0.1:9090' }).optional(),
+  /** Bound for every wait on the cluster (rollback included). */
+  timeout: duration.default(600_000),
+  /** Pods of the new version not ready after this long: the version is bad (fail fast). */
+  readyTimeout: duration.default(120_000),
+  /** Blue-green: how long the old version is kept after the switch, with analysis running. */
+  blueGreenDelay: duration.default(30_000),
+  /** How long to wait for another rollout of the same service before failing. */
+  lockTimeout: duration.default(300_000),
+  /** Seconds without renewal after which a run's lease counts as stale (its runner died). */
+  leaseDuration: z.number().int().min(3).max(300).default(15),
+  /** On a stale lease, continue the orphaned rollout instead of rolling it back. */
+  resume: z.boolean().default(false),
+  kubeconfig: z.string().min(1).optional(),
+  /** Directory for the run report (JSON, Markdown, SVG). */
+  report: z.string().min(1).optional(),
+});
+
 export const configSchema = z.strictObject({
   /** The image repository to build and push, without a tag (`registry.example.com/team/app`). */
   image: z.string().min(1).optional(),
@@ -84,6 +141,7 @@ export const configSchema = z.strictObject({
   scan: scanSchema.default(scanSchema.parse({})),
   push: pushSchema.default(pushSchema.parse({})),
   registry: registrySchema.default(registrySchema.parse({})),
+  deploy: deploySchema.default(deploySchema.parse({})),
 });
 
 export type GantryConfig = z.infer<typeof configSchema>;

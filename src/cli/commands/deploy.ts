@@ -1,0 +1,63 @@
+import { resolveConfig, type RawInputs } from '../../config/load.js';
+import { commandRollout, rolloutStatus } from '../../deploy/control.js';
+import { deploy } from '../../deploy/index.js';
+import { Kube } from '../../deploy/kube.js';
+import { RollbackReason } from '../../deploy/strategies/types.js';
+import { writeReports } from '../../report/index.js';
+import { InputError } from '../../util/errors.js';
+import { log } from '../../util/log.js';
+import type { GlobalOptions } from '../main.js';
+import type { CommandOutcome } from '../output.js';
+
+/**
+ * `gantry deploy`. SIGTERM and SIGINT (a cancelled CI job) abort the rollout: the new version is taken out of
+ * traffic and removed, the lease released, and the exit code is not 0.
+ */
+export async function runDeployCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
+  const config = resolveConfig({ command: 'deploy', raw, configPath: globals.config });
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.warn(`${signal} received: aborting the rollout (the new version will be removed)`);
+    controller.abort(new RollbackReason(`cancelled by ${signal}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const { report, exitCode, apiRequests } = await deploy(config, { signal: controller.signal });
+    const reports = config.deploy.report ? await writeReports(report, { dir: config.deploy.report, basename: 'rollout' }) : undefined;
+    const summary = [
+      `${report.verdict.toUpperCase()}: ${report.namespace}/${report.name} — ${report.reason}`,
+      `  image: ${report.image}${report.previousImage ? ` (previous: ${report.previousImage})` : ''}`,
+      ...(reports ? [`  report: ${reports.markdown}`] : []),
+    ].join('\n');
+    return { exitCode: exitCode === 0 ? 0 : (exitCode as 0 | 1), result: { ...report, reports, apiRequests }, summary, forceExitCode: exitCode };
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+function target(raw: RawInputs, globals: GlobalOptions, command: 'status' | 'promote' | 'abort') {
+  const config = resolveConfig({ command, raw, configPath: globals.config });
+  if (!config.deploy.name) throw new InputError('--name', 'required: the Deployment whose rollout to act on');
+  return { config, kube: Kube.load(config.deploy.kubeconfig), name: config.deploy.name, namespace: config.deploy.namespace };
+}
+
+export async function runStatusCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
+  const { kube, name, namespace } = target(raw, globals, 'status');
+  const status = await rolloutStatus(kube, namespace, name);
+  const summary = [
+    `${namespace}/${name}: ${status.phase}${status.runId ? ` (run ${status.runId}, step ${status.step}, ${status.weight}%)` : ''}`,
+    status.stable ? `  stable: ${status.stable.image} ${status.stable.ready}/${status.stable.replicas} ready` : '  stable: none',
+    ...(status.canary ? [`  ${status.canary.name}: ${status.canary.image} ${status.canary.ready}/${status.canary.replicas} ready`] : []),
+  ].join('\n');
+  return { exitCode: 0, result: status, summary };
+}
+
+export function runControlCommand(command: 'promote' | 'abort') {
+  return async (raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> => {
+    const { config, kube, name, namespace } = target(raw, globals, command);
+    const status = await commandRollout(kube, namespace, name, command, config.deploy.timeout);
+    return { exitCode: 0, result: status, summary: `${command} done: ${namespace}/${name} is ${status.phase}` };
+  };
+}

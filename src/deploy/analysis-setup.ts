@@ -1,0 +1,42 @@
+import type { GantryConfig } from '../config/schema.js';
+import { InputError } from '../util/errors.js';
+import type { Check } from './types.js';
+import type { Track } from './labels.js';
+
+export type Analyzer = (options: {
+  step: number;
+  durationMs: number;
+  track: Track;
+  signal: AbortSignal;
+  onCheck: (check: Check) => void;
+}) => Promise<{ outcome: 'passed' | 'aborted'; reason?: string; decidedAt?: Date }>;
+
+/**
+ * Reads the analysis file, connects the provider and validates every query (rendered with this rollout's
+ * placeholders) before anything changes: a query that does not parse is bad input (exit 2), a provider that
+ * does not answer is an infrastructure error (exit 3). Returns undefined when the rollout has no analysis.
+ */
+export async function prepareAnalysis(config: GantryConfig, vars: { namespace: string; name: string }): Promise<Analyzer | undefined> {
+  const d = config.deploy;
+  if (!d.analysis) return undefined;
+  const analysis = await import('./analysis/index.js');
+  const spec = analysis.loadAnalysisFile(d.analysis);
+  const url = d.prometheusUrl ?? process.env.PROMETHEUS_URL;
+  if (!url) throw new InputError('--prometheus-url', 'required with --analysis (or set PROMETHEUS_URL)');
+  const provider = analysis.createProvider('prometheus', { url });
+  await analysis.validateQueries(spec, provider, vars);
+  const run = new analysis.AnalysisRun(spec);
+  return async ({ step, durationMs, track, signal, onCheck }) => {
+    const result = await analysis.runAnalysisStep({
+      spec,
+      provider,
+      vars: { ...vars, canary: track, stable: 'stable' },
+      step,
+      durationMs,
+      run,
+      signal,
+      onCheck,
+    });
+    return { outcome: result.outcome, reason: result.reason, decidedAt: result.decidedAt };
+  };
+}

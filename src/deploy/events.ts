@@ -1,0 +1,59 @@
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { log } from '../util/log.js';
+import type { Kube } from './kube.js';
+
+/**
+ * Kubernetes Events on the Deployment for every phase change, so `kubectl describe deployment` and any
+ * event exporter show what Gantry did, even when the CI log is gone. Event failures never stop a rollout.
+ */
+export class RolloutEvents {
+  private uid: string | undefined;
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly namespace: string,
+    private readonly deployment: string,
+    private readonly runId: string,
+  ) {}
+
+  setUid(uid: string | undefined): void {
+    this.uid = uid;
+  }
+
+  async emit(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+    const now = new Date();
+    const body: CoreV1Event = {
+      metadata: {
+        generateName: `${this.deployment}.gantry.`,
+        namespace: this.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'gantry', 'gantry.dev/run-id': safeLabel(this.runId) },
+      },
+      involvedObject: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: this.deployment,
+        namespace: this.namespace,
+        uid: this.uid,
+      },
+      reason,
+      message: `${message} (run ${this.runId})`,
+      type,
+      source: { component: 'gantry' },
+      reportingComponent: 'gantry',
+      reportingInstance: this.runId.slice(0, 128),
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      this.kube.count('create');
+      await this.kube.core.createNamespacedEvent({ namespace: this.namespace, body });
+    } catch (error) {
+      log.warn(`could not record event ${reason}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function safeLabel(value: string): string {
+  return value.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '').slice(0, 63) || 'run';
+}

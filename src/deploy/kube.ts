@@ -1,0 +1,187 @@
+import {
+  ApiException,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+} from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { InfraError, InputError, messageOf } from '../util/errors.js';
+
+export const FIELD_MANAGER = 'gantry';
+
+/**
+ * The cluster, as the rollout engine uses it: server-side apply (field manager `gantry`), reads, deletes,
+ * and watches for conditions (never polling loops). Every failure is mapped to one readable line.
+ */
+export class Kube {
+  readonly objects: KubernetesObjectApi;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly coordination: CoordinationV1Api;
+  private readonly watcher: Watch;
+  /** Requests made, by verb, for the scale benchmark (API requests per rollout step). */
+  readonly requestCounts: Record<string, number> = {};
+
+  constructor(readonly config: KubeConfig) {
+    this.objects = KubernetesObjectApi.makeApiClient(config);
+    this.apps = config.makeApiClient(AppsV1Api);
+    this.core = config.makeApiClient(CoreV1Api);
+    this.coordination = config.makeApiClient(CoordinationV1Api);
+    this.watcher = new Watch(config);
+  }
+
+  /** Loads a kubeconfig: the explicit path, else $KUBECONFIG, else ~/.kube/config. */
+  static load(path?: string): Kube {
+    const config = new KubeConfig();
+    const file = path ?? process.env.KUBECONFIG;
+    if (file) {
+      if (!existsSync(file)) throw new InputError(path ? '--kubeconfig' : 'KUBECONFIG', `no such file "${file}"`);
+      try {
+        config.loadFromFile(file);
+      } catch (error) {
+        throw new InputError(path ? '--kubeconfig' : 'KUBECONFIG', `not a valid kubeconfig: ${messageOf(error)}`);
+      }
+    } else {
+      config.loadFromDefault();
+    }
+    if (!config.getCurrentCluster()) throw new InputError('--kubeconfig', 'no current cluster in the kubeconfig');
+    return new Kube(config);
+  }
+
+  count(verb: string): void {
+    this.requestCounts[verb] = (this.requestCounts[verb] ?? 0) + 1;
+  }
+
+  /** Server-side apply; with `dryRun`, the server validates and admits the object without persisting it. */
+  async apply<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
+    this.count('apply');
+    const body = { ...object, metadata: { ...object.metadata, managedFields: undefined, resourceVersion: undefined } };
+    return this.objects.patch(
+      body as T,
+      undefined,
+      options.dryRun ? 'All' : undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  /** Reads an object; undefined when it does not exist. */
+  async read<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+    this.count('get');
+    try {
+      return (await this.objects.read({ apiVersion, kind, metadata: { name, namespace } })) as T;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Deletes an object (foreground, so its pods go with it); absent objects are fine. */
+  async delete(apiVersion: string, kind: string, namespace: string, name: string): Promise<void> {
+    this.count('delete');
+    try {
+      await this.objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, 0, undefined, 'Foreground');
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /**
+   * Watches one object until `done(object)` returns true (or the object is gone and `done(undefined)` is true).
+   * The first evaluation uses a fresh read, then every watch event; resumes the watch if the server closes it.
+   */
+  async waitFor<T extends KubernetesObject>(
+    what: string,
+    target: { path: string; apiVersion: string; kind: string; namespace: string; name: string },
+    done: (object: T | undefined) => boolean,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<T | undefined> {
+    const deadline = Date.now() + options.timeoutMs;
+    let current = await this.read<T>(target.apiVersion, target.kind, target.namespace, target.name);
+    if (done(current)) return current;
+    while (Date.now() < deadline) {
+      if (options.signal?.aborted) throw new InfraError(`${what}: interrupted`);
+      const result = await new Promise<{ matched: boolean; object?: T }>((resolve, reject) => {
+        let controller: AbortController | undefined;
+        let settled = false;
+        const finish = (value: { matched: boolean; object?: T }, error?: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+          controller?.abort();
+          if (error) reject(error);
+          else resolve(value);
+        };
+        const onAbort = () => finish({ matched: false, object: current });
+        const timer = setTimeout(() => finish({ matched: false, object: current }), Math.max(0, deadline - Date.now()));
+        options.signal?.addEventListener('abort', onAbort);
+        this.count('watch');
+        this.watcher
+          .watch(
+            target.path,
+            { fieldSelector: `metadata.name=${target.name}`, allowWatchBookmarks: false },
+            (phase, object: T) => {
+              current = phase === 'DELETED' ? undefined : object;
+              if (done(current)) finish({ matched: true, object: current });
+            },
+            (error) => {
+              // The server ends watches now and then; the loop starts a new one.
+              if (error && !settled && !isAbort(error)) finish({ matched: false, object: current }, undefined);
+              else finish({ matched: false, object: current });
+            },
+          )
+          .then((c) => {
+            controller = c;
+            if (settled) c.abort();
+          })
+          .catch((error) => finish({ matched: false }, error));
+      });
+      if (result.matched) return result.object;
+      current = await this.read<T>(target.apiVersion, target.kind, target.namespace, target.name);
+      if (done(current)) return current;
+    }
+    throw new InfraError(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${what}`);
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 409;
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'AbortError';
+}
+
+/** The server's own message for a failed request ("Deployment.apps "x" is invalid: spec.replicas: …"). */
+export function apiMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body = error.body as unknown;
+    try {
+      const parsed = typeof body === 'string' ? JSON.parse(body) : body;
+      if (parsed && typeof parsed === 'object' && 'message' in parsed) return String((parsed as { message: string }).message);
+    } catch {
+      // fall through to the exception's own message
+    }
+    return `HTTP ${error.code}`;
+  }
+  return messageOf(error);
+}
+
+/** Maps an API failure to Gantry's errors: unreachable cluster → exit 3, everything else keeps its message. */
+export function toGantryError(what: string, error: unknown): Error {
+  if (error instanceof InfraError || error instanceof InputError) return error;
+  if (error instanceof ApiException) return new InfraError(`${what}: ${apiMessage(error)}`, { cause: error });
+  const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  return new InfraError(`${what}: Kubernetes API unreachable (${code ?? messageOf(error)})`, { cause: error });
+}

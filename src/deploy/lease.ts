@@ -1,0 +1,208 @@
+import type { V1Lease } from '@kubernetes/client-node';
+import { InfraError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { isConflict, isNotFound, type Kube, toGantryError } from './kube.js';
+
+/** What a run records about itself on the Lease, so the next run can tell what an orphan was doing. */
+export interface RolloutState {
+  runId: string;
+  phase: 'progressing' | 'promoting' | 'rolling-back' | 'done';
+  strategy: string;
+  router: string;
+  step: number;
+  weight: number;
+  image: string;
+  previousImage: string | null;
+  startedAt: string;
+  updatedAt: string;
+}
+
+export const STATE_ANNOTATION = 'gantry.dev/state';
+/** Written by `gantry promote` / `gantry abort`; read by the run holding the lease at its next renewal. */
+export const COMMAND_ANNOTATION = 'gantry.dev/command';
+export type RolloutCommand = 'promote' | 'abort';
+
+export interface AcquiredLease {
+  /** State left by a previous holder that died without releasing (its runner was killed). */
+  orphan?: RolloutState;
+  /** Stops renewing and frees the lease (idempotent). */
+  release(finalState?: Partial<RolloutState>): Promise<void>;
+  /** Records progress on the lease. */
+  record(state: Partial<RolloutState>): Promise<void>;
+  /** Aborted when the lease is lost (another run took it over): the rollout must stop. */
+  lost: AbortSignal;
+  /** Called when `gantry promote` or `gantry abort` asks this run to act. */
+  onCommand(handler: (command: RolloutCommand) => void): void;
+}
+
+export interface LeaseOptions {
+  namespace: string;
+  service: string;
+  runId: string;
+  /** How long a holder's renewals may stop before the lease counts as stale. */
+  durationSeconds: number;
+  /** How long to wait for another run's lease before failing. */
+  waitMs: number;
+}
+
+export function leaseName(service: string): string {
+  return `gantry-${service}`.slice(0, 63);
+}
+
+/**
+ * A coordination.k8s.io/v1 Lease per service, held and renewed by the running pipeline. A second pipeline
+ * waits for it (up to `waitMs`) and then fails clearly; a lease whose holder stopped renewing is stale and is
+ * taken over, handing the orphan's state to the caller so it can roll the orphan back.
+ */
+export async function acquireLease(kube: Kube, options: LeaseOptions, initial: RolloutState): Promise<AcquiredLease> {
+  const name = leaseName(options.service);
+  const deadline = Date.now() + options.waitMs;
+  let announced = false;
+  for (;;) {
+    const now = new Date();
+    let lease: V1Lease | undefined;
+    try {
+      kube.count('get');
+      lease = await kube.coordination.readNamespacedLease({ name, namespace: options.namespace });
+    } catch (error) {
+      if (!isNotFound(error)) throw toGantryError(`read lease ${name}`, error);
+    }
+    const holder = lease?.spec?.holderIdentity;
+    const stale = holder ? isStale(lease!, now) : false;
+    if (!lease || !holder || stale) {
+      const orphan = stale ? parseState(lease?.metadata?.annotations?.[STATE_ANNOTATION]) : undefined;
+      const body: V1Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name,
+          namespace: options.namespace,
+          resourceVersion: lease?.metadata?.resourceVersion,
+          labels: { 'app.kubernetes.io/managed-by': 'gantry', 'gantry.dev/rollout': options.service },
+          annotations: { [STATE_ANNOTATION]: JSON.stringify(initial) },
+        },
+        spec: {
+          holderIdentity: options.runId,
+          leaseDurationSeconds: options.durationSeconds,
+          acquireTime: now,
+          renewTime: now,
+          leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0),
+        },
+      };
+      try {
+        kube.count(lease ? 'update' : 'create');
+        const created = lease
+          ? await kube.coordination.replaceNamespacedLease({ name, namespace: options.namespace, body })
+          : await kube.coordination.createNamespacedLease({ namespace: options.namespace, body });
+        if (stale) log.warn(`lease ${name} was stale: run ${holder} stopped renewing it; taking over`);
+        return holdLease(kube, options, created, orphan);
+      } catch (error) {
+        if (isConflict(error) || (error as { code?: number }).code === 409) continue; // someone else was faster
+        throw toGantryError(`take lease ${name}`, error);
+      }
+    }
+    if (Date.now() >= deadline) {
+      const since = lease.spec?.acquireTime ? ` since ${new Date(lease.spec.acquireTime).toISOString()}` : '';
+      throw new InfraError(
+        `another rollout of ${options.service} in ${options.namespace} is in progress (run ${holder}${since}); waited ${Math.round(options.waitMs / 1000)}s for lease ${name}`,
+      );
+    }
+    if (!announced) {
+      log.info(`waiting for run ${holder} to finish its rollout of ${options.service} (lease ${name})`);
+      announced = true;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+function isStale(lease: V1Lease, now: Date): boolean {
+  const renew = lease.spec?.renewTime ?? lease.spec?.acquireTime;
+  if (!renew) return true;
+  const duration = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
+  return new Date(renew).getTime() + duration < now.getTime();
+}
+
+export function parseState(text: string | undefined): RolloutState | undefined {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as RolloutState;
+  } catch {
+    return undefined;
+  }
+}
+
+function holdLease(kube: Kube, options: LeaseOptions, initial: V1Lease, orphan?: RolloutState): AcquiredLease {
+  const name = leaseName(options.service);
+  let current = initial;
+  let state = parseState(initial.metadata?.annotations?.[STATE_ANNOTATION]);
+  let released = false;
+  const lost = new AbortController();
+  let writing: Promise<void> = Promise.resolve();
+  let commandHandler: (command: RolloutCommand) => void = () => {};
+  /** Takes a pending command off a freshly read lease and hands it to the run. */
+  const takeCommand = (lease: V1Lease): V1Lease => {
+    const command = lease.metadata?.annotations?.[COMMAND_ANNOTATION];
+    if (command !== 'promote' && command !== 'abort') return lease;
+    const { [COMMAND_ANNOTATION]: _taken, ...annotations } = lease.metadata!.annotations!;
+    log.info(`received "${command}" for this rollout`);
+    commandHandler(command);
+    return { ...lease, metadata: { ...lease.metadata, annotations } };
+  };
+
+  const write = (patch: Partial<RolloutState>, holder: string | undefined) => {
+    writing = writing.then(async () => {
+      state = { ...(state as RolloutState), ...patch, updatedAt: new Date().toISOString() };
+      for (let attempt = 0; attempt < 3 && !lost.signal.aborted; attempt++) {
+        const body: V1Lease = {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            annotations: { ...current.metadata?.annotations, [STATE_ANNOTATION]: JSON.stringify(state) },
+          },
+          spec: { ...current.spec, holderIdentity: holder, renewTime: new Date() },
+        };
+        try {
+          kube.count('update');
+          current = await kube.coordination.replaceNamespacedLease({ name, namespace: options.namespace, body });
+          return;
+        } catch (error) {
+          if (!(isConflict(error) || (error as { code?: number }).code === 409)) {
+            log.warn(`could not renew lease ${name}: ${(error as Error).message}`);
+            return;
+          }
+          // Someone changed the lease under us: re-read; if it is no longer ours, we lost it.
+          kube.count('get');
+          const fresh = await kube.coordination
+            .readNamespacedLease({ name, namespace: options.namespace })
+            .catch(() => undefined);
+          if (!fresh || fresh.spec?.holderIdentity !== options.runId) {
+            lost.abort(new InfraError(`lost lease ${name} to run ${fresh?.spec?.holderIdentity ?? 'unknown'}`));
+            return;
+          }
+          current = takeCommand(fresh);
+        }
+      }
+    });
+    return writing;
+  };
+
+  const renewer = setInterval(() => {
+    if (!released) void write({}, options.runId);
+  }, Math.max(500, (options.durationSeconds * 1000) / 3));
+  renewer.unref();
+
+  return {
+    orphan,
+    lost: lost.signal,
+    onCommand(handler) {
+      commandHandler = handler;
+    },
+    record: (patch) => write(patch, options.runId),
+    async release(finalState) {
+      if (released) return writing;
+      released = true;
+      clearInterval(renewer);
+      await write({ ...finalState }, undefined);
+    },
+  };
+}

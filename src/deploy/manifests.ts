@@ -1,0 +1,160 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { parseImageReference } from '../context/reference.js';
+import { InputError } from '../util/errors.js';
+import { run } from '../util/exec.js';
+
+export interface Manifest extends KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  /** Where the object came from, for error messages (not sent to the cluster). */
+  source?: string;
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+/**
+ * Loads manifests from files, directories (every .yaml/.yml/.json below, sorted), a kustomization directory
+ * (rendered with `kustomize build` when kustomize is installed), or `-` (stdin: e.g. `kustomize build | gantry
+ * deploy --manifests -`). Every document must be a Kubernetes object; anything else is bad input.
+ */
+export async function loadManifests(paths: string[], stdin?: () => string): Promise<Manifest[]> {
+  if (paths.length === 0) throw new InputError('--manifests', 'required: at least one file or directory');
+  const documents: { text: string; source: string }[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      documents.push({ text: stdin ? stdin() : readFileSync(0, 'utf8'), source: 'stdin' });
+      continue;
+    }
+    if (!existsSync(path)) throw new InputError('--manifests', `no such file or directory "${path}"`);
+    if (statSync(path).isDirectory()) {
+      const kustomization = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].find((f) => existsSync(join(path, f)));
+      if (kustomization) {
+        documents.push({ text: await kustomizeBuild(path), source: `kustomize build ${path}` });
+        continue;
+      }
+      const files = (readdirSync(path, { recursive: true }) as string[])
+        .filter((f) => MANIFEST_FILE.test(f))
+        .map((f) => join(path, f))
+        .filter((f) => statSync(f).isFile())
+        .sort();
+      if (files.length === 0) throw new InputError('--manifests', `no .yaml, .yml or .json files in "${path}"`);
+      for (const file of files) documents.push({ text: readFileSync(file, 'utf8'), source: relative(process.cwd(), file) });
+    } else {
+      documents.push({ text: readFileSync(path, 'utf8'), source: path });
+    }
+  }
+  const manifests: Manifest[] = [];
+  for (const { text, source } of documents) {
+    let parsed: unknown[];
+    try {
+      parsed = yaml.loadAll(text, undefined, { filename: source });
+    } catch (error) {
+      const e = error as yaml.YAMLException;
+      throw new InputError('--manifests', `${source} is not valid YAML: ${e.reason ?? e.message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`);
+    }
+    for (const [index, document] of parsed.entries()) {
+      if (document === null || document === undefined) continue;
+      if (typeof document !== 'object' || Array.isArray(document)) {
+        throw new InputError('--manifests', `${source} document ${index + 1} is not a Kubernetes object`);
+      }
+      const object = document as Partial<Manifest> & { items?: unknown[] };
+      if (object.kind === 'List' && Array.isArray(object.items)) {
+        for (const item of object.items) manifests.push(checkObject(item, source, index));
+        continue;
+      }
+      manifests.push(checkObject(object, source, index));
+    }
+  }
+  if (manifests.length === 0) throw new InputError('--manifests', 'no Kubernetes objects found');
+  return manifests;
+}
+
+function checkObject(value: unknown, source: string, index: number): Manifest {
+  const object = value as Partial<Manifest>;
+  const where = `${source} document ${index + 1}`;
+  if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') {
+    throw new InputError('--manifests', `${where} needs apiVersion and kind`);
+  }
+  if (typeof object.metadata?.name !== 'string' || object.metadata.name === '') {
+    throw new InputError('--manifests', `${where} (${object.kind}) needs metadata.name`);
+  }
+  return { ...(object as Manifest), source };
+}
+
+async function kustomizeBuild(dir: string): Promise<string> {
+  try {
+    return (await run('kustomize', ['build', dir])).stdout;
+  } catch (error) {
+    throw new InputError('--manifests', `"${dir}" is a kustomization but kustomize could not render it: ${(error as Error).message}`);
+  }
+}
+
+/** `name=ref@sha256:…` from --image: which containers get which image. */
+export interface ImageSubstitution {
+  /** A container name, or an image repository as written in the manifests (`web`, `registry/app`). */
+  name: string;
+  ref: string;
+}
+
+export function parseImageSubstitution(text: string): ImageSubstitution {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new InputError('--image', `expected name=ref@sha256:digest, got ${JSON.stringify(text)}`);
+  const name = text.slice(0, eq).trim();
+  const ref = text.slice(eq + 1).trim();
+  const parsed = parseImageReference(ref, '--image');
+  if (!parsed.digest) throw new InputError('--image', `"${ref}" has no digest: images are deployed by digest (ref@sha256:…)`);
+  return { name, ref };
+}
+
+interface PodTemplateHolder {
+  spec?: { template?: { spec?: { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[] } } };
+}
+
+/**
+ * Puts each image into the pod templates that name it (by container name or by image repository), returning
+ * new objects. Every substitution must match at least one container, or it is bad input.
+ */
+export function substituteImages(manifests: Manifest[], substitutions: ImageSubstitution[]): Manifest[] {
+  const used = new Set<string>();
+  const out = manifests.map((manifest) => {
+    const copy = structuredClone(manifest) as Manifest & PodTemplateHolder;
+    const pod = copy.spec?.template?.spec;
+    if (!pod) return copy;
+    for (const container of [...(pod.containers ?? []), ...(pod.initContainers ?? [])]) {
+      const repository = container.image ? repositoryOf(container.image) : undefined;
+      const match = substitutions.find((s) => s.name === container.name || s.name === repository);
+      if (match) {
+        container.image = match.ref;
+        used.add(match.name);
+      }
+    }
+    return copy;
+  });
+  const unused = substitutions.filter((s) => !used.has(s.name));
+  if (unused.length > 0) {
+    throw new InputError('--image', `"${unused[0]!.name}" matches no container name or image in the manifests`);
+  }
+  return out;
+}
+
+function repositoryOf(image: string): string {
+  return image.replace(/@sha256:[a-f0-9]+$/, '').replace(/:[^:/]+$/, '');
+}
+
+/** The Deployment the rollout is about: the one named, or the only Deployment in the manifests. */
+export function findTarget(manifests: Manifest[], name?: string): Manifest {
+  const deployments = manifests.filter((m) => m.kind === 'Deployment');
+  if (name) {
+    const found = deployments.find((d) => d.metadata.name === name);
+    if (!found) throw new InputError('--name', `no Deployment "${name}" in the manifests`);
+    return found;
+  }
+  if (deployments.length === 1) return deployments[0]!;
+  if (deployments.length === 0) throw new InputError('--manifests', 'no Deployment in the manifests');
+  throw new InputError('--name', `the manifests hold ${deployments.length} Deployments; name the one to roll out`);
+}

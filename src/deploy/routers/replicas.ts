@@ -1,0 +1,56 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node';
+import { deploymentsPath } from '../labels.js';
+import type { Router, RouteContext } from './types.js';
+
+/**
+ * No mesh: the main Service selects every pod of the app, so traffic follows ready pods. A weight becomes a
+ * number of canary replicas beside the untouched stable ones: c / (stable + c) ≈ weight.
+ */
+export class ReplicasRouter implements Router {
+  readonly name = 'replicas' as const;
+  readonly pinsStableSelector = false;
+
+  async reconcile(): Promise<void> {}
+
+  /** Canary replicas for a weight: at least one for any weight above 0. */
+  static replicasFor(weight: number, stableReplicas: number): number {
+    if (weight <= 0) return 0;
+    if (weight >= 100) return Math.max(1, stableReplicas);
+    return Math.max(1, Math.round((stableReplicas * weight) / (100 - weight)));
+  }
+
+  async setRoutes(context: RouteContext, weight: number): Promise<void> {
+    const replicas = ReplicasRouter.replicasFor(weight, context.stableReplicas);
+    context.kube.count('patch');
+    await context.kube.objects.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: context.canaryDeployment, namespace: context.namespace }, spec: { replicas } } as V1Deployment,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+    // In effect when exactly that many canary pods are ready (and, at 0, none is left serving).
+    await context.kube.waitFor<V1Deployment>(
+      `${context.canaryDeployment} to have ${replicas} ready replica(s)`,
+      { path: deploymentsPath(context.namespace), apiVersion: 'apps/v1', kind: 'Deployment', namespace: context.namespace, name: context.canaryDeployment },
+      (d) =>
+        d === undefined
+          ? replicas === 0
+          : (d.status?.readyReplicas ?? 0) === replicas && (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+      { timeoutMs: context.timeoutMs, signal: context.signal },
+    );
+  }
+
+  async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
+    const read = (name: string) => context.kube.read<V1Deployment>('apps/v1', 'Deployment', context.namespace, name);
+    const [stable, canary] = await Promise.all([read(context.name), read(context.canaryDeployment)]);
+    const s = stable?.status?.readyReplicas ?? 0;
+    const c = canary?.status?.readyReplicas ?? 0;
+    const canaryWeight = s + c === 0 ? 0 : Math.round((c / (s + c)) * 100);
+    return { stable: 100 - canaryWeight, canary: canaryWeight };
+  }
+
+  async finalize(): Promise<void> {}
+}

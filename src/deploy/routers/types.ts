@@ -1,0 +1,38 @@
+import type { Kube } from '../kube.js';
+import type { Manifest } from '../manifests.js';
+
+/** What a router needs to know about the rollout it routes. */
+export interface RouteContext {
+  kube: Kube;
+  namespace: string;
+  /** The app: stable Deployment and main Service name. */
+  name: string;
+  /** The Service in front of the new version (`<name>-canary`, or `<name>-preview` for blue-green). */
+  canaryService: string;
+  /** The main Service's manifest (ports, selector) as applied. */
+  service: Manifest;
+  /** Stable replicas, for the replica-ratio router. */
+  stableReplicas: number;
+  /** The new version's Deployment name. */
+  canaryDeployment: string;
+  signal?: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * A router moves traffic between the stable version and the new one. Four methods, as in Flagger:
+ * set up what routing needs, write a weight, read the weight back, and tear canary routing down.
+ */
+export interface Router {
+  readonly name: 'replicas' | 'gateway-api' | 'istio' | 'nginx';
+  /** Creates or updates the routing objects (weights at 0 for the new version). */
+  reconcile(context: RouteContext): Promise<void>;
+  /** Sends `weight` percent of traffic to the new version; resolves once it is in effect. */
+  setRoutes(context: RouteContext, weight: number): Promise<void>;
+  /** The weight currently in effect, as the cluster says. */
+  getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }>;
+  /** All traffic to stable; removes the routing objects that existed only for the rollout. */
+  finalize(context: RouteContext): Promise<void>;
+  /** Whether the main Service must select the stable track only (true for every router but replicas). */
+  readonly pinsStableSelector: boolean;
+}

@@ -1,0 +1,95 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { RolloutEvents } from '../events.js';
+import type { Kube } from '../kube.js';
+import type { AcquiredLease } from '../lease.js';
+import type { Track } from '../labels.js';
+import type { Manifest } from '../manifests.js';
+import type { Recorder } from '../recorder.js';
+import type { Router } from '../routers/types.js';
+import type { Verdict } from '../types.js';
+
+/** Runs the analysis for one step; resolves early with `aborted` on the first breach beyond the limits. */
+export type StepAnalyzer = (options: { step: number; durationMs: number; track: Track; signal: AbortSignal }) => Promise<{
+  outcome: 'passed' | 'aborted';
+  reason?: string;
+  /** When the deciding measurement was taken. */
+  decidedAt?: Date;
+}>;
+
+export interface RolloutContext {
+  kube: Kube;
+  namespace: string;
+  /** The app: stable Deployment and main Service name. */
+  name: string;
+  runId: string;
+  /** The new Deployment, images substituted by digest. */
+  target: Manifest;
+  /** The main Service (from the manifests or the cluster); required by canary and blue-green. */
+  service?: Manifest;
+  /** The stable Deployment in the cluster before this run (undefined on a first deploy). */
+  current?: V1Deployment;
+  router: Router;
+  /** Traffic weights of the steps, increasing, each 1–99 (canary) . */
+  steps: number[];
+  pauseMs: number;
+  /** How long pods may take to become ready before the version counts as bad. */
+  readyTimeoutMs: number;
+  /** Overall bound for waits on the cluster. */
+  timeoutMs: number;
+  /** Blue-green: how long the old version is kept after the switch, with analysis, for an instant switch back. */
+  blueGreenDelayMs: number;
+  analyze?: StepAnalyzer;
+  /** Aborted on SIGTERM/SIGINT, a lost lease, or `gantry abort`; `reason` says which. */
+  signal: AbortSignal;
+  /** Set by `gantry promote` while the rollout runs: skip the remaining steps. */
+  promoteNow: () => boolean;
+  events: RolloutEvents;
+  lease: AcquiredLease;
+  recorder: Recorder;
+}
+
+export interface StrategyOutcome {
+  verdict: Verdict;
+  reason: string;
+  /** 0 promoted, 1 rolled back (gate), 3 infrastructure failure after best-effort rollback, 4 rollback failed. */
+  exitCode: 0 | 1 | 3 | 4;
+}
+
+/** One rollout strategy (rolling, canary, blue-green): one file each. */
+export interface Strategy {
+  readonly name: 'rolling' | 'canary' | 'blue-green';
+  run(context: RolloutContext): Promise<StrategyOutcome>;
+}
+
+/** Why a rollout stopped before promotion; carries the decision time for the timings. */
+export class RollbackReason extends Error {
+  constructor(
+    message: string,
+    readonly decidedAt: Date = new Date(),
+    readonly exitCode: 1 | 3 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Sleeps, waking early (and throwing) when the rollout is aborted. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(abortReason(signal));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function abortReason(signal: AbortSignal): RollbackReason {
+  const reason = signal.reason;
+  if (reason instanceof RollbackReason) return reason;
+  return new RollbackReason(reason instanceof Error ? reason.message : String(reason ?? 'aborted'));
+}

@@ -1,0 +1,93 @@
+/**
+ * Shapes shared by the rollout engine, the analysis and the run report. The JSON result of
+ * `gantry deploy --json` is a {@link RolloutReport}.
+ */
+
+export type StrategyName = 'rolling' | 'canary' | 'blue-green';
+export type RouterName = 'replicas' | 'gateway-api' | 'istio' | 'nginx';
+export type Verdict = 'promoted' | 'rolled-back' | 'failed';
+
+/** One metric of the analysis: a provider query checked against bounds every interval. */
+export interface MetricSpec {
+  name: string;
+  /** PromQL with placeholders: {{namespace}}, {{name}}, {{track}}, {{canary}}, {{stable}}, {{interval}}, {{step}}. */
+  query: string;
+  /** The measurement fails when below min or above max (inclusive bounds pass). */
+  min?: number;
+  max?: number;
+  /** Optional baseline judgement: the canary's samples against the stable track's (Mann-Whitney U). */
+  compare?: {
+    /** Which direction is worse: `increase` (errors, latency) or `decrease` (throughput, success rate). */
+    worse: 'increase' | 'decrease';
+    /** Significance level for the U test (default 0.05). */
+    alpha: number;
+    /** Minimum effect size (|Cliff's delta|, 0–1) before a significant difference counts (default 0.3). */
+    minEffectSize: number;
+    /** Samples needed on each side before judging (default 5). */
+    minSamples: number;
+  };
+}
+
+export interface AnalysisSpec {
+  /** Milliseconds between measurements. */
+  intervalMs: number;
+  /** Failed measurements tolerated per metric before the rollout aborts (0: the first failure aborts). */
+  failureLimit: number;
+  /** Inconclusive measurements (no data) tolerated per metric before the rollout aborts. */
+  inconclusiveLimit: number;
+  metrics: MetricSpec[];
+}
+
+export type CheckResult = 'pass' | 'fail' | 'inconclusive';
+
+/** One measurement of one metric. */
+export interface Check {
+  metric: string;
+  /** Index of the rollout step (0-based) during which it was taken. */
+  step: number;
+  at: string;
+  /** null when the provider returned no data. */
+  value: number | null;
+  min?: number;
+  max?: number;
+  result: CheckResult;
+  /** A sentence a person can read: "0.43 > max 0.05". */
+  message: string;
+}
+
+export interface StepRecord {
+  index: number;
+  /** Percentage of traffic to the new version during the step. */
+  weight: number;
+  startedAt: string;
+  endedAt?: string;
+  result: 'passed' | 'failed' | 'aborted' | 'running';
+}
+
+export interface RolloutTimings {
+  startedAt: string;
+  finishedAt?: string;
+  canaryTrafficStartedAt: string | null;
+  abortDecidedAt: string | null;
+  trafficRestoredAt: string | null;
+  canaryRemovedAt: string | null;
+  promotedAt: string | null;
+}
+
+export interface RolloutReport {
+  verdict: Verdict;
+  name: string;
+  namespace: string;
+  strategy: StrategyName;
+  router: RouterName;
+  runId: string;
+  /** The Deployment's revision after the run. */
+  revision: string | null;
+  previousImage: string | null;
+  image: string;
+  /** Why the rollout ended as it did, in one sentence. */
+  reason: string;
+  steps: StepRecord[];
+  checks: Check[];
+  timings: RolloutTimings;
+}

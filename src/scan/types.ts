@@ -2,6 +2,10 @@
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'unknown'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** A gate's threshold: a finding at or above it fails the scan; `none` never fails. */
+export const SEVERITY_THRESHOLDS = [...SEVERITIES, 'none'] as const;
+export type SeverityThreshold = (typeof SEVERITY_THRESHOLDS)[number];
+
 /** What a scanner looks for. Names follow trivy's `--scanners`. */
 export const SCAN_KINDS = ['vuln', 'secret', 'misconfig'] as const;
 export type ScanKind = (typeof SCAN_KINDS)[number];
@@ -12,6 +16,8 @@ export type FindingClass = 'vulnerability' | 'secret' | 'misconfiguration';
 export interface Finding {
   /** CVE/GHSA id, secret rule id or misconfiguration check id. */
   id: string;
+  /** Other ids of the same problem (the GHSA id of a CVE, …); ignore-file entries match these too. */
+  aliases?: string[];
   class: FindingClass;
   severity: Severity;
   title: string;
@@ -25,6 +31,12 @@ export interface Finding {
   primaryUrl?: string;
   references: string[];
   cvssScore?: number;
+  /** The CVSS vector the score came from (`CVSS:3.1/AV:N/…`). */
+  cvssVector?: string;
+  /** Who published that CVSS (`nvd`, `ghsa`, …). */
+  cvssSource?: string;
+  /** The image's operating system (`alpine 3.16.2`), when the scanner detected one. */
+  operatingSystem?: string;
 }
 
 /** A finding the ignore file silenced. */
@@ -53,11 +65,79 @@ export interface ScanTarget {
   insecure?: boolean;
 }
 
+export const SCANNER_NAMES = ['trivy', 'grype'] as const;
+export type ScannerName = (typeof SCANNER_NAMES)[number];
+
 /** A scanner runs one tool and normalises its findings. One file per implementation (trivy.ts, grype.ts). */
 export interface Scanner {
-  readonly name: 'trivy' | 'grype';
+  readonly name: ScannerName;
+  /** What this scanner can look for; asking for anything else is an input error. */
+  readonly kinds: readonly ScanKind[];
   version(): Promise<string>;
   scan(target: ScanTarget, options: { kinds: readonly ScanKind[] }): Promise<Finding[]>;
 }
 
 export type SeverityCounts = Record<Severity, number>;
+
+/** Where each report goes; a report is written only when its path is given. */
+export interface ReportPaths {
+  sarif?: string;
+  gitlab?: string;
+  junit?: string;
+  markdown?: string;
+}
+
+/** What {@link scanImage} is asked to do. */
+export interface ScanOptions {
+  target: ScanTarget;
+  scanner: ScannerName;
+  kinds: ScanKind[];
+  /** A finding at or above this severity fails the gate; `none` never fails. */
+  severityThreshold: SeverityThreshold;
+  /** `false` reports findings but never fails (same effect as the `none` threshold). Default true. */
+  gate?: boolean;
+  /** Drop vulnerabilities that have no fixed version yet. */
+  ignoreUnfixed: boolean;
+  /** YAML list of `{id, reason, expires?, package?}` entries that silence findings. */
+  ignoreFile?: string;
+  reports: ReportPaths;
+  /** Shown as the location of findings that have no file in the image (image-config checks). Default `Dockerfile`. */
+  dockerfile?: string;
+  /** The clock, for ignore-file expiry; tests pin it. */
+  now?: Date;
+}
+
+/** The outcome of a scan after the policy (threshold, ignore-unfixed, ignore file) was applied. */
+export interface ScanResult {
+  image: string;
+  scanner: ScannerName;
+  scannerVersion: string;
+  threshold: SeverityThreshold;
+  passed: boolean;
+  /** Findings per severity, after ignores. */
+  counts: SeverityCounts;
+  /** Findings after ignores, worst first. */
+  findings: Finding[];
+  /** The findings at or above the threshold: the ones that failed the gate. */
+  failing: Finding[];
+  ignored: IgnoredFinding[];
+  expiredIgnores: ExpiredIgnore[];
+  /** Vulnerabilities left out because no fix exists yet (`ignoreUnfixed`). */
+  unfixedSkipped: number;
+  /** Paths of the reports written. */
+  reports: ReportPaths;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+}
+
+/** A scan result as report writers see it (written before the report paths are known). */
+export type ScanSummary = Omit<ScanResult, 'reports'>;
+
+/** What reports need beyond the result. */
+export interface ReportContext {
+  /** Gantry's version, for the reports' tool sections. */
+  gantryVersion: string;
+  /** Path (relative to the repository root) shown for findings that have no file in the image. */
+  dockerfile: string;
+}

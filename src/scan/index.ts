@@ -1,0 +1,152 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import packageJson from '../../package.json' with { type: 'json' };
+import { InputError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { GrypeScanner } from './grype.js';
+import { evaluatePolicy, type IgnoreEntry, loadIgnoreFile, parseSeverityThreshold } from './policy.js';
+import { renderGitLabReport } from './report/gitlab.js';
+import { renderJUnit } from './report/junit.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderSarif } from './report/sarif.js';
+import { TrivyScanner } from './trivy.js';
+import {
+  type ReportContext,
+  type ReportPaths,
+  SCAN_KINDS,
+  SCANNER_NAMES,
+  type ScanKind,
+  type Scanner,
+  type ScanOptions,
+  type ScanResult,
+  type ScanSummary,
+} from './types.js';
+
+export type * from './types.js';
+
+/**
+ * The scanner implementation for a name (the one place that knows them all).
+ * @throws InputError naming `--scanner` for an unknown name.
+ */
+export function createScanner(name: string): Scanner {
+  switch (name) {
+    case 'trivy':
+      return new TrivyScanner();
+    case 'grype':
+      return new GrypeScanner();
+    default:
+      throw new InputError('--scanner', `expected one of ${SCANNER_NAMES.join(', ')}, got "${name}"`);
+  }
+}
+
+/**
+ * Scans an image, applies the policy (threshold, ignore-unfixed, ignore file) and writes the requested
+ * reports. All input is validated before the scanner runs, so bad input changes nothing and costs nothing.
+ *
+ * @example
+ * const result = await scanImage({
+ *   target: { ref: 'registry.example.com/app:1.2.3' },
+ *   scanner: 'trivy', kinds: ['vuln', 'secret'], severityThreshold: 'high', ignoreUnfixed: true,
+ *   ignoreFile: '.gantry-ignore.yml', reports: { sarif: 'scan.sarif', markdown: 'scan.md' },
+ * });
+ * if (!result.passed) process.exitCode = 1;
+ *
+ * @throws InputError for a bad threshold, scanner, scan kind or ignore file, or an unwritable report path (exit 2)
+ * @throws InfraError when the scanner cannot run or its output cannot be read (exit 3)
+ */
+export async function scanImage(options: ScanOptions): Promise<ScanResult> {
+  const requestedThreshold = parseSeverityThreshold(options.severityThreshold);
+  const threshold = options.gate === false ? 'none' : requestedThreshold;
+  const scanner = createScanner(options.scanner);
+  const kinds = validateKinds(options.kinds, scanner);
+  const ignores: IgnoreEntry[] = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
+  const now = options.now ?? new Date();
+
+  const started = new Date();
+  const { version, findings } = await log.group(
+    `scan ${options.target.ref} with ${scanner.name}`,
+    async () => {
+      const version = await scanner.version();
+      log.info(`${scanner.name} ${version}: ${kinds.join(', ')}`);
+      return { version, findings: await scanner.scan(options.target, { kinds }) };
+    },
+  );
+  const finished = new Date();
+
+  const outcome = evaluatePolicy(findings, { threshold, ignoreUnfixed: options.ignoreUnfixed, ignores, now });
+  const summary: ScanSummary = {
+    image: options.target.ref,
+    scanner: scanner.name,
+    scannerVersion: version,
+    threshold,
+    ...outcome,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+  };
+  for (const expired of summary.expiredIgnores) {
+    log.warn(`ignore entry ${expired.id} expired on ${expired.expires} and no longer applies`);
+  }
+  const context: ReportContext = {
+    gantryVersion: packageJson.version,
+    dockerfile: options.dockerfile ?? 'Dockerfile',
+  };
+  const reports = await writeReports(summary, options.reports, context);
+  return { ...summary, reports };
+}
+
+function validateKinds(kinds: readonly ScanKind[], scanner: Scanner): ScanKind[] {
+  if (kinds.length === 0)
+    throw new InputError('--scanners', `expected at least one of ${SCAN_KINDS.join(', ')}`);
+  for (const kind of kinds) {
+    if (!(SCAN_KINDS as readonly string[]).includes(kind)) {
+      throw new InputError('--scanners', `expected ${SCAN_KINDS.join(', ')}, got "${kind}"`);
+    }
+    if (!scanner.kinds.includes(kind)) {
+      throw new InputError(
+        '--scanners',
+        `${scanner.name} cannot scan for ${kind} (it supports ${scanner.kinds.join(', ')}); use --scanner trivy`,
+      );
+    }
+  }
+  return [...new Set(kinds)];
+}
+
+/** Writes each requested report, creating its folder; returns the paths written. */
+async function writeReports(
+  summary: ScanSummary,
+  paths: ReportPaths,
+  context: ReportContext,
+): Promise<ReportPaths> {
+  const renderers: Record<keyof ReportPaths, () => string> = {
+    sarif: () => renderSarif(summary, context),
+    gitlab: () => renderGitLabReport(summary, context.gantryVersion),
+    junit: () => renderJUnit(summary),
+    markdown: () => renderMarkdown(summary),
+  };
+  const flags: Record<keyof ReportPaths, string> = {
+    sarif: '--sarif',
+    gitlab: '--gitlab-report',
+    junit: '--junit',
+    markdown: '--markdown',
+  };
+  const written: ReportPaths = {};
+  for (const [kind, render] of Object.entries(renderers) as [keyof ReportPaths, () => string][]) {
+    const path = paths[kind];
+    if (!path) continue;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, render());
+    } catch (error) {
+      throw new InputError(
+        flags[kind],
+        `cannot write the ${kind} report to "${path}": ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    written[kind] = path;
+  }
+  return written;
+}

@@ -1,0 +1,370 @@
+import { InfraError, InputError, messageOf } from '../../util/errors.js';
+import type { AnalysisSpec, Check, MetricSpec } from '../types.js';
+import { formatNumber } from './format.js';
+import {
+  type AnalysisCheck,
+  type AnalysisRun,
+  type Decision,
+  inconclusiveMessage,
+  judgeValue,
+} from './judge.js';
+import { compareSamples, median } from './mann-whitney.js';
+import { type MetricsProvider, MultipleValuesError, NoDataError } from './provider.js';
+import { formatPromDuration, type QueryVars, renderQuery } from './template.js';
+
+/**
+ * The analysis loop the strategies call for each step, and the checks they run before the first one.
+ *
+ * Timing: the first measurement is taken one interval after the step starts, not at its start: the new
+ * weights need time to show up in the metrics (a `rate()` window, a scrape), and a measurement at t=0 would
+ * judge the previous step's traffic. Measurements follow at fixed times (start + k·interval, no drift from
+ * query latency) until the step's end; a step shorter than one interval gets one measurement at its end.
+ * The promise settles at the step's end, or at once when the run decides to abort or `signal` fires.
+ */
+
+/**
+ * What the queries are rendered with; `track`, `interval` and `step` are filled in by the loop.
+ * `canary` and `stable` are the values of the track label (`gantry.dev/track`, `track` in the metrics) of the
+ * new and the old version: `{{track}}` is `canary` when the new version is measured and `stable` when the
+ * baseline is, and `{{canary}}`/`{{stable}}` let one query name both (a ratio of the two tracks).
+ */
+export interface AnalysisVars {
+  namespace: string;
+  /** The app: the stable Deployment's name. */
+  name: string;
+  /** Track of the new version: `canary`, or `preview` for blue-green. */
+  canary: string;
+  /** Track of the baseline: `stable`. */
+  stable: string;
+}
+
+export interface AnalysisStepOptions {
+  spec: AnalysisSpec;
+  provider: MetricsProvider;
+  vars: AnalysisVars;
+  /** 0-based index of the rollout step. */
+  step: number;
+  /** How long the step lasts; the analysis measures every interval during it. */
+  durationMs: number;
+  run: AnalysisRun;
+  /** Cancels the step (a cancelled CI job): the loop returns promptly with `cancelled: true`. */
+  signal: AbortSignal;
+  /** Called with each check as it is recorded (live progress, Kubernetes Events). */
+  onCheck?: (check: Check) => void;
+  /** Injected clock and sleep, so that tests run instantly. */
+  now?: () => Date;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface AnalysisStepOutcome {
+  outcome: 'passed' | 'aborted';
+  /** Why the step did not pass, one sentence (absent when it passed). */
+  reason?: string;
+  /** The checks recorded during this step, in order. */
+  checks: Check[];
+  /** True when the step ended because `signal` fired, not because of a measurement. */
+  cancelled?: boolean;
+  /** When the abort was decided: the deciding measurement's time (absent when the step passed). */
+  decidedAt?: Date;
+}
+
+/**
+ * Runs the analysis of one step: every `spec.intervalMs` during `durationMs`, query every metric for the
+ * canary track (and for the stable track when the metric has `compare`, collecting each track's samples
+ * over the step), record the checks in `run`, and return as soon as the run decides to abort.
+ *
+ * Provider errors (metrics server down mid-analysis, a query that fails) are inconclusive measurements with
+ * the error's message — never a pass, never a crash; too many of them abort through `inconclusiveLimit`.
+ *
+ * Comparisons (metrics with `compare`) are judged at every measurement once both tracks have `minSamples`,
+ * so that a clearly worse canary aborts early; to keep repeated looks from inflating false alarms, each look
+ * uses alpha divided by the number of looks the step allows (Bonferroni). A comparison that never had enough
+ * samples leaves the step inconclusive, so the step does not pass.
+ */
+export async function runAnalysisStep(options: AnalysisStepOptions): Promise<AnalysisStepOutcome> {
+  const { spec, provider, vars, step, durationMs, run, signal } = options;
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? abortableSleep;
+  const checks: Check[] = [];
+  const cancelled = (): AnalysisStepOutcome => ({
+    outcome: 'aborted',
+    reason: `analysis cancelled${signal.reason instanceof Error ? `: ${messageOf(signal.reason)}` : ''}`,
+    checks,
+    cancelled: true,
+    decidedAt: now(),
+  });
+  const aborted = (decision: Decision & { action: 'abort' }): AnalysisStepOutcome => ({
+    outcome: 'aborted',
+    reason: decision.reason,
+    checks,
+    decidedAt: new Date(decision.check.at),
+  });
+  const record = (check: AnalysisCheck) => {
+    run.record(check);
+    checks.push(check);
+    options.onCheck?.(check);
+  };
+
+  const before = run.decision();
+  if (before.action === 'abort') return aborted(before);
+
+  const measurements = measurementCount(durationMs, spec.intervalMs);
+  const samples = new Map<string, { canary: number[]; stable: number[] }>();
+  for (const metric of spec.metrics) if (metric.compare) samples.set(metric.name, { canary: [], stable: [] });
+  const started = now().getTime();
+
+  for (let k = 1; k <= measurements; k++) {
+    if (signal.aborted) return cancelled();
+    const wait = started + Math.min(k * spec.intervalMs, durationMs) - now().getTime();
+    if (wait > 0) await sleep(wait, signal);
+    if (signal.aborted) return cancelled();
+    const at = now().toISOString();
+    const measured = await untilAborted(
+      Promise.all(
+        spec.metrics.map((metric) =>
+          measureMetric({ metric, provider, vars, spec, step, at, signal, samples, measurements }),
+        ),
+      ),
+      signal,
+    );
+    if (!measured) return cancelled();
+    for (const check of measured.flat()) record(check);
+    const decision = run.decision();
+    if (decision.action === 'abort') return aborted(decision);
+  }
+
+  const rest = started + durationMs - now().getTime();
+  if (rest > 0) await sleep(rest, signal);
+  if (signal.aborted) return cancelled();
+
+  // A comparison that never got enough samples is an inconclusive measurement, with the counts that say why.
+  for (const metric of spec.metrics) {
+    const metricSamples = samples.get(metric.name);
+    if (!metric.compare || !metricSamples) continue;
+    const judged = checks.some(
+      (check) => check.metric === metric.name && (check as AnalysisCheck).kind === 'compare',
+    );
+    if (judged) continue;
+    const comparison = compareSamples(metricSamples.canary, metricSamples.stable, metric.compare);
+    record({
+      metric: metric.name,
+      kind: 'compare',
+      step,
+      at: now().toISOString(),
+      value: null,
+      result: 'inconclusive',
+      message: comparison.message,
+    });
+  }
+  const decision = run.decision();
+  if (decision.action === 'abort') return aborted(decision);
+  const verdict = run.stepVerdict(step);
+  if (verdict.verdict === 'passed') return { outcome: 'passed', checks };
+  return { outcome: 'aborted', reason: verdict.reason, checks, decidedAt: now() };
+}
+
+/**
+ * What a strategy checks before moving any traffic, so that a broken analysis fails with exit 2 or 3 and
+ * nothing changed: the provider answers; every query renders (placeholders, safe values) and parses; and each
+ * step is long enough for every comparison to collect `minSamples`.
+ * @throws InfraError when the provider is unreachable; InputError naming the metric otherwise.
+ */
+export async function validateQueries(
+  spec: AnalysisSpec,
+  provider: MetricsProvider,
+  given: Pick<AnalysisVars, 'namespace' | 'name'> & Partial<AnalysisVars>,
+  options: {
+    /** Durations of the steps that will be analysed, to check that comparisons can get their samples. */
+    stepDurationsMs?: number[];
+  } = {},
+): Promise<void> {
+  const vars: AnalysisVars = { canary: 'canary', stable: 'stable', ...given };
+  const queries = spec.metrics.flatMap((metric) =>
+    (metric.compare ? [vars.canary, vars.stable] : [vars.canary]).map((track) => ({
+      metric,
+      query: renderQuery(metric.query, queryVars(vars, track, spec, 0), metric.name),
+    })),
+  );
+  if (!(await provider.isOnline())) {
+    // The provider's own error says why (refused, timed out, credentials); isOnline only says that.
+    try {
+      await provider.validate(queries[0]!.query, queries[0]!.metric.name);
+    } catch (error) {
+      if (error instanceof InfraError)
+        throw new InfraError(`${error.message}; nothing was changed`, { cause: error });
+    }
+    throw new InfraError(`metrics provider ${provider.name} is not online; nothing was changed`);
+  }
+  for (const { metric, query } of queries) await provider.validate(query, metric.name);
+  for (const metric of spec.metrics) {
+    if (!metric.compare) continue;
+    options.stepDurationsMs?.forEach((durationMs, index) => {
+      const available = measurementCount(durationMs, spec.intervalMs);
+      if (available < metric.compare!.minSamples) {
+        throw new InputError(
+          '--analysis',
+          `metric "${metric.name}": compare needs ${metric.compare!.minSamples} samples per track, but step ${index + 1} ` +
+            `(${formatPromDuration(durationMs)} at interval ${formatPromDuration(spec.intervalMs)}) allows only ${available}; ` +
+            'lengthen the step, shorten the interval or lower minSamples',
+        );
+      }
+    });
+  }
+}
+
+/** Measurements in a step: one per whole interval, at least one (at the step's end). */
+export function measurementCount(durationMs: number, intervalMs: number): number {
+  return Math.max(1, Math.floor(durationMs / intervalMs));
+}
+
+/** Resolves after `ms`, or as soon as `signal` fires (it never rejects: callers check `signal.aborted`). */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+// --- internals ---
+
+function queryVars(vars: AnalysisVars, track: string, spec: AnalysisSpec, step: number): QueryVars {
+  return { ...vars, track, interval: formatPromDuration(spec.intervalMs), step };
+}
+
+type Reading = { value: number } | { error: string };
+
+/** One query, with every failure turned into the reason the measurement is inconclusive. */
+async function read(
+  provider: MetricsProvider,
+  metric: MetricSpec,
+  vars: QueryVars,
+  signal: AbortSignal,
+): Promise<Reading> {
+  try {
+    const query = renderQuery(metric.query, vars, metric.name);
+    return { value: await provider.query(query, { signal }) };
+  } catch (error) {
+    if (error instanceof NoDataError || error instanceof MultipleValuesError) return { error: error.message };
+    return { error: `query failed: ${messageOf(error)}` };
+  }
+}
+
+async function measureMetric(context: {
+  metric: MetricSpec;
+  provider: MetricsProvider;
+  vars: AnalysisVars;
+  spec: AnalysisSpec;
+  step: number;
+  at: string;
+  signal: AbortSignal;
+  samples: Map<string, { canary: number[]; stable: number[] }>;
+  measurements: number;
+}): Promise<AnalysisCheck[]> {
+  const { metric, provider, vars, spec, step, at, signal } = context;
+  const bounds = {
+    ...(metric.min !== undefined && { min: metric.min }),
+    ...(metric.max !== undefined && { max: metric.max }),
+  };
+  const base = { metric: metric.name, step, at, ...bounds };
+  const canaryVars = queryVars(vars, vars.canary, spec, step);
+
+  if (!metric.compare) {
+    const canary = await read(provider, metric, canaryVars, signal);
+    if ('error' in canary) {
+      return [
+        {
+          ...base,
+          kind: 'threshold',
+          value: null,
+          result: 'inconclusive',
+          message: inconclusiveMessage(canary.error),
+        },
+      ];
+    }
+    return [{ ...base, kind: 'threshold', value: canary.value, ...judgeValue(metric, canary.value) }];
+  }
+
+  const [canary, stable] = await Promise.all([
+    read(provider, metric, canaryVars, signal),
+    read(provider, metric, queryVars(vars, vars.stable, spec, step), signal),
+  ]);
+  const samples = context.samples.get(metric.name)!;
+  if ('value' in canary) samples.canary.push(canary.value);
+  if ('value' in stable) samples.stable.push(stable.value);
+
+  const checks: AnalysisCheck[] = [];
+  const baseline = 'value' in stable ? stable.value : null;
+  if ('error' in canary) {
+    checks.push({
+      ...base,
+      kind: 'sample',
+      value: null,
+      baseline,
+      result: 'inconclusive',
+      message: inconclusiveMessage(canary.error),
+    });
+  } else if ('error' in stable) {
+    checks.push({
+      ...base,
+      kind: 'sample',
+      value: canary.value,
+      baseline,
+      result: 'inconclusive',
+      message: inconclusiveMessage(`stable track: ${stable.error}`),
+    });
+  } else {
+    const judged = judgeValue(metric, canary.value);
+    checks.push({
+      ...base,
+      kind: 'sample',
+      value: canary.value,
+      baseline,
+      result: judged.result,
+      message: `${judged.message}; stable ${formatNumber(stable.value)}`,
+    });
+  }
+
+  const { minSamples, alpha } = metric.compare;
+  if (samples.canary.length >= minSamples && samples.stable.length >= minSamples) {
+    // Bonferroni over the looks this step allows: the step's false-alarm rate stays at most alpha.
+    const looks = Math.max(1, context.measurements - minSamples + 1);
+    const comparison = compareSamples(samples.canary, samples.stable, {
+      ...metric.compare,
+      alpha: alpha / looks,
+    });
+    checks.push({
+      metric: metric.name,
+      kind: 'compare',
+      step,
+      at,
+      value: median(samples.canary),
+      baseline: median(samples.stable),
+      result: comparison.result,
+      message: comparison.message,
+      ...(comparison.pValue !== null && { pValue: comparison.pValue }),
+      ...(comparison.effectSize !== null && { effectSize: comparison.effectSize }),
+    });
+  }
+  return checks;
+}
+
+/** The promise's value, or undefined as soon as `signal` fires (a slow provider must not delay a cancel). */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return undefined;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}

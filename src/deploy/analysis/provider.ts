@@ -1,0 +1,75 @@
+import { InputError } from '../../util/errors.js';
+import { type PrometheusOptions, PrometheusProvider } from './prometheus.js';
+
+/**
+ * A source of metric values for the analysis (DESIGN.md, "Analysis"). Like Flagger's metric provider it is
+ * deliberately small: run a query that yields one number, and say whether the server answers at all.
+ * `validate` lets a rollout reject a broken query before any traffic moves.
+ */
+export interface MetricsProvider {
+  /** The provider's kind, for messages (`prometheus`). */
+  readonly name: string;
+  /**
+   * Runs `query` and returns its single value.
+   * @throws NoDataError when the query selects nothing or yields NaN/±Inf: inconclusive, never a pass.
+   * @throws MultipleValuesError when it yields several series instead of one number.
+   * @throws InputError when the server rejects the query itself; InfraError when the server is unreachable
+   *   or fails.
+   */
+  query(query: string, options?: QueryOptions): Promise<number>;
+  /** True when the server answers its API; never throws. */
+  isOnline(): Promise<boolean>;
+  /**
+   * Checks that a query is one the server can run, without judging its value (no data is fine here: the
+   * new version has no traffic yet).
+   * @param metricName named in the error, so that the user knows which metric of the analysis is broken.
+   * @throws InputError (`--analysis: metric "x": query does not parse: …`); InfraError when unreachable.
+   */
+  validate(query: string, metricName?: string): Promise<void>;
+}
+
+export interface QueryOptions {
+  /** Cancels the request (a cancelled rollout must not wait for a slow metrics server). */
+  signal?: AbortSignal;
+}
+
+/**
+ * The query selected nothing, or its value is NaN or ±Infinity (for example a ratio of two rates while no
+ * request arrived). The analysis counts it as inconclusive: no data is never a pass.
+ */
+export class NoDataError extends Error {
+  constructor(message = 'no data') {
+    super(message);
+    this.name = 'NoDataError';
+  }
+}
+
+/** The query returned several series where the analysis needs one number; it lacks an aggregation. */
+export class MultipleValuesError extends Error {
+  constructor(readonly count: number) {
+    super(`query returned ${count} series, expected one (aggregate it with sum, avg or max)`);
+    this.name = 'MultipleValuesError';
+  }
+}
+
+export const PROVIDER_NAMES = ['prometheus'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** Options for every provider: where it is and how to authenticate. Credentials are never logged. */
+export type ProviderOptions = PrometheusOptions;
+
+/**
+ * Picks the provider implementation by name.
+ * @throws InputError naming `--metrics-provider` for an unknown name.
+ */
+export function createProvider(name: string, options: ProviderOptions): MetricsProvider {
+  switch (name) {
+    case 'prometheus':
+      return new PrometheusProvider(options);
+    default:
+      throw new InputError(
+        '--metrics-provider',
+        `unknown metrics provider "${name}"; expected one of ${PROVIDER_NAMES.join(', ')}`,
+      );
+  }
+}

@@ -1,0 +1,229 @@
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { z } from 'zod';
+import { InputError } from '../../util/errors.js';
+import type { AnalysisSpec, MetricSpec } from '../types.js';
+
+/**
+ * The analysis file (`--analysis analysis.yml`) and the `analysis:` section of gantry.yml share this schema:
+ *
+ * ```yaml
+ * interval: 30s            # duration (500ms, 5s, 1m, 1m30s) or a number of seconds; default 30s
+ * failureLimit: 0          # failed measurements tolerated per metric; default 0 (the first breach aborts)
+ * inconclusiveLimit: 1     # no-data measurements tolerated per metric; default 1
+ * metrics:
+ *   - name: error-rate
+ *     query: sum(rate(http_requests_total{namespace="{{namespace}}",track="{{track}}",code=~"5.."}[{{interval}}]))
+ *            / sum(rate(http_requests_total{namespace="{{namespace}}",track="{{track}}"}[{{interval}}]))
+ *     max: 0.05            # numbers only: a ratio, not "5%"
+ *   - name: latency-p99
+ *     query: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{track="{{track}}"}[1m])))
+ *     compare: { worse: increase }   # alpha 0.05, minEffectSize 0.3, minSamples 5 by default
+ * ```
+ *
+ * Defaults, and why they differ from Argo Rollouts (failureLimit 0, inconclusiveLimit 0): the failure limit is
+ * the same, a real breach aborts at once. In Argo an inconclusive result pauses the rollout for a person;
+ * here it aborts, and the first measurement after a canary starts often has no samples yet in its `rate()`
+ * window. A limit of 0 would roll back healthy releases for that alone, so one inconclusive measurement per
+ * metric is tolerated by default. No data is still never a pass: a step passes only with a real measurement
+ * of every metric.
+ */
+
+export const DEFAULT_INTERVAL = '30s';
+export const DEFAULT_FAILURE_LIMIT = 0;
+export const DEFAULT_INCONCLUSIVE_LIMIT = 1;
+export const COMPARE_DEFAULTS = { alpha: 0.05, minEffectSize: 0.3, minSamples: 5 } as const;
+
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `5s`, `1m`, `1m30s` → milliseconds; a bare number is seconds. Undefined when unreadable. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
+  const text = value.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (!DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * UNIT_MS[unit!]!;
+  return ms;
+}
+
+const MIN_INTERVAL_MS = 100;
+const MAX_INTERVAL_MS = 3_600_000;
+
+const intervalSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a duration like 30s, 500ms or 1m, or a number of seconds',
+      input: value,
+    });
+    return z.NEVER;
+  }
+  if (ms < MIN_INTERVAL_MS || ms > MAX_INTERVAL_MS) {
+    ctx.addIssue({ code: 'custom', message: 'expected an interval between 100ms and 1h', input: value });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
+
+const number = () => z.number({ error: 'expected a number' });
+const limit = (fallback: number) =>
+  z.int({ error: 'expected a whole number' }).min(0, 'expected 0 or more').default(fallback);
+
+export const compareSchema = z.strictObject({
+  worse: z.enum(['increase', 'decrease'], { error: 'expected increase or decrease' }),
+  alpha: number()
+    .gt(0, 'expected a level above 0')
+    .max(0.5, 'expected a level of at most 0.5')
+    .default(COMPARE_DEFAULTS.alpha),
+  minEffectSize: number()
+    .min(0, 'expected 0 to 1')
+    .max(1, 'expected 0 to 1')
+    .default(COMPARE_DEFAULTS.minEffectSize),
+  // Below 3 samples per side no difference can reach p < 0.05 at all.
+  minSamples: z
+    .int({ error: 'expected a whole number' })
+    .min(3, 'expected at least 3')
+    .max(10_000, 'expected at most 10000')
+    .default(COMPARE_DEFAULTS.minSamples),
+});
+
+export const metricSchema = z
+  .strictObject({
+    name: z
+      .string({ error: 'expected a name' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected letters, digits, ".", "_" or "-" (at most 63)'),
+    query: z.string({ error: 'expected a query' }).trim().min(1, 'expected a query, got an empty value'),
+    min: number().optional(),
+    max: number().optional(),
+    compare: compareSchema.optional(),
+  })
+  .superRefine((metric, ctx) => {
+    if (metric.min === undefined && metric.max === undefined && metric.compare === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs at least one of min, max or compare',
+        input: undefined,
+      });
+    }
+    if (metric.min !== undefined && metric.max !== undefined && metric.min > metric.max) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min'],
+        message: `min ${metric.min} is above max ${metric.max}`,
+        input: undefined,
+      });
+    }
+  });
+
+/**
+ * The analysis as written by the user; its output is an {@link AnalysisSpec}. Exported so that the config
+ * schema can embed it as the `analysis:` section of gantry.yml.
+ */
+export const analysisSchema = z
+  .strictObject({
+    // prefault: the default is the written form, parsed like any other value.
+    interval: intervalSchema.prefault(DEFAULT_INTERVAL),
+    failureLimit: limit(DEFAULT_FAILURE_LIMIT),
+    inconclusiveLimit: limit(DEFAULT_INCONCLUSIVE_LIMIT),
+    metrics: z
+      .array(metricSchema, { error: 'expected a list of metrics' })
+      .min(1, 'expected at least one metric'),
+  })
+  .superRefine((analysis, ctx) => {
+    const seen = new Set<string>();
+    analysis.metrics.forEach((metric, index) => {
+      if (seen.has(metric.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', index, 'name'],
+          message: `duplicate metric name "${metric.name}"`,
+          input: undefined,
+        });
+      }
+      seen.add(metric.name);
+    });
+  })
+  .transform(
+    (analysis): AnalysisSpec => ({
+      intervalMs: analysis.interval as number,
+      failureLimit: analysis.failureLimit,
+      inconclusiveLimit: analysis.inconclusiveLimit,
+      metrics: analysis.metrics.map((metric) => {
+        const spec: MetricSpec = { name: metric.name, query: metric.query };
+        if (metric.min !== undefined) spec.min = metric.min;
+        if (metric.max !== undefined) spec.max = metric.max;
+        if (metric.compare) spec.compare = metric.compare;
+        return spec;
+      }),
+    }),
+  );
+
+/**
+ * Validates an analysis already loaded (the file's content, or gantry.yml's `analysis:` section).
+ * @param input the input named in errors: `--analysis`, or `gantry.yml: analysis`.
+ * @throws InputError with one line naming the field: `--analysis: metrics[0].max: expected a number, got "5%"`.
+ */
+export function parseAnalysis(data: unknown, input = '--analysis'): AnalysisSpec {
+  const parsed = analysisSchema.safeParse(data, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  throw new InputError(input, describeAnalysisIssue(parsed.error.issues[0]!));
+}
+
+/**
+ * Reads and validates an analysis file (YAML or JSON).
+ * @throws InputError naming `--analysis` when the file cannot be read, is not YAML, or is invalid.
+ */
+export function loadAnalysisFile(path: string): AnalysisSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new InputError('--analysis', `cannot read "${path}": ${why}`);
+  }
+  let data: unknown;
+  try {
+    data = yaml.load(text, { schema: yaml.JSON_SCHEMA, filename: path });
+  } catch (error) {
+    const reason = (error as yaml.YAMLException).reason ?? (error as Error).message;
+    const mark = (error as yaml.YAMLException).mark;
+    throw new InputError(
+      '--analysis',
+      `"${path}" is not valid YAML: ${reason}${mark ? ` (line ${mark.line + 1})` : ''}`,
+    );
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new InputError(
+      '--analysis',
+      `"${path}" must be a YAML mapping with interval, failureLimit and metrics`,
+    );
+  }
+  return parseAnalysis(data);
+}
+
+/** `metrics[0].max: expected a number, got "5%"`: where, what was expected, what was found. */
+export function describeAnalysisIssue(issue: z.core.$ZodIssue): string {
+  const where = formatPath(issue.path);
+  const prefix = where ? `${where}: ` : '';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((key) => `"${key}"`).join(', ');
+    return `${prefix}unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`;
+  }
+  const input = 'input' in issue ? issue.input : undefined;
+  if (issue.code === 'invalid_type' && input === undefined) return `${prefix}required`;
+  const shown = input !== undefined && typeof input !== 'object' && !issue.message.includes(', got ');
+  const got = shown ? `, got ${JSON.stringify(input)}` : '';
+  return `${prefix}${issue.message}${got}`;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+  return out;
+}

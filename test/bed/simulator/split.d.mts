@@ -1,0 +1,76 @@
+// Types of split.mjs (the simulator's pure split logic), for the TypeScript tests that import it.
+
+/** The subset of a Kubernetes object the simulator reads; the real objects carry much more. */
+export interface KubeObject {
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string | Date;
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: spec and status differ per kind; split.mjs reads them defensively
+  spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: see spec
+  status?: any;
+}
+
+export interface ClusterSnapshot {
+  pods?: readonly KubeObject[];
+  services?: readonly KubeObject[];
+  ingresses?: readonly KubeObject[];
+  httpRoutes?: readonly KubeObject[];
+  virtualServices?: readonly KubeObject[];
+}
+
+export interface TrackStats {
+  /** Requests/s served by the track's ready pods (user traffic plus preview traffic). */
+  rps: number;
+  /** Requests/s sent to a backend of this track that had no ready pod: answered 503. */
+  unavailableRps: number;
+  /** Ready pods that received this traffic. */
+  readyPods: number;
+  /** Mean of their `testbed.gantry.dev/error-rate` (0–1). */
+  errorRate: number;
+  /** Mean of their `testbed.gantry.dev/latency-ms`. */
+  latencyMs: number;
+}
+
+export interface Backend {
+  service: string;
+  /** Fraction (0–1) of the app's user traffic sent to this Service. */
+  weight: number;
+  /** Ready pods per track the Service selects. */
+  readyPods: Record<string, number>;
+}
+
+export interface AppSplit {
+  namespace: string;
+  app: string;
+  /** User traffic of the app, requests/s (annotation testbed.gantry.dev/rps on the main Service, or default). */
+  rps: number;
+  /** What decides the split: a route object, the main Service, or null (preview traffic only). */
+  source: { kind: 'HTTPRoute' | 'VirtualService' | 'Ingress' | 'Service'; name: string } | null;
+  backends: Backend[];
+  /** Share (0–1) of the user traffic per track; sums to 1 when any backend has weight. */
+  shares: Record<string, number>;
+  /** The synthetic test traffic of `<app>-preview`, if that Service exists. */
+  preview: { service: string; rps: number; readyPods: Record<string, number> } | null;
+  /** Per track: what the metrics are made of. */
+  tracks: Record<string, TrackStats>;
+}
+
+export const TRACK_LABEL: 'gantry.dev/track';
+export const RPS_ANNOTATION: 'testbed.gantry.dev/rps';
+export const ERROR_RATE_ANNOTATION: 'testbed.gantry.dev/error-rate';
+export const LATENCY_ANNOTATION: 'testbed.gantry.dev/latency-ms';
+export const NGINX_CANARY: 'nginx.ingress.kubernetes.io/canary';
+export const NGINX_CANARY_WEIGHT: 'nginx.ingress.kubernetes.io/canary-weight';
+export const NGINX_CANARY_WEIGHT_TOTAL: 'nginx.ingress.kubernetes.io/canary-weight-total';
+export const DEFAULT_RPS: number;
+export const DEFAULT_LATENCY_MS: number;
+export const PREVIEW_RPS_FRACTION: number;
+
+export function computeSplits(snapshot: ClusterSnapshot, options?: { defaultRps?: number }): AppSplit[];
+export function isReady(pod: KubeObject): boolean;
+export function trackOf(pod: KubeObject): string;

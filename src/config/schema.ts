@@ -56,7 +56,7 @@ export const scanSchema = z.strictObject({
   severityThreshold: z.enum([...SEVERITIES, 'none']).default('high'),
   ignoreUnfixed: z.boolean().default(false),
   ignoreFile: z.string().min(1).optional(),
-  scanners: z.array(z.enum(SCAN_KINDS)).min(1).default(['vuln', 'secret', 'misconfig']),
+  scanners: z.array(z.enum(SCAN_KINDS)).min(1).default(['vuln', 'secret']),
   sarif: z.string().min(1).optional(),
   gitlabReport: z.string().min(1).optional(),
   junit: z.string().min(1).optional(),

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistryProxy } from '../bed/registry-proxy.mjs';
 import { registryDigest, registryTags, runCli } from '../helpers/cli.js';
@@ -61,6 +62,8 @@ describe('build and push against the real registry with buildah', () => {
       'build', '--json', '--image', `${registry()}/it/src-${id}`, '--context', makeContext(id), '--tag', 'v1', '--push',
     ]);
     expect(build.exitCode, build.stderr).toBe(0);
+    // Only in the registry now, so the push must copy registry to registry.
+    await execa('buildah', ['rmi', `${registry()}/it/src-${id}:v1`]);
     const push = await runCli([
       'push', '--json', '--image', `${registry()}/it/src-${id}:v1`,
       '--to', `${registry()}/it/copy-a-${id}:v1`, '--to', `${registry()}/it/copy-b-${id}:stable`,
@@ -114,20 +117,33 @@ describe('retries against a registry that fails', () => {
     expect(await registryDigest(registry(), `it/retry-${id}`, 'r1')).toBe(push.json!.digest);
   });
 
-  it('gives up on a registry that keeps answering 429, exit 3, and reports no success', async () => {
+  it('retries through 429 Too Many Requests', async () => {
     const id = unique();
     const build = await runCli(['build', '--json', '--image', `${registry()}/it/rl-${id}`, '--context', makeContext(id), '--tag', 'r1']);
     expect(build.exitCode, build.stderr).toBe(0);
     await control('reset', {});
-    await control('faults', { status: 429, count: 1000, match: 'PUT|PATCH|POST|HEAD|GET' });
+    await control('faults', { status: 429, count: 1, match: 'PUT|PATCH|POST' });
+    const push = await runCli(['push', '--json', '--image', `${registry()}/it/rl-${id}:r1`, '--to', `${proxy.url}/it/rl-${id}:r1`]);
+    expect(push.exitCode, push.stderr).toBe(0);
+    expect(await registryDigest(registry(), `it/rl-${id}`, 'r1')).toBe(push.json!.digest);
+  });
+
+  it('gives up on a registry that keeps failing: exit 3, one line, nothing reported as pushed', async () => {
+    const id = unique();
+    const build = await runCli(['build', '--json', '--image', `${registry()}/it/down-${id}`, '--context', makeContext(id), '--tag', 'r1']);
+    expect(build.exitCode, build.stderr).toBe(0);
+    await control('reset', {});
+    await control('faults', { status: 503, count: 100_000, match: 'PUT|PATCH|POST' });
     const push = await runCli([
-      'push', '--json', '--image', `${registry()}/it/rl-${id}:r1`, '--to', `${proxy.url}/it/rl-${id}:r1`, '--retries', '2',
+      'push', '--json', '--image', `${registry()}/it/down-${id}:r1`, '--to', `${proxy.url}/it/down-${id}:r1`, '--retries', '1',
     ]);
     await control('reset', {});
     expect(push.exitCode).toBe(3);
-    expect(push.json!.error).toMatch(/push to .* failed/);
+    expect(push.json!.error).toMatch(/push to .* failed.*nothing was pushed/);
+    expect(push.json!.digest).toBeUndefined();
     expect(push.stderr.trim().split('\n').filter((l) => l.startsWith('gantry:'))).toHaveLength(1);
-    expect(await registryTags(registry(), `it/rl-${id}`)).toEqual([]);
+    expect(push.stderr).toMatch(/retry 1\/1/);
+    expect(await registryTags(registry(), `it/down-${id}`)).toEqual([]);
   });
 });
 

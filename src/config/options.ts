@@ -363,6 +363,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'How long to wait for another rollout of the same service',
   },
   {
+    flag: 'lease-duration',
+    path: 'deploy.leaseDuration',
+    type: 'number',
+    valueName: 'seconds',
+    commands: ['deploy'],
+    description: 'Seconds without renewal after which a run counts as dead and its rollout as orphaned',
+  },
+  {
     flag: 'resume',
     path: 'deploy.resume',
     type: 'boolean',

@@ -3,7 +3,7 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import { InfraError, InputError } from '../util/errors.js';
 import { isNotFound, type Kube, toGantryError } from './kube.js';
 import { acquireLease, COMMAND_ANNOTATION, leaseName, parseState, type RolloutCommand, type RolloutState, STATE_ANNOTATION } from './lease.js';
-import { canaryName, LAST_ROLLOUT_ANNOTATION, previewName } from './labels.js';
+import { canaryName, previewName } from './labels.js';
 import { cleanupOrphan } from './orphans.js';
 import { imageOf } from './workload.js';
 
@@ -54,7 +54,7 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
   const held = Boolean(lease?.spec?.holderIdentity);
   const phase: RolloutStatus['phase'] = !held ? 'idle' : isStale(lease!) ? 'orphaned' : (state?.phase ?? 'progressing');
   const newVersion = canary ?? preview;
-  const last = stable?.metadata?.annotations?.[LAST_ROLLOUT_ANNOTATION];
+  const last = !held && state?.phase === 'done' ? state : undefined;
   return {
     name,
     namespace,
@@ -72,7 +72,9 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
     canary: newVersion
       ? { name: newVersion.metadata!.name!, image: imageOf(newVersion), replicas: newVersion.spec?.replicas ?? 0, ready: newVersion.status?.readyReplicas ?? 0 }
       : null,
-    lastRollout: last ? (JSON.parse(last) as Record<string, unknown>) : null,
+    lastRollout: last
+      ? { runId: last.runId, verdict: last.verdict, reason: last.reason, image: last.image, previousImage: last.previousImage, finishedAt: last.updatedAt }
+      : null,
   };
 }
 

@@ -7,7 +7,7 @@ import { prepareAnalysis } from './analysis-setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
 import { acquireLease, leaseName, type RolloutState } from './lease.js';
-import { LAST_ROLLOUT_ANNOTATION, TRACK_LABEL } from './labels.js';
+import { TRACK_LABEL } from './labels.js';
 import { findTarget, loadManifests, type Manifest, parseImageSubstitution, substituteImages } from './manifests.js';
 import { cleanupOrphan } from './orphans.js';
 import { Recorder } from './recorder.js';
@@ -196,8 +196,10 @@ export async function deploy(
     recorder.finish();
     const after = await kube.read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name).catch(() => undefined);
     report.revision = after?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? null;
-    if (after) await recordLastRollout(kube, d.namespace, name, report).catch(() => {});
-    await lease.release({ phase: 'done' }).catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
+    // The outcome stays on the lease (not the Deployment, which a rolled-back run never touches).
+    await lease
+      .release({ phase: 'done', verdict: report.verdict, reason: report.reason })
+      .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
     recorder.progress(`${report.verdict}: ${report.reason}`);
   }
   return { report, exitCode, apiRequests: kube.requestCounts };
@@ -239,25 +241,4 @@ async function dryRun(kube: Kube, manifests: Manifest[]): Promise<void> {
       throw toGantryError(`dry run of ${manifest.kind} ${manifest.metadata.name}`, error);
     }
   }
-}
-
-async function recordLastRollout(kube: Kube, namespace: string, name: string, report: RolloutReport): Promise<void> {
-  const value = JSON.stringify({
-    verdict: report.verdict,
-    runId: report.runId,
-    image: report.image,
-    previousImage: report.previousImage,
-    finishedAt: report.timings.finishedAt,
-    reason: report.reason,
-  });
-  kube.count('patch');
-  const { PatchStrategy } = await import('@kubernetes/client-node');
-  await kube.objects.patch(
-    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace, annotations: { [LAST_ROLLOUT_ANNOTATION]: value } } },
-    undefined,
-    undefined,
-    'gantry-state',
-    undefined,
-    PatchStrategy.MergePatch,
-  );
 }

@@ -82,11 +82,15 @@ export class Kube {
     }
   }
 
-  /** Deletes an object (foreground, so its pods go with it); absent objects are fine. */
+  /**
+   * Deletes an object; absent objects are fine. Background propagation: the object goes at once and the
+   * garbage collector removes what it owns (a canary's pods, already out of traffic, then terminate within
+   * their grace period like any pod).
+   */
   async delete(apiVersion: string, kind: string, namespace: string, name: string): Promise<void> {
     this.count('delete');
     try {
-      await this.objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, 0, undefined, 'Foreground');
+      await this.objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background');
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

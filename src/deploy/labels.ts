@@ -2,8 +2,6 @@
 export const TRACK_LABEL = 'gantry.dev/track';
 export const ROLLOUT_LABEL = 'gantry.dev/rollout';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'gantry' } as const;
-/** On the Deployment after each run: verdict, run id, image — what `gantry status` shows when idle. */
-export const LAST_ROLLOUT_ANNOTATION = 'gantry.dev/last-rollout';
 
 export type Track = 'stable' | 'canary' | 'preview';
 

@@ -15,6 +15,9 @@ export interface RolloutState {
   previousImage: string | null;
   startedAt: string;
   updatedAt: string;
+  /** Set when the run ends: how it ended, in a sentence. */
+  verdict?: string;
+  reason?: string;
 }
 
 export const STATE_ANNOTATION = 'gantry.dev/state';
@@ -43,6 +46,15 @@ export interface LeaseOptions {
   durationSeconds: number;
   /** How long to wait for another run's lease before failing. */
   waitMs: number;
+}
+
+/**
+ * Lease times are MicroTime: the API server insists on six fractional digits, while the client library
+ * writes Dates with three. Strings pass through its serializer untouched, so times are written as strings.
+ */
+function microTime(value: Date | string | undefined = new Date()): Date {
+  const date = value instanceof Date ? value : new Date(value);
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
 }
 
 export function leaseName(service: string): string {
@@ -84,8 +96,8 @@ export async function acquireLease(kube: Kube, options: LeaseOptions, initial: R
         spec: {
           holderIdentity: options.runId,
           leaseDurationSeconds: options.durationSeconds,
-          acquireTime: now,
-          renewTime: now,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
           leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0),
         },
       };
@@ -159,7 +171,12 @@ function holdLease(kube: Kube, options: LeaseOptions, initial: V1Lease, orphan?:
             ...current.metadata,
             annotations: { ...current.metadata?.annotations, [STATE_ANNOTATION]: JSON.stringify(state) },
           },
-          spec: { ...current.spec, holderIdentity: holder, renewTime: new Date() },
+          spec: {
+            ...current.spec,
+            holderIdentity: holder,
+            acquireTime: microTime(current.spec?.acquireTime),
+            renewTime: microTime(),
+          },
         };
         try {
           kube.count('update');

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Bundles every entry point into dist/ with esbuild. `--check` bundles into a temporary directory and fails
 // when the committed dist/ differs (stale or hand-edited), the way docker/build-push-action's CI does.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync, mkdirSync, cpSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -50,7 +50,8 @@ if (check) {
     const fresh = listFiles(temp);
     const committed = listFiles(join(repo, 'dist'));
     const stale = fresh.filter(
-      (f) => !committed.includes(f) || !readFileSync(join(temp, f)).equals(readFileSync(join(repo, 'dist', f))),
+      (f) =>
+        !committed.includes(f) || !readFileSync(join(temp, f)).equals(readFileSync(join(repo, 'dist', f))),
     );
     const extra = committed.filter((f) => !fresh.includes(f));
     if (stale.length || extra.length) {
@@ -67,5 +68,7 @@ if (check) {
   rmSync(join(repo, 'dist'), { recursive: true, force: true });
   mkdirSync(join(repo, 'dist'), { recursive: true });
   await bundleInto(join(repo, 'dist'));
-  console.error(`bundled ${Object.keys(entries).length} entry points into dist/ in ${Date.now() - started} ms`);
+  console.error(
+    `bundled ${Object.keys(entries).length} entry points into dist/ in ${Date.now() - started} ms`,
+  );
 }

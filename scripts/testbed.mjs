@@ -2,10 +2,10 @@
 // The local sandbox: `node scripts/testbed.mjs up|down|env|status` (or `npm run testbed -- up`).
 // `up` is idempotent: components already running are left alone. `env` prints KEY=value lines that tests,
 // the demo and benchmarks read. State (pids, ports, logs, data) lives in .testbed/ at the repo root.
-import { mkdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isAlive, stopPid, log } from '../test/bed/lib.mjs';
+import { isAlive, log, stopPid } from '../test/bed/lib.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const stateDir = process.env.GANTRY_TESTBED_STATE ?? join(repo, '.testbed');
@@ -33,7 +33,7 @@ function writeState(state) {
 }
 
 function running(entry) {
-  return entry && entry.pids.every(isAlive);
+  return entry?.pids.every(isAlive);
 }
 
 export async function up() {
@@ -89,7 +89,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
         process.stdout.write(`${n}: ${!entry ? 'down' : running(entry) ? 'up' : 'dead'}\n`);
       }
     } else {
-      process.stderr.write(`testbed: unknown command ${JSON.stringify(command)}; use up, down, env or status\n`);
+      process.stderr.write(
+        `testbed: unknown command ${JSON.stringify(command)}; use up, down, env or status\n`,
+      );
       process.exit(2);
     }
   } catch (error) {

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostOf, isInsecure } from '../registry/hosts.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
-import { hostOf, isInsecure } from '../registry/hosts.js';
 import type { Builder, BuildOutput, BuildRequest } from './types.js';
 
 /**
@@ -41,7 +41,9 @@ export class BuildahBuilder implements Builder {
 
   async build(request: BuildRequest): Promise<BuildOutput> {
     if (request.cacheFrom.length > 1 || request.cacheTo.length > 1) {
-      log.warn('buildah reads one --cache-from and writes one --cache-to repository; using the first of each');
+      log.warn(
+        'buildah reads one --cache-from and writes one --cache-to repository; using the first of each',
+      );
     }
     const dir = await mkdtemp(join(tmpdir(), 'gantry-build-'));
     try {

@@ -2,8 +2,24 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../util/errors.js';
 
 const INSTRUCTIONS = new Set([
-  'FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER',
-  'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL',
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'MAINTAINER',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
 ]);
 
 /**
@@ -20,7 +36,7 @@ export function checkDockerfile(path: string, inputName = '--file'): void {
   } catch {
     throw new InputError(inputName, `cannot read Dockerfile "${path}"`);
   }
-  let escape = '\\';
+  let escapeChar = '\\';
   let sawFrom = false;
   let sawInstruction = false;
   let continuation = false;
@@ -35,21 +51,25 @@ export function checkDockerfile(path: string, inputName = '--file'): void {
     }
     if (!sawInstruction) {
       const directive = /^#\s*escape\s*=\s*(\S)/i.exec(line);
-      if (directive) escape = directive[1]!;
+      if (directive) escapeChar = directive[1]!;
     }
     if (line === '' || line.startsWith('#')) continue;
     const wasContinuation = continuation;
-    continuation = line.endsWith(escape);
+    continuation = line.endsWith(escapeChar);
     if (wasContinuation) continue;
     const keyword = /^(\S+)/.exec(line)![1]!.toUpperCase();
     if (!INSTRUCTIONS.has(keyword)) {
-      throw new InputError(inputName, `${path} line ${lineNo}: unknown instruction "${/^(\S+)/.exec(line)![1]}"`);
+      throw new InputError(
+        inputName,
+        `${path} line ${lineNo}: unknown instruction "${/^(\S+)/.exec(line)![1]}"`,
+      );
     }
     if (!sawFrom && keyword !== 'ARG' && keyword !== 'FROM') {
       throw new InputError(inputName, `${path} line ${lineNo}: expected FROM before ${keyword}`);
     }
     if (keyword === 'FROM') {
-      if (line.split(/\s+/).length < 2) throw new InputError(inputName, `${path} line ${lineNo}: FROM needs an image`);
+      if (line.split(/\s+/).length < 2)
+        throw new InputError(inputName, `${path} line ${lineNo}: FROM needs an image`);
       sawFrom = true;
     }
     sawInstruction = true;

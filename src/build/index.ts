@@ -39,7 +39,9 @@ export async function createBuilder(name: GantryConfig['build']['builder']): Pro
       if (await buildx.available()) return buildx;
       const buildah = new BuildahBuilder();
       if (await buildah.available()) return buildah;
-      throw new InfraError('no builder available: install buildah, or docker with buildx and a running daemon');
+      throw new InfraError(
+        'no builder available: install buildah, or docker with buildx and a running daemon',
+      );
     }
   }
 }
@@ -48,9 +50,16 @@ export async function createBuilder(name: GantryConfig['build']['builder']): Pro
  * The build stage: validate every input first (nothing runs on bad input), compute tags and OCI labels
  * from the git/CI context, build, and push when asked.
  */
-export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = process.env): Promise<BuildResult> {
+export async function buildImage(
+  config: GantryConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BuildResult> {
   const started = Date.now();
-  if (!config.image) throw new InputError('--image', 'required: the image repository to build, e.g. registry.example.com/team/app');
+  if (!config.image)
+    throw new InputError(
+      '--image',
+      'required: the image repository to build, e.g. registry.example.com/team/app',
+    );
   const reference = parseImageReference(config.image, '--image');
   const repository = config.image.replace(/(@sha256:[a-f0-9]+)$/, '').replace(/:([^:/]+)$/, '');
   const contextDir = resolve(config.build.context);
@@ -58,7 +67,11 @@ export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = 
     throw new InputError('--context', `no such directory "${config.build.context}"`);
   }
   const dockerfile = resolve(config.build.file ?? join(contextDir, 'Dockerfile'));
-  if (!existsSync(dockerfile)) throw new InputError('--file', `no such file "${config.build.file ?? join(config.build.context, 'Dockerfile')}"`);
+  if (!existsSync(dockerfile))
+    throw new InputError(
+      '--file',
+      `no such file "${config.build.file ?? join(config.build.context, 'Dockerfile')}"`,
+    );
   checkDockerfile(dockerfile);
 
   const context = await readBuildContext(env, { cwd: contextDir });
@@ -69,7 +82,8 @@ export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = 
   const tags = [...computed.tags, ...config.tags.extra, ...(reference.tag ? [reference.tag] : [])].filter(
     (tag, index, all) => all.indexOf(tag) === index,
   );
-  if (tags.length === 0) throw new InputError('--tag', 'no tag: the git context gave none and no --tag was given');
+  if (tags.length === 0)
+    throw new InputError('--tag', 'no tag: the git context gave none and no --tag was given');
   const refs = tags.map((tag) => `${repository}:${tag}`);
   for (const ref of refs) parseImageReference(ref, '--tag');
   const labels = ociLabels(context, { version: computed.version, extra: config.build.labels });
@@ -81,12 +95,16 @@ export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = 
     const secrets = await Promise.all(
       config.build.secrets.map(async (secret) => {
         if (secret.src) {
-          if (!existsSync(secret.src)) throw new InputError('--secret', `secret "${secret.id}": no such file "${secret.src}"`);
+          if (!existsSync(secret.src))
+            throw new InputError('--secret', `secret "${secret.id}": no such file "${secret.src}"`);
           return { id: secret.id, src: resolve(secret.src) };
         }
         const value = env[secret.env!];
         if (value === undefined) {
-          throw new InputError('--secret', `secret "${secret.id}": environment variable ${secret.env} is not set`);
+          throw new InputError(
+            '--secret',
+            `secret "${secret.id}": environment variable ${secret.env} is not set`,
+          );
         }
         registerSecret(value);
         const file = join(secretDir, secret.id);
@@ -103,8 +121,12 @@ export async function buildImage(config: GantryConfig, env: NodeJS.ProcessEnv = 
       target: config.build.target,
       platforms: config.build.platforms,
       secrets,
-      cacheFrom: config.build.cacheRef ? [config.build.cacheRef, ...config.build.cacheFrom] : config.build.cacheFrom,
-      cacheTo: config.build.cacheRef ? [config.build.cacheRef, ...config.build.cacheTo] : config.build.cacheTo,
+      cacheFrom: config.build.cacheRef
+        ? [config.build.cacheRef, ...config.build.cacheFrom]
+        : config.build.cacheFrom,
+      cacheTo: config.build.cacheRef
+        ? [config.build.cacheRef, ...config.build.cacheTo]
+        : config.build.cacheTo,
       insecureRegistries: config.registry.insecure,
     };
     for (const repo of [...request.cacheFrom, ...request.cacheTo]) parseImageReference(repo, '--cache-ref');

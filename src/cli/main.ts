@@ -19,16 +19,34 @@ export interface GlobalOptions {
 type Handler = (raw: RawInputs, globals: GlobalOptions) => Promise<CommandOutcome>;
 
 const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
-  build: { summary: 'Build an image from a context (buildah or buildx), tag it from the git context', handler: runBuildCommand },
-  scan: { summary: 'Scan an image for vulnerabilities, secrets and misconfigurations; gate on severity', handler: runScanCommand },
-  push: { summary: 'Push a local image, or copy a registry image by digest, to one or more registries', handler: runPushCommand },
+  build: {
+    summary: 'Build an image from a context (buildah or buildx), tag it from the git context',
+    handler: runBuildCommand,
+  },
+  scan: {
+    summary: 'Scan an image for vulnerabilities, secrets and misconfigurations; gate on severity',
+    handler: runScanCommand,
+  },
+  push: {
+    summary: 'Push a local image, or copy a registry image by digest, to one or more registries',
+    handler: runPushCommand,
+  },
   deploy: {
     summary: 'Roll out by digest (rolling, canary, blue-green) with metric analysis and automatic rollback',
     handler: runDeployCommand,
   },
-  status: { summary: 'Show the rollout of a Deployment: phase, step, weight, stable and canary', handler: runStatusCommand },
-  promote: { summary: 'Ask the running rollout to skip its remaining steps and promote', handler: runControlCommand('promote') },
-  abort: { summary: 'Abort a rollout: the new version is taken out of traffic and removed', handler: runControlCommand('abort') },
+  status: {
+    summary: 'Show the rollout of a Deployment: phase, step, weight, stable and canary',
+    handler: runStatusCommand,
+  },
+  promote: {
+    summary: 'Ask the running rollout to skip its remaining steps and promote',
+    handler: runControlCommand('promote'),
+  },
+  abort: {
+    summary: 'Abort a rollout: the new version is taken out of traffic and removed',
+    handler: runControlCommand('abort'),
+  },
 };
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -40,7 +58,10 @@ export function buildProgram(onOutcome: (code: number) => void): Command {
     .description('Build, scan, push and progressively roll out container images.')
     .version(process.env.GANTRY_VERSION ?? '0.1.0')
     .option('--json', 'print exactly one JSON object on stdout (logs stay on stderr)', false)
-    .option('--config <file>', 'gantry.yml supplying defaults for every flag (default: ./gantry.yml if present)')
+    .option(
+      '--config <file>',
+      'gantry.yml supplying defaults for every flag (default: ./gantry.yml if present)',
+    )
     .option('--quiet', 'only warnings and errors on stderr', false)
     .showHelpAfterError(false)
     .exitOverride()
@@ -50,8 +71,15 @@ export function buildProgram(onOutcome: (code: number) => void): Command {
     '\nExit codes: 0 success, 1 gate failed, 2 invalid input, 3 infrastructure error, 4 rollback failed.',
   );
 
-  for (const [name, { summary, handler }] of Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]) {
-    const command = program.command(name).description(summary).exitOverride().configureOutput({ writeErr: () => {} });
+  for (const [name, { summary, handler }] of Object.entries(COMMANDS) as [
+    CommandName,
+    (typeof COMMANDS)[CommandName],
+  ][]) {
+    const command = program
+      .command(name)
+      .description(summary)
+      .exitOverride()
+      .configureOutput({ writeErr: () => {} });
     for (const spec of optionsFor(name)) {
       const flags = `--${spec.flag}${spec.type === 'boolean' ? '' : ` <${spec.valueName ?? 'value'}>`}`;
       const option = new Option(flags, spec.description);
@@ -85,7 +113,11 @@ export async function main(argv: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
         return ExitCode.ok;
       }
       return fail(commanderMessage(error), ExitCode.input, wantsJson);

@@ -19,7 +19,10 @@ interface Origin {
 const DEFAULT_CONFIG_FILE = 'gantry.yml';
 
 /** Reads gantry.yml (the explicit path, or ./gantry.yml when present). Returns {} when there is none. */
-export function readConfigFile(path: string | undefined, cwd = process.cwd()): { data: unknown; file?: string } {
+export function readConfigFile(
+  path: string | undefined,
+  cwd = process.cwd(),
+): { data: unknown; file?: string } {
   const explicit = path !== undefined;
   const file = path ?? `${cwd}/${DEFAULT_CONFIG_FILE}`;
   if (!existsSync(file)) {
@@ -42,7 +45,10 @@ export function readConfigFile(path: string | undefined, cwd = process.cwd()): {
     if (error instanceof InputError) throw error;
     const reason = (error as yaml.YAMLException).reason ?? (error as Error).message;
     const mark = (error as yaml.YAMLException).mark;
-    throw new InputError('--config', `"${file}" is not valid YAML: ${reason}${mark ? ` (line ${mark.line + 1})` : ''}`);
+    throw new InputError(
+      '--config',
+      `"${file}" is not valid YAML: ${reason}${mark ? ` (line ${mark.line + 1})` : ''}`,
+    );
   }
 }
 
@@ -73,7 +79,8 @@ function convert(option: OptionSpec, value: string | boolean | number | string[]
   const values = Array.isArray(value) ? value : [value];
   switch (option.type) {
     case 'string':
-      if (typeof value !== 'string') throw new InputError(name, `expected a string, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'string')
+        throw new InputError(name, `expected a string, got ${JSON.stringify(value)}`);
       return value;
     case 'boolean':
       if (typeof value === 'boolean') return value;
@@ -88,12 +95,15 @@ function convert(option: OptionSpec, value: string | boolean | number | string[]
       return number;
     }
     case 'list': {
-      const items = values.flatMap((v) => (option.commaSeparated ? String(v).split(',') : String(v).split('\n')));
+      const items = values.flatMap((v) =>
+        option.commaSeparated ? String(v).split(',') : String(v).split('\n'),
+      );
       const trimmed = items.map((v) => v.trim()).filter((v) => v !== '');
       if (option.numberItems) {
         return trimmed.map((v) => {
           const number = Number(v);
-          if (!Number.isFinite(number)) throw new InputError(name, `expected numbers, got ${JSON.stringify(v)}`);
+          if (!Number.isFinite(number))
+            throw new InputError(name, `expected numbers, got ${JSON.stringify(v)}`);
           return number;
         });
       }
@@ -116,7 +126,8 @@ export function parseSecret(text: string, name: string): z.infer<typeof buildSec
   const fields: Record<string, string> = {};
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new InputError(name, `expected id=ID,src=FILE or id=ID,env=VAR, got ${JSON.stringify(text)}`);
+    if (eq <= 0)
+      throw new InputError(name, `expected id=ID,src=FILE or id=ID,env=VAR, got ${JSON.stringify(text)}`);
     const key = part.slice(0, eq).trim();
     if (!['id', 'src', 'env'].includes(key)) {
       throw new InputError(name, `unknown secret field "${key}" (expected id, src or env)`);

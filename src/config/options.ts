@@ -84,7 +84,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'list',
     valueName: 'rule',
     commands: ['build'],
-    description: 'Tag rule in docker/metadata-action syntax, e.g. type=semver,pattern={{version}} (repeatable)',
+    description:
+      'Tag rule in docker/metadata-action syntax, e.g. type=semver,pattern={{version}} (repeatable)',
   },
   {
     flag: 'latest',
@@ -294,7 +295,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     valueName: 'replicas|gateway-api|istio|nginx',
     commands: ['deploy'],
-    description: 'How traffic is split: replica ratio (no mesh), HTTPRoute, VirtualService or NGINX canary Ingress',
+    description:
+      'How traffic is split: replica ratio (no mesh), HTTPRoute, VirtualService or NGINX canary Ingress',
   },
   {
     flag: 'steps',

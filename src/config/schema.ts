@@ -9,7 +9,10 @@ import { SCAN_KINDS, SEVERITIES } from '../scan/types.js';
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `expected ${what}, got an empty value`);
 
-const keyValueMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected KEY=value'), z.string());
+const keyValueMap = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'expected KEY=value'),
+  z.string(),
+);
 
 export const buildSecretSchema = z
   .object({
@@ -22,7 +25,9 @@ export const buildSecretSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
       .optional(),
   })
-  .refine((s) => Boolean(s.src) !== Boolean(s.env), { message: 'a secret needs exactly one of src= or env=' });
+  .refine((s) => Boolean(s.src) !== Boolean(s.env), {
+    message: 'a secret needs exactly one of src= or env=',
+  });
 export type BuildSecret = z.infer<typeof buildSecretSchema>;
 
 export const buildSchema = z.strictObject({
@@ -32,7 +37,9 @@ export const buildSchema = z.strictObject({
   target: z.string().min(1).optional(),
   buildArgs: keyValueMap.default({}),
   labels: keyValueMap.default({}),
-  platforms: z.array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant]')).default([]),
+  platforms: z
+    .array(z.string().regex(/^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/, 'expected os/arch[/variant]'))
+    .default([]),
   secrets: z.array(buildSecretSchema).default([]),
   /** A registry repository used as layer cache (`--cache-from`/`--cache-to` both point at it). */
   cacheRef: z.string().min(1).optional(),
@@ -82,7 +89,10 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const match = DURATION.exec(String(value).trim());
   if (!match) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
@@ -107,9 +117,18 @@ export const deploySchema = z.strictObject({
   router: z.enum(['replicas', 'gateway-api', 'istio', 'nginx']).default('replicas'),
   /** Canary traffic weights, strictly increasing, each 1–99 (promotion is the last step). */
   steps: z
-    .array(z.number().int('expected whole percentages').min(1, 'expected weights from 1 to 99').max(99, 'expected weights from 1 to 99 (promotion sends 100%)'))
+    .array(
+      z
+        .number()
+        .int('expected whole percentages')
+        .min(1, 'expected weights from 1 to 99')
+        .max(99, 'expected weights from 1 to 99 (promotion sends 100%)'),
+    )
     .min(1)
-    .refine((steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!), 'expected strictly increasing weights')
+    .refine(
+      (steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!),
+      'expected strictly increasing weights',
+    )
     .default([10, 25, 50]),
   /** How long each step lasts (analysis runs during it). */
   pause: duration.default(30_000),

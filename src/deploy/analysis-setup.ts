@@ -1,7 +1,7 @@
 import type { GantryConfig } from '../config/schema.js';
 import { InputError } from '../util/errors.js';
-import type { Check } from './types.js';
 import type { Track } from './labels.js';
+import type { Check } from './types.js';
 
 export type Analyzer = (options: {
   step: number;
@@ -16,7 +16,10 @@ export type Analyzer = (options: {
  * placeholders) before anything changes: a query that does not parse is bad input (exit 2), a provider that
  * does not answer is an infrastructure error (exit 3). Returns undefined when the rollout has no analysis.
  */
-export async function prepareAnalysis(config: GantryConfig, vars: { namespace: string; name: string }): Promise<Analyzer | undefined> {
+export async function prepareAnalysis(
+  config: GantryConfig,
+  vars: { namespace: string; name: string },
+): Promise<Analyzer | undefined> {
   const d = config.deploy;
   if (!d.analysis) return undefined;
   const analysis = await import('./analysis/index.js');

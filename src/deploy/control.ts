@@ -2,8 +2,16 @@ import type { V1Deployment, V1Lease } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { InfraError, InputError } from '../util/errors.js';
 import { isNotFound, type Kube, toGantryError } from './kube.js';
-import { acquireLease, COMMAND_ANNOTATION, leaseName, parseState, type RolloutCommand, type RolloutState, STATE_ANNOTATION } from './lease.js';
 import { canaryName, previewName } from './labels.js';
+import {
+  acquireLease,
+  COMMAND_ANNOTATION,
+  leaseName,
+  parseState,
+  type RolloutCommand,
+  type RolloutState,
+  STATE_ANNOTATION,
+} from './lease.js';
 import { cleanupOrphan } from './orphans.js';
 import { imageOf } from './workload.js';
 
@@ -49,10 +57,15 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
   ]).catch((error) => {
     throw toGantryError(`read rollout ${namespace}/${name}`, error);
   });
-  if (!stable && !lease) throw new InputError('--name', `no Deployment "${name}" and no rollout in namespace ${namespace}`);
+  if (!stable && !lease)
+    throw new InputError('--name', `no Deployment "${name}" and no rollout in namespace ${namespace}`);
   const state = parseState(lease?.metadata?.annotations?.[STATE_ANNOTATION]);
   const held = Boolean(lease?.spec?.holderIdentity);
-  const phase: RolloutStatus['phase'] = !held ? 'idle' : isStale(lease!) ? 'orphaned' : (state?.phase ?? 'progressing');
+  const phase: RolloutStatus['phase'] = !held
+    ? 'idle'
+    : isStale(lease!)
+      ? 'orphaned'
+      : (state?.phase ?? 'progressing');
   const newVersion = canary ?? preview;
   const last = !held && state?.phase === 'done' ? state : undefined;
   return {
@@ -67,13 +80,29 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
     image: state?.image ?? null,
     previousImage: state?.previousImage ?? null,
     stable: stable
-      ? { image: imageOf(stable), replicas: stable.spec?.replicas ?? 0, ready: stable.status?.readyReplicas ?? 0 }
+      ? {
+          image: imageOf(stable),
+          replicas: stable.spec?.replicas ?? 0,
+          ready: stable.status?.readyReplicas ?? 0,
+        }
       : null,
     canary: newVersion
-      ? { name: newVersion.metadata!.name!, image: imageOf(newVersion), replicas: newVersion.spec?.replicas ?? 0, ready: newVersion.status?.readyReplicas ?? 0 }
+      ? {
+          name: newVersion.metadata!.name!,
+          image: imageOf(newVersion),
+          replicas: newVersion.spec?.replicas ?? 0,
+          ready: newVersion.status?.readyReplicas ?? 0,
+        }
       : null,
     lastRollout: last
-      ? { runId: last.runId, verdict: last.verdict, reason: last.reason, image: last.image, previousImage: last.previousImage, finishedAt: last.updatedAt }
+      ? {
+          runId: last.runId,
+          verdict: last.verdict,
+          reason: last.reason,
+          image: last.image,
+          previousImage: last.previousImage,
+          finishedAt: last.updatedAt,
+        }
       : null,
   };
 }
@@ -91,19 +120,27 @@ export async function commandRollout(
   timeoutMs: number,
 ): Promise<RolloutStatus> {
   const lease = await readLease(kube, namespace, name);
-  if (!lease?.spec?.holderIdentity) throw new InputError('--name', `no rollout of ${name} is in progress in ${namespace}`);
+  if (!lease?.spec?.holderIdentity)
+    throw new InputError('--name', `no rollout of ${name} is in progress in ${namespace}`);
   if (isStale(lease)) {
     if (command === 'promote') {
-      throw new InputError('--name', `the rollout of ${name} was orphaned (run ${lease.spec.holderIdentity} died); abort it or deploy again`);
+      throw new InputError(
+        '--name',
+        `the rollout of ${name} was orphaned (run ${lease.spec.holderIdentity} died); abort it or deploy again`,
+      );
     }
     const runId = `abort-${Date.now().toString(36)}`;
     const state = parseState(lease.metadata?.annotations?.[STATE_ANNOTATION]);
-    const held = await acquireLease(kube, { namespace, service: name, runId, durationSeconds: 15, waitMs: 0 }, {
-      ...(state ?? ({} as RolloutState)),
-      runId,
-      phase: 'rolling-back',
-      updatedAt: new Date().toISOString(),
-    });
+    const held = await acquireLease(
+      kube,
+      { namespace, service: name, runId, durationSeconds: 15, waitMs: 0 },
+      {
+        ...(state ?? ({} as RolloutState)),
+        runId,
+        phase: 'rolling-back',
+        updatedAt: new Date().toISOString(),
+      },
+    );
     try {
       if (held.orphan) await cleanupOrphan(kube, namespace, name, held.orphan, timeoutMs);
     } finally {
@@ -113,7 +150,11 @@ export async function commandRollout(
   }
   kube.count('patch');
   await kube.objects.patch(
-    { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: leaseName(name), namespace, annotations: { [COMMAND_ANNOTATION]: command } } },
+    {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: leaseName(name), namespace, annotations: { [COMMAND_ANNOTATION]: command } },
+    },
     undefined,
     undefined,
     'gantry-command',
@@ -128,5 +169,7 @@ export async function commandRollout(
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  throw new InfraError(`asked run ${lease.spec.holderIdentity} to ${command}, but it did not finish within ${Math.round(timeoutMs / 1000)}s`);
+  throw new InfraError(
+    `asked run ${lease.spec.holderIdentity} to ${command}, but it did not finish within ${Math.round(timeoutMs / 1000)}s`,
+  );
 }

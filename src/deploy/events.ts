@@ -55,5 +55,10 @@ export class RolloutEvents {
 }
 
 function safeLabel(value: string): string {
-  return value.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '').slice(0, 63) || 'run';
+  return (
+    value
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '')
+      .slice(0, 63) || 'run'
+  );
 }

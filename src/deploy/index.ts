@@ -6,13 +6,19 @@ import { log } from '../util/log.js';
 import { prepareAnalysis } from './analysis-setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
-import { acquireLease, leaseName, type RolloutState } from './lease.js';
 import { TRACK_LABEL } from './labels.js';
-import { findTarget, loadManifests, type Manifest, parseImageSubstitution, substituteImages } from './manifests.js';
+import { acquireLease, leaseName, type RolloutState } from './lease.js';
+import {
+  findTarget,
+  loadManifests,
+  type Manifest,
+  parseImageSubstitution,
+  substituteImages,
+} from './manifests.js';
 import { cleanupOrphan } from './orphans.js';
 import { Recorder } from './recorder.js';
-import { serviceForTrack } from './routers/service.js';
 import { createRouter } from './routers/index.js';
+import { serviceForTrack } from './routers/service.js';
 import { BlueGreenStrategy } from './strategies/blue-green.js';
 import { CanaryStrategy } from './strategies/canary.js';
 import { RollingStrategy } from './strategies/rolling.js';
@@ -62,10 +68,16 @@ export async function deploy(
   const name = target.metadata.name;
   const service = manifests.find((m) => m.kind === 'Service' && m.metadata.name === name);
   if (d.strategy !== 'rolling' && !service) {
-    throw new InputError('--manifests', `${d.strategy} needs a Service named "${name}" beside the Deployment`);
+    throw new InputError(
+      '--manifests',
+      `${d.strategy} needs a Service named "${name}" beside the Deployment`,
+    );
   }
   if (d.strategy === 'rolling' && d.router !== 'replicas') {
-    throw new InputError('--router', 'rolling updates do not route traffic; use --router replicas (the default)');
+    throw new InputError(
+      '--router',
+      'rolling updates do not route traffic; use --router replicas (the default)',
+    );
   }
   const kube = Kube.load(d.kubeconfig);
   await assertNamespace(kube, d.namespace);
@@ -123,8 +135,14 @@ export async function deploy(
   let exitCode: DeployResult['exitCode'] = 3;
   try {
     if (lease.orphan && lease.orphan.phase !== 'done') {
-      recorder.progress(`found an orphaned rollout (run ${lease.orphan.runId}, ${lease.orphan.phase} at step ${lease.orphan.step + 1}); rolling it back`);
-      void events.emit('OrphanFound', `run ${lease.orphan.runId} died during its rollout; rolling it back`, 'Warning');
+      recorder.progress(
+        `found an orphaned rollout (run ${lease.orphan.runId}, ${lease.orphan.phase} at step ${lease.orphan.step + 1}); rolling it back`,
+      );
+      void events.emit(
+        'OrphanFound',
+        `run ${lease.orphan.runId} died during its rollout; rolling it back`,
+        'Warning',
+      );
       await cleanupOrphan(kube, d.namespace, name, lease.orphan, d.timeout);
       recorder.progress('orphan removed; stable version untouched');
     }
@@ -142,9 +160,14 @@ export async function deploy(
     // Selector-pinning routers and blue-green need the stable pods labelled with their track.
     const pins = d.strategy === 'blue-green' || (d.strategy === 'canary' && router.pinsStableSelector);
     if (current && pins && current.spec?.template?.metadata?.labels?.[TRACK_LABEL] !== 'stable') {
-      recorder.progress(`labelling ${name}'s pods with ${TRACK_LABEL}=stable (one-time rolling restart, same image)`);
+      recorder.progress(
+        `labelling ${name}'s pods with ${TRACK_LABEL}=stable (one-time rolling restart, same image)`,
+      );
       const template = structuredClone(current.spec!.template!);
-      template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, [TRACK_LABEL]: 'stable' } };
+      template.metadata = {
+        ...template.metadata,
+        labels: { ...template.metadata?.labels, [TRACK_LABEL]: 'stable' },
+      };
       await restoreTemplate(kube, d.namespace, name, template);
       current = await waitRolledOut(kube, d.namespace, name, { readyTimeoutMs: d.timeout });
     }
@@ -194,7 +217,9 @@ export async function deploy(
   } finally {
     options.signal.removeEventListener('abort', onAbort);
     recorder.finish();
-    const after = await kube.read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name).catch(() => undefined);
+    const after = await kube
+      .read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name)
+      .catch(() => undefined);
     report.revision = after?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? null;
     // The outcome stays on the lease (not the Deployment, which a rolled-back run never touches).
     await lease
@@ -208,7 +233,10 @@ export async function deploy(
 function withNamespace(manifest: Manifest, namespace: string): Manifest {
   if (manifest.kind === 'Namespace') return manifest;
   if (manifest.metadata.namespace && manifest.metadata.namespace !== namespace) {
-    throw new InputError('--manifests', `${manifest.kind} "${manifest.metadata.name}" is in namespace ${manifest.metadata.namespace}, not --namespace ${namespace}`);
+    throw new InputError(
+      '--manifests',
+      `${manifest.kind} "${manifest.metadata.name}" is in namespace ${manifest.metadata.namespace}, not --namespace ${namespace}`,
+    );
   }
   return { ...manifest, metadata: { ...manifest.metadata, namespace } };
 }
@@ -236,7 +264,10 @@ async function dryRun(kube: Kube, manifests: Manifest[]): Promise<void> {
     } catch (error) {
       const status = (error as { code?: number }).code;
       if (status && status >= 400 && status < 500) {
-        throw new InputError('--manifests', `${manifest.kind} "${manifest.metadata.name}" (${manifest.source ?? 'manifests'}) was refused: ${apiMessage(error)}`);
+        throw new InputError(
+          '--manifests',
+          `${manifest.kind} "${manifest.metadata.name}" (${manifest.source ?? 'manifests'}) was refused: ${apiMessage(error)}`,
+        );
       }
       throw toGantryError(`dry run of ${manifest.kind} ${manifest.metadata.name}`, error);
     }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import {
   ApiException,
   AppsV1Api,
@@ -9,7 +10,6 @@ import {
   PatchStrategy,
   Watch,
 } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
 import { InfraError, InputError, messageOf } from '../util/errors.js';
 
 export const FIELD_MANAGER = 'gantry';
@@ -40,16 +40,21 @@ export class Kube {
     const config = new KubeConfig();
     const file = path ?? process.env.KUBECONFIG;
     if (file) {
-      if (!existsSync(file)) throw new InputError(path ? '--kubeconfig' : 'KUBECONFIG', `no such file "${file}"`);
+      if (!existsSync(file))
+        throw new InputError(path ? '--kubeconfig' : 'KUBECONFIG', `no such file "${file}"`);
       try {
         config.loadFromFile(file);
       } catch (error) {
-        throw new InputError(path ? '--kubeconfig' : 'KUBECONFIG', `not a valid kubeconfig: ${messageOf(error)}`);
+        throw new InputError(
+          path ? '--kubeconfig' : 'KUBECONFIG',
+          `not a valid kubeconfig: ${messageOf(error)}`,
+        );
       }
     } else {
       config.loadFromDefault();
     }
-    if (!config.getCurrentCluster()) throw new InputError('--kubeconfig', 'no current cluster in the kubeconfig');
+    if (!config.getCurrentCluster())
+      throw new InputError('--kubeconfig', 'no current cluster in the kubeconfig');
     return new Kube(config);
   }
 
@@ -60,7 +65,10 @@ export class Kube {
   /** Server-side apply; with `dryRun`, the server validates and admits the object without persisting it. */
   async apply<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
     this.count('apply');
-    const body = { ...object, metadata: { ...object.metadata, managedFields: undefined, resourceVersion: undefined } };
+    const body = {
+      ...object,
+      metadata: { ...object.metadata, managedFields: undefined, resourceVersion: undefined },
+    };
     return this.objects.patch(
       body as T,
       undefined,
@@ -72,7 +80,12 @@ export class Kube {
   }
 
   /** Reads an object; undefined when it does not exist. */
-  async read<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+  async read<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+  ): Promise<T | undefined> {
     this.count('get');
     try {
       return (await this.objects.read({ apiVersion, kind, metadata: { name, namespace } })) as T;
@@ -90,7 +103,14 @@ export class Kube {
   async delete(apiVersion: string, kind: string, namespace: string, name: string): Promise<void> {
     this.count('delete');
     try {
-      await this.objects.delete({ apiVersion, kind, metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background');
+      await this.objects.delete(
+        { apiVersion, kind, metadata: { name, namespace } },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'Background',
+      );
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
@@ -124,7 +144,10 @@ export class Kube {
           else resolve(value);
         };
         const onAbort = () => finish({ matched: false, object: current });
-        const timer = setTimeout(() => finish({ matched: false, object: current }), Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(
+          () => finish({ matched: false, object: current }),
+          Math.max(0, deadline - Date.now()),
+        );
         options.signal?.addEventListener('abort', onAbort);
         this.count('watch');
         this.watcher
@@ -137,7 +160,8 @@ export class Kube {
             },
             (error) => {
               // The server ends watches now and then; the loop starts a new one.
-              if (error && !settled && !isAbort(error)) finish({ matched: false, object: current }, undefined);
+              if (error && !settled && !isAbort(error))
+                finish({ matched: false, object: current }, undefined);
               else finish({ matched: false, object: current });
             },
           )
@@ -173,7 +197,8 @@ export function apiMessage(error: unknown): string {
     const body = error.body as unknown;
     try {
       const parsed = typeof body === 'string' ? JSON.parse(body) : body;
-      if (parsed && typeof parsed === 'object' && 'message' in parsed) return String((parsed as { message: string }).message);
+      if (parsed && typeof parsed === 'object' && 'message' in parsed)
+        return String((parsed as { message: string }).message);
     } catch {
       // fall through to the exception's own message
     }
@@ -186,6 +211,9 @@ export function apiMessage(error: unknown): string {
 export function toGantryError(what: string, error: unknown): Error {
   if (error instanceof InfraError || error instanceof InputError) return error;
   if (error instanceof ApiException) return new InfraError(`${what}: ${apiMessage(error)}`, { cause: error });
-  const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-  return new InfraError(`${what}: Kubernetes API unreachable (${code ?? messageOf(error)})`, { cause: error });
+  const code =
+    (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+  return new InfraError(`${what}: Kubernetes API unreachable (${code ?? messageOf(error)})`, {
+    cause: error,
+  });
 }

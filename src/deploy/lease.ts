@@ -66,7 +66,11 @@ export function leaseName(service: string): string {
  * waits for it (up to `waitMs`) and then fails clearly; a lease whose holder stopped renewing is stale and is
  * taken over, handing the orphan's state to the caller so it can roll the orphan back.
  */
-export async function acquireLease(kube: Kube, options: LeaseOptions, initial: RolloutState): Promise<AcquiredLease> {
+export async function acquireLease(
+  kube: Kube,
+  options: LeaseOptions,
+  initial: RolloutState,
+): Promise<AcquiredLease> {
   const name = leaseName(options.service);
   const deadline = Date.now() + options.waitMs;
   let announced = false;
@@ -143,7 +147,12 @@ export function parseState(text: string | undefined): RolloutState | undefined {
   }
 }
 
-function holdLease(kube: Kube, options: LeaseOptions, initial: V1Lease, orphan?: RolloutState): AcquiredLease {
+function holdLease(
+  kube: Kube,
+  options: LeaseOptions,
+  initial: V1Lease,
+  orphan?: RolloutState,
+): AcquiredLease {
   const name = leaseName(options.service);
   let current = initial;
   let state = parseState(initial.metadata?.annotations?.[STATE_ANNOTATION]);
@@ -180,7 +189,11 @@ function holdLease(kube: Kube, options: LeaseOptions, initial: V1Lease, orphan?:
         };
         try {
           kube.count('update');
-          current = await kube.coordination.replaceNamespacedLease({ name, namespace: options.namespace, body });
+          current = await kube.coordination.replaceNamespacedLease({
+            name,
+            namespace: options.namespace,
+            body,
+          });
           return;
         } catch (error) {
           if (!(isConflict(error) || (error as { code?: number }).code === 409)) {
@@ -193,7 +206,9 @@ function holdLease(kube: Kube, options: LeaseOptions, initial: V1Lease, orphan?:
             .readNamespacedLease({ name, namespace: options.namespace })
             .catch(() => undefined);
           if (!fresh || fresh.spec?.holderIdentity !== options.runId) {
-            lost.abort(new InfraError(`lost lease ${name} to run ${fresh?.spec?.holderIdentity ?? 'unknown'}`));
+            lost.abort(
+              new InfraError(`lost lease ${name} to run ${fresh?.spec?.holderIdentity ?? 'unknown'}`),
+            );
             return;
           }
           current = takeCommand(fresh);
@@ -203,9 +218,12 @@ function holdLease(kube: Kube, options: LeaseOptions, initial: V1Lease, orphan?:
     return writing;
   };
 
-  const renewer = setInterval(() => {
-    if (!released) void write({}, options.runId);
-  }, Math.max(500, (options.durationSeconds * 1000) / 3));
+  const renewer = setInterval(
+    () => {
+      if (!released) void write({}, options.runId);
+    },
+    Math.max(500, (options.durationSeconds * 1000) / 3),
+  );
   renewer.unref();
 
   return {

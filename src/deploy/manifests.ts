@@ -9,7 +9,12 @@ import { run } from '../util/exec.js';
 export interface Manifest extends KubernetesObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
   /** Where the object came from, for error messages (not sent to the cluster). */
   source?: string;
@@ -32,7 +37,9 @@ export async function loadManifests(paths: string[], stdin?: () => string): Prom
     }
     if (!existsSync(path)) throw new InputError('--manifests', `no such file or directory "${path}"`);
     if (statSync(path).isDirectory()) {
-      const kustomization = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].find((f) => existsSync(join(path, f)));
+      const kustomization = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].find((f) =>
+        existsSync(join(path, f)),
+      );
       if (kustomization) {
         documents.push({ text: await kustomizeBuild(path), source: `kustomize build ${path}` });
         continue;
@@ -42,8 +49,10 @@ export async function loadManifests(paths: string[], stdin?: () => string): Prom
         .map((f) => join(path, f))
         .filter((f) => statSync(f).isFile())
         .sort();
-      if (files.length === 0) throw new InputError('--manifests', `no .yaml, .yml or .json files in "${path}"`);
-      for (const file of files) documents.push({ text: readFileSync(file, 'utf8'), source: relative(process.cwd(), file) });
+      if (files.length === 0)
+        throw new InputError('--manifests', `no .yaml, .yml or .json files in "${path}"`);
+      for (const file of files)
+        documents.push({ text: readFileSync(file, 'utf8'), source: relative(process.cwd(), file) });
     } else {
       documents.push({ text: readFileSync(path, 'utf8'), source: path });
     }
@@ -55,7 +64,10 @@ export async function loadManifests(paths: string[], stdin?: () => string): Prom
       parsed = yaml.loadAll(text, undefined, { filename: source });
     } catch (error) {
       const e = error as yaml.YAMLException;
-      throw new InputError('--manifests', `${source} is not valid YAML: ${e.reason ?? e.message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`);
+      throw new InputError(
+        '--manifests',
+        `${source} is not valid YAML: ${e.reason ?? e.message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`,
+      );
     }
     for (const [index, document] of parsed.entries()) {
       if (document === null || document === undefined) continue;
@@ -90,7 +102,10 @@ async function kustomizeBuild(dir: string): Promise<string> {
   try {
     return (await run('kustomize', ['build', dir])).stdout;
   } catch (error) {
-    throw new InputError('--manifests', `"${dir}" is a kustomization but kustomize could not render it: ${(error as Error).message}`);
+    throw new InputError(
+      '--manifests',
+      `"${dir}" is a kustomization but kustomize could not render it: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -103,16 +118,25 @@ export interface ImageSubstitution {
 
 export function parseImageSubstitution(text: string): ImageSubstitution {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new InputError('--image', `expected name=ref@sha256:digest, got ${JSON.stringify(text)}`);
+  if (eq <= 0)
+    throw new InputError('--image', `expected name=ref@sha256:digest, got ${JSON.stringify(text)}`);
   const name = text.slice(0, eq).trim();
   const ref = text.slice(eq + 1).trim();
   const parsed = parseImageReference(ref, '--image');
-  if (!parsed.digest) throw new InputError('--image', `"${ref}" has no digest: images are deployed by digest (ref@sha256:…)`);
+  if (!parsed.digest)
+    throw new InputError('--image', `"${ref}" has no digest: images are deployed by digest (ref@sha256:…)`);
   return { name, ref };
 }
 
 interface PodTemplateHolder {
-  spec?: { template?: { spec?: { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[] } } };
+  spec?: {
+    template?: {
+      spec?: {
+        containers?: { name: string; image?: string }[];
+        initContainers?: { name: string; image?: string }[];
+      };
+    };
+  };
 }
 
 /**
@@ -137,7 +161,10 @@ export function substituteImages(manifests: Manifest[], substitutions: ImageSubs
   });
   const unused = substitutions.filter((s) => !used.has(s.name));
   if (unused.length > 0) {
-    throw new InputError('--image', `"${unused[0]!.name}" matches no container name or image in the manifests`);
+    throw new InputError(
+      '--image',
+      `"${unused[0]!.name}" matches no container name or image in the manifests`,
+    );
   }
   return out;
 }
@@ -156,5 +183,8 @@ export function findTarget(manifests: Manifest[], name?: string): Manifest {
   }
   if (deployments.length === 1) return deployments[0]!;
   if (deployments.length === 0) throw new InputError('--manifests', 'no Deployment in the manifests');
-  throw new InputError('--name', `the manifests hold ${deployments.length} Deployments; name the one to roll out`);
+  throw new InputError(
+    '--name',
+    `the manifests hold ${deployments.length} Deployments; name the one to roll out`,
+  );
 }

@@ -1,8 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { log } from '../util/log.js';
 import type { Kube } from './kube.js';
-import type { RolloutState } from './lease.js';
 import { canaryName, previewName, TRACK_LABEL } from './labels.js';
+import type { RolloutState } from './lease.js';
 import type { Manifest } from './manifests.js';
 import { createRouter } from './routers/index.js';
 import type { RouteContext } from './routers/types.js';
@@ -15,7 +15,13 @@ import { deleteDeployment, waitRolledOut } from './workload.js';
  * passed every step and was updating the stable Deployment: that update is left to finish, then the canary
  * is removed. Idempotent: safe to run on what is already clean.
  */
-export async function cleanupOrphan(kube: Kube, namespace: string, name: string, state: RolloutState, timeoutMs: number): Promise<void> {
+export async function cleanupOrphan(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  state: RolloutState,
+  timeoutMs: number,
+): Promise<void> {
   const stable = await kube.read<V1Deployment>('apps/v1', 'Deployment', namespace, name);
   if (state.phase === 'promoting' && stable) {
     log.info(`the orphan was promoting: letting ${name}'s update finish`);

@@ -42,7 +42,7 @@ export class Recorder {
 
   stepEnded(result: StepRecord['result']): void {
     const step = this.steps.at(-1);
-    if (!step || step.result !== 'running') return;
+    if (step?.result !== 'running') return;
     step.result = result;
     step.endedAt = new Date().toISOString();
   }
@@ -50,7 +50,9 @@ export class Recorder {
   check(check: Check): void {
     this.checks.push(check);
     const value = check.value === null ? 'no data' : formatNumber(check.value);
-    this.progress(`  ${check.result === 'pass' ? 'ok  ' : check.result === 'fail' ? 'FAIL' : 'n/a '} ${check.metric} = ${value} (${check.message})`);
+    this.progress(
+      `  ${check.result === 'pass' ? 'ok  ' : check.result === 'fail' ? 'FAIL' : 'n/a '} ${check.metric} = ${value} (${check.message})`,
+    );
   }
 
   finish(): void {

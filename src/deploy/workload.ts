@@ -34,7 +34,12 @@ export function trackDeployment(target: Manifest, name: string, track: Track, re
     metadata: {
       name,
       namespace: target.metadata.namespace,
-      labels: { ...target.metadata.labels, ...MANAGED_BY, [ROLLOUT_LABEL]: target.metadata.name, [TRACK_LABEL]: track },
+      labels: {
+        ...target.metadata.labels,
+        ...MANAGED_BY,
+        [ROLLOUT_LABEL]: target.metadata.name,
+        [TRACK_LABEL]: track,
+      },
       annotations: { 'gantry.dev/of': target.metadata.name },
     },
     spec: {
@@ -70,7 +75,9 @@ export function isRolledOut(d: V1Deployment | undefined): boolean {
 
 function progressFailed(d: V1Deployment | undefined): string | undefined {
   const condition = d?.status?.conditions?.find((c) => c.type === 'Progressing');
-  return condition?.status === 'False' ? (condition.message ?? condition.reason ?? 'progress deadline exceeded') : undefined;
+  return condition?.status === 'False'
+    ? (condition.message ?? condition.reason ?? 'progress deadline exceeded')
+    : undefined;
 }
 
 /**
@@ -114,7 +121,12 @@ export async function waitRolledOut(
 export class RolloutStalled extends Error {}
 
 /** Deletes a Deployment (and its pods) and waits until it is gone. */
-export async function deleteDeployment(kube: Kube, namespace: string, name: string, timeoutMs: number): Promise<void> {
+export async function deleteDeployment(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  timeoutMs: number,
+): Promise<void> {
   await kube.delete('apps/v1', 'Deployment', namespace, name);
   await kube.waitFor<V1Deployment>(
     `Deployment ${name} to be deleted`,
@@ -128,7 +140,12 @@ export async function deleteDeployment(kube: Kube, namespace: string, name: stri
  * Puts a previous pod template back on a Deployment (what `kubectl rollout undo` does): read, replace the
  * template, write with the read resourceVersion (retrying on conflict). Replicas and everything else stay.
  */
-export async function restoreTemplate(kube: Kube, namespace: string, name: string, previous: V1PodTemplateSpec): Promise<void> {
+export async function restoreTemplate(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  previous: V1PodTemplateSpec,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     kube.count('get');
     const current = await kube.apps.readNamespacedDeployment({ name, namespace });

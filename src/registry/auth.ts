@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerSecret } from '../util/secrets.js';
 import { InputError } from '../util/errors.js';
+import { registerSecret } from '../util/secrets.js';
 
 /**
  * Registry credentials, gathered from where each platform keeps them and written to one private auth file
@@ -34,7 +34,10 @@ export async function prepareAuthFile(env: NodeJS.ProcessEnv = process.env): Pro
   }
   if (env.GANTRY_REGISTRY_PASSWORD) {
     if (!env.GANTRY_REGISTRY || !env.GANTRY_REGISTRY_USERNAME) {
-      throw new InputError('GANTRY_REGISTRY_PASSWORD', 'needs GANTRY_REGISTRY (host) and GANTRY_REGISTRY_USERNAME');
+      throw new InputError(
+        'GANTRY_REGISTRY_PASSWORD',
+        'needs GANTRY_REGISTRY (host) and GANTRY_REGISTRY_USERNAME',
+      );
     }
     addAuth(auths, env.GANTRY_REGISTRY, env.GANTRY_REGISTRY_USERNAME, env.GANTRY_REGISTRY_PASSWORD);
   }

@@ -63,7 +63,11 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
     if (distinct.size !== 1) {
       throw new InfraError(`destinations ended with different digests: ${[...distinct].join(', ')}`);
     }
-    return { digest: [...distinct][0]!, refs: request.destinations, sourceKind: local ? 'local' : 'registry' };
+    return {
+      digest: [...distinct][0]!,
+      refs: request.destinations,
+      sourceKind: local ? 'local' : 'registry',
+    };
   } finally {
     await rm(work, { recursive: true, force: true });
     await auth.dispose();
@@ -95,7 +99,17 @@ export async function resolveDigest(
 ): Promise<string> {
   const tls = isInsecure(hostOf(ref), insecureRegistries) ? ['--tls-verify=false'] : [];
   const result = await withRetries(`inspect ${ref}`, retry, () =>
-    run('skopeo', ['inspect', '--retry-times', '0', '--authfile', authfile, ...tls, '--format', '{{.Digest}}', `docker://${ref}`]),
+    run('skopeo', [
+      'inspect',
+      '--retry-times',
+      '0',
+      '--authfile',
+      authfile,
+      ...tls,
+      '--format',
+      '{{.Digest}}',
+      `docker://${ref}`,
+    ]),
   );
   return result.stdout.trim();
 }
@@ -109,7 +123,19 @@ export function buildahPushArgs(
 ): string[] {
   const tls = isInsecure(hostOf(destination), insecureRegistries) ? ['--tls-verify=false'] : [];
   // Retries are Gantry's (exponential backoff, logged); buildah's own fixed-delay retries are off.
-  return ['push', '--retry', '0', '--quiet', '--authfile', authfile, ...tls, '--digestfile', digestFile, source, `docker://${destination}`];
+  return [
+    'push',
+    '--retry',
+    '0',
+    '--quiet',
+    '--authfile',
+    authfile,
+    ...tls,
+    '--digestfile',
+    digestFile,
+    source,
+    `docker://${destination}`,
+  ];
 }
 
 export function skopeoCopyArgs(

@@ -5,7 +5,11 @@ import { isInsecure } from './hosts.js';
  * Fails fast, before anything is written, when a registry does not answer at all. Any HTTP answer on /v2/
  * (200, or 401 asking for credentials) counts as reachable; a refused, reset or timed-out connection does not.
  */
-export async function assertReachable(host: string, insecureRegistries: readonly string[], timeoutMs = 10_000): Promise<void> {
+export async function assertReachable(
+  host: string,
+  insecureRegistries: readonly string[],
+  timeoutMs = 10_000,
+): Promise<void> {
   const apiHost = host === 'docker.io' ? 'registry-1.docker.io' : host;
   const scheme = isInsecure(host, insecureRegistries) ? 'http' : 'https';
   try {

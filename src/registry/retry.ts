@@ -1,5 +1,5 @@
-import { log } from '../util/log.js';
 import { messageOf } from '../util/errors.js';
+import { log } from '../util/log.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -13,7 +13,9 @@ export interface RetryPolicy {
  * Authentication failures, missing images and bad references are not — retrying them only delays the error.
  */
 export function isRetryableRegistryError(message: string): boolean {
-  if (/\b(401|403|404)\b|unauthorized|denied|manifest unknown|name unknown|invalid reference/i.test(message)) {
+  if (
+    /\b(401|403|404)\b|unauthorized|denied|manifest unknown|name unknown|invalid reference/i.test(message)
+  ) {
     return false;
   }
   return /\b(5\d\d|429)\b|too many requests|toomanyrequests|service unavailable|bad gateway|gateway timeout|internal server error|connection reset|connection refused|broken pipe|unexpected EOF|\bEOF\b|i\/o timeout|timed out|TLS handshake timeout/i.test(

@@ -27,7 +27,11 @@ export interface RunResult {
  * Failures become an {@link InfraError} whose single line carries the tool's last meaningful stderr line,
  * with every registered secret masked.
  */
-export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function run(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const child = execa(file, args, {
     input: options.input ?? '',
     env: options.env,
@@ -43,9 +47,12 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   });
   const result = await child;
   if (result.failed && (result as { code?: string }).code === 'ENOENT') {
-    throw new InfraError(`${file} is not installed or not on PATH (run \`npm run setup\` for the sandbox tools)`);
+    throw new InfraError(
+      `${file} is not installed or not on PATH (run \`npm run setup\` for the sandbox tools)`,
+    );
   }
-  if (result.timedOut) throw new InfraError(`${file} ${args[0] ?? ''} timed out after ${options.timeoutMs} ms`);
+  if (result.timedOut)
+    throw new InfraError(`${file} ${args[0] ?? ''} timed out after ${options.timeoutMs} ms`);
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
   const exitCode = result.exitCode ?? 1;

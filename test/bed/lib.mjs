@@ -1,9 +1,9 @@
 // Helpers shared by the sandbox components (test/bed/components/*.mjs).
 // Every server binds 127.0.0.1; every process is started detached, in its own process group, with its pid
 // recorded in the state file so that `testbed down` stops exactly what `up` started.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { mkdirSync, openSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -88,7 +88,9 @@ export async function waitFor(what, check, timeoutMs = 30000, intervalMs = 200) 
     }
     await sleep(intervalMs);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}`,
+  );
 }
 
 /** True when an HTTP GET on `url` answers with a status below 500. */

@@ -31,7 +31,8 @@ export function startRegistryProxy({ target, port = 0, host = '127.0.0.1' }) {
   });
 
   function forward(req, res) {
-    const isUpload = /\/blobs\/uploads\//.test(req.url ?? '') && ['PATCH', 'PUT', 'POST'].includes(req.method ?? '');
+    const isUpload =
+      /\/blobs\/uploads\//.test(req.url ?? '') && ['PATCH', 'PUT', 'POST'].includes(req.method ?? '');
     const upstream = http.request(
       {
         host: targetUrl.hostname,
@@ -80,7 +81,11 @@ export function startRegistryProxy({ target, port = 0, host = '127.0.0.1' }) {
   return new Promise((resolve) => {
     server.listen(port, host, () => {
       const address = server.address();
-      resolve({ url: `${host}:${address.port}`, close: () => new Promise((r) => server.close(r)), stats: () => stats });
+      resolve({
+        url: `${host}:${address.port}`,
+        close: () => new Promise((r) => server.close(r)),
+        stats: () => stats,
+      });
     });
   });
 }

@@ -29,11 +29,20 @@ export async function runCli(
   } catch {
     json = undefined;
   }
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr), json };
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    json,
+  };
 }
 
 /** The manifest digest the registry serves for repo:tag, asked over the registry API itself. */
-export async function registryDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
+export async function registryDigest(
+  registry: string,
+  repository: string,
+  tag: string,
+): Promise<string | undefined> {
   const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
     method: 'HEAD',
     headers: {

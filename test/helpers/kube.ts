@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 
 export function kubeConfig(): KubeConfig {
@@ -68,7 +74,9 @@ export function writeApp(options: AppOptions = {}): string {
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name }, annotations },
-        spec: { containers: [{ name: 'app', image: 'shop/web:placeholder', ports: [{ containerPort: 8080 }] }] },
+        spec: {
+          containers: [{ name: 'app', image: 'shop/web:placeholder', ports: [{ containerPort: 8080 }] }],
+        },
       },
     },
   };
@@ -85,7 +93,14 @@ export function writeApp(options: AppOptions = {}): string {
 }
 
 /** The error-rate analysis used across tests: canary 5xx share over a 4 s window, at most 5%. */
-export function writeAnalysis(options: { intervalSeconds?: number; failureLimit?: number; inconclusiveLimit?: number; query?: string } = {}): string {
+export function writeAnalysis(
+  options: {
+    intervalSeconds?: number;
+    failureLimit?: number;
+    inconclusiveLimit?: number;
+    query?: string;
+  } = {},
+): string {
   const selector = 'namespace="{{namespace}}",app="{{name}}",track="{{canary}}"';
   const spec = {
     interval: `${options.intervalSeconds ?? 2}s`,

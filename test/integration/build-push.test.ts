@@ -27,8 +27,19 @@ describe('build and push against the real registry with buildah', () => {
     const id = unique();
     const context = makeContext(`hello ${id}`);
     const run = await runCli([
-      'build', '--json', '--image', `${registry()}/it/app-${id}`, '--context', context,
-      '--tag', 'one', '--tag', 'two', '--label', 'team=platform', '--push',
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/app-${id}`,
+      '--context',
+      context,
+      '--tag',
+      'one',
+      '--tag',
+      'two',
+      '--label',
+      'team=platform',
+      '--push',
     ]);
     expect(run.exitCode, run.stderr).toBe(0);
     const result = run.json!;
@@ -43,13 +54,21 @@ describe('build and push against the real registry with buildah', () => {
   it('passes a secret from an environment variable without it reaching argv, logs or the image', async () => {
     const id = unique();
     const marker = `s3cr3t-${id}-marker`;
-    const context = makeContext(
-      id,
-      'FROM scratch\nCOPY hello.txt /hello.txt\n',
-    );
+    const context = makeContext(id, 'FROM scratch\nCOPY hello.txt /hello.txt\n');
     const run = await runCli(
-      ['build', '--json', '--image', `${registry()}/it/secret-${id}`, '--context', context, '--tag', 'x',
-        '--secret', 'id=token,env=GANTRY_IT_TOKEN', '--push'],
+      [
+        'build',
+        '--json',
+        '--image',
+        `${registry()}/it/secret-${id}`,
+        '--context',
+        context,
+        '--tag',
+        'x',
+        '--secret',
+        'id=token,env=GANTRY_IT_TOKEN',
+        '--push',
+      ],
       { env: { GANTRY_IT_TOKEN: marker } },
     );
     expect(run.exitCode, run.stderr).toBe(0);
@@ -59,14 +78,28 @@ describe('build and push against the real registry with buildah', () => {
   it('copies an image by digest to several destinations', async () => {
     const id = unique();
     const build = await runCli([
-      'build', '--json', '--image', `${registry()}/it/src-${id}`, '--context', makeContext(id), '--tag', 'v1', '--push',
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/src-${id}`,
+      '--context',
+      makeContext(id),
+      '--tag',
+      'v1',
+      '--push',
     ]);
     expect(build.exitCode, build.stderr).toBe(0);
     // Only in the registry now, so the push must copy registry to registry.
     await execa('buildah', ['rmi', `${registry()}/it/src-${id}:v1`]);
     const push = await runCli([
-      'push', '--json', '--image', `${registry()}/it/src-${id}:v1`,
-      '--to', `${registry()}/it/copy-a-${id}:v1`, '--to', `${registry()}/it/copy-b-${id}:stable`,
+      'push',
+      '--json',
+      '--image',
+      `${registry()}/it/src-${id}:v1`,
+      '--to',
+      `${registry()}/it/copy-a-${id}:v1`,
+      '--to',
+      `${registry()}/it/copy-b-${id}:stable`,
     ]);
     expect(push.exitCode, push.stderr).toBe(0);
     expect(push.json!.digest).toBe(build.json!.digest);
@@ -77,11 +110,27 @@ describe('build and push against the real registry with buildah', () => {
 
   it('pushes a local image that was built without --push', async () => {
     const id = unique();
-    const build = await runCli(['build', '--json', '--image', `${registry()}/it/local-${id}`, '--context', makeContext(id), '--tag', 'l1']);
+    const build = await runCli([
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/local-${id}`,
+      '--context',
+      makeContext(id),
+      '--tag',
+      'l1',
+    ]);
     expect(build.exitCode, build.stderr).toBe(0);
     expect(build.json!.digest).toBeUndefined();
     expect(await registryTags(registry(), `it/local-${id}`)).toEqual([]);
-    const push = await runCli(['push', '--json', '--image', `${registry()}/it/local-${id}:l1`, '--to', `${registry()}/it/local-${id}:l1`]);
+    const push = await runCli([
+      'push',
+      '--json',
+      '--image',
+      `${registry()}/it/local-${id}:l1`,
+      '--to',
+      `${registry()}/it/local-${id}:l1`,
+    ]);
     expect(push.exitCode, push.stderr).toBe(0);
     expect(push.json!.sourceKind).toBe('local');
     expect(await registryDigest(registry(), `it/local-${id}`, 'l1')).toBe(push.json!.digest);
@@ -91,7 +140,10 @@ describe('build and push against the real registry with buildah', () => {
 describe('retries against a registry that fails', () => {
   let proxy: { url: string; close: () => Promise<void> };
   const control = (path: string, body?: object) =>
-    fetch(`http://${proxy.url}/__gantry/${path}`, { method: body ? 'POST' : 'GET', body: body ? JSON.stringify(body) : undefined }).then((r) => r.json());
+    fetch(`http://${proxy.url}/__gantry/${path}`, {
+      method: body ? 'POST' : 'GET',
+      body: body ? JSON.stringify(body) : undefined,
+    }).then((r) => r.json());
 
   beforeAll(async () => {
     proxy = await startRegistryProxy({ target: registry() });
@@ -102,13 +154,28 @@ describe('retries against a registry that fails', () => {
 
   it('retries a push through 500s and succeeds, with the same digest', async () => {
     const id = unique();
-    const build = await runCli(['build', '--json', '--image', `${registry()}/it/retry-${id}`, '--context', makeContext(id), '--tag', 'r1']);
+    const build = await runCli([
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/retry-${id}`,
+      '--context',
+      makeContext(id),
+      '--tag',
+      'r1',
+    ]);
     expect(build.exitCode, build.stderr).toBe(0);
     await control('reset', {});
     await control('faults', { status: 500, count: 2, match: 'PUT|PATCH|POST' });
     const push = await runCli([
-      'push', '--json', '--image', `${registry()}/it/retry-${id}:r1`, '--to', `${proxy.url}/it/retry-${id}:r1`,
-      '--retries', '4',
+      'push',
+      '--json',
+      '--image',
+      `${registry()}/it/retry-${id}:r1`,
+      '--to',
+      `${proxy.url}/it/retry-${id}:r1`,
+      '--retries',
+      '4',
     ]);
     expect(push.exitCode, push.stderr).toBe(0);
     expect(push.stderr).toMatch(/retry 1\/4/);
@@ -119,29 +186,66 @@ describe('retries against a registry that fails', () => {
 
   it('retries through 429 Too Many Requests', async () => {
     const id = unique();
-    const build = await runCli(['build', '--json', '--image', `${registry()}/it/rl-${id}`, '--context', makeContext(id), '--tag', 'r1']);
+    const build = await runCli([
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/rl-${id}`,
+      '--context',
+      makeContext(id),
+      '--tag',
+      'r1',
+    ]);
     expect(build.exitCode, build.stderr).toBe(0);
     await control('reset', {});
     await control('faults', { status: 429, count: 1, match: 'PUT|PATCH|POST' });
-    const push = await runCli(['push', '--json', '--image', `${registry()}/it/rl-${id}:r1`, '--to', `${proxy.url}/it/rl-${id}:r1`]);
+    const push = await runCli([
+      'push',
+      '--json',
+      '--image',
+      `${registry()}/it/rl-${id}:r1`,
+      '--to',
+      `${proxy.url}/it/rl-${id}:r1`,
+    ]);
     expect(push.exitCode, push.stderr).toBe(0);
     expect(await registryDigest(registry(), `it/rl-${id}`, 'r1')).toBe(push.json!.digest);
   });
 
   it('gives up on a registry that keeps failing: exit 3, one line, nothing reported as pushed', async () => {
     const id = unique();
-    const build = await runCli(['build', '--json', '--image', `${registry()}/it/down-${id}`, '--context', makeContext(id), '--tag', 'r1']);
+    const build = await runCli([
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/down-${id}`,
+      '--context',
+      makeContext(id),
+      '--tag',
+      'r1',
+    ]);
     expect(build.exitCode, build.stderr).toBe(0);
     await control('reset', {});
     await control('faults', { status: 503, count: 100_000, match: 'PUT|PATCH|POST' });
     const push = await runCli([
-      'push', '--json', '--image', `${registry()}/it/down-${id}:r1`, '--to', `${proxy.url}/it/down-${id}:r1`, '--retries', '1',
+      'push',
+      '--json',
+      '--image',
+      `${registry()}/it/down-${id}:r1`,
+      '--to',
+      `${proxy.url}/it/down-${id}:r1`,
+      '--retries',
+      '1',
     ]);
     await control('reset', {});
     expect(push.exitCode).toBe(3);
     expect(push.json!.error).toMatch(/push to .* failed.*nothing was pushed/);
     expect(push.json!.digest).toBeUndefined();
-    expect(push.stderr.trim().split('\n').filter((l) => l.startsWith('gantry:'))).toHaveLength(1);
+    expect(
+      push.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('gantry:')),
+    ).toHaveLength(1);
     expect(push.stderr).toMatch(/retry 1\/1/);
     expect(await registryTags(registry(), `it/down-${id}`)).toEqual([]);
   });
@@ -149,19 +253,75 @@ describe('retries against a registry that fails', () => {
 
 describe('bad input: one line, exit 2, nothing pushed', () => {
   const cases: [string, (ctx: string, reg: string) => string[], RegExp][] = [
-    ['missing context', (_c, r) => ['build', '--image', `${r}/it/bad`, '--context', '/nonexistent/ctx', '--push'], /^gantry: --context: no such directory/],
-    ['Dockerfile that does not parse', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--file', join(c, 'Broken'), '--push'], /^gantry: --file: .*line 2: unknown instruction "COPPY"/],
-    ['upper-case image', (c, r) => ['build', '--image', `${r}/it/BadName`, '--context', c, '--push'], /^gantry: --image: /],
-    ['space in image', (c, r) => ['build', '--image', `${r}/it/bad name`, '--context', c, '--push'], /^gantry: --image: /],
-    ['semicolon in image', (c, r) => ['build', '--image', `${r}/it/bad;rm`, '--context', c, '--push'], /^gantry: --image: /],
-    ['empty tag', (c, r) => ['push', '--image', `${r}/it/bad:`, '--to', `${r}/it/bad:x`], /^gantry: --image: /],
-    ['bad tag', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--tag', 'has space', '--push'], /^gantry: --tag: /],
-    ['unknown builder', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--builder', 'kaniko'], /^gantry: --builder: expected one of auto\|buildah\|buildx, got "kaniko"/],
-    ['unknown flag', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--colour', 'red'], /^gantry: --colour: unknown option/],
-    ['build-arg without =', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--build-arg', 'NOVALUE'], /^gantry: --build-arg: expected KEY=value/],
-    ['retries not a number', (c, r) => ['push', '--image', `${r}/it/a:1`, '--to', `${r}/it/b:1`, '--retries', 'many'], /^gantry: --retries: expected a number/],
+    [
+      'missing context',
+      (_c, r) => ['build', '--image', `${r}/it/bad`, '--context', '/nonexistent/ctx', '--push'],
+      /^gantry: --context: no such directory/,
+    ],
+    [
+      'Dockerfile that does not parse',
+      (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--file', join(c, 'Broken'), '--push'],
+      /^gantry: --file: .*line 2: unknown instruction "COPPY"/,
+    ],
+    [
+      'upper-case image',
+      (c, r) => ['build', '--image', `${r}/it/BadName`, '--context', c, '--push'],
+      /^gantry: --image: /,
+    ],
+    [
+      'space in image',
+      (c, r) => ['build', '--image', `${r}/it/bad name`, '--context', c, '--push'],
+      /^gantry: --image: /,
+    ],
+    [
+      'semicolon in image',
+      (c, r) => ['build', '--image', `${r}/it/bad;rm`, '--context', c, '--push'],
+      /^gantry: --image: /,
+    ],
+    [
+      'empty tag',
+      (_c, r) => ['push', '--image', `${r}/it/bad:`, '--to', `${r}/it/bad:x`],
+      /^gantry: --image: /,
+    ],
+    [
+      'bad tag',
+      (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--tag', 'has space', '--push'],
+      /^gantry: --tag: /,
+    ],
+    [
+      'unknown builder',
+      (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--builder', 'kaniko'],
+      /^gantry: --builder: expected one of auto\|buildah\|buildx, got "kaniko"/,
+    ],
+    [
+      'unknown flag',
+      (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--colour', 'red'],
+      /^gantry: --colour: unknown option/,
+    ],
+    [
+      'build-arg without =',
+      (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--build-arg', 'NOVALUE'],
+      /^gantry: --build-arg: expected KEY=value/,
+    ],
+    [
+      'retries not a number',
+      (_c, r) => ['push', '--image', `${r}/it/a:1`, '--to', `${r}/it/b:1`, '--retries', 'many'],
+      /^gantry: --retries: expected a number/,
+    ],
     ['missing --to', (_c, r) => ['push', '--image', `${r}/it/a:1`], /^gantry: --to: required/],
-    ['secret env not set', (c, r) => ['build', '--image', `${r}/it/bad`, '--context', c, '--secret', 'id=x,env=GANTRY_NOT_SET_ANYWHERE'], /^gantry: --secret: secret "x": environment variable/],
+    [
+      'secret env not set',
+      (c, r) => [
+        'build',
+        '--image',
+        `${r}/it/bad`,
+        '--context',
+        c,
+        '--secret',
+        'id=x,env=GANTRY_NOT_SET_ANYWHERE',
+      ],
+      /^gantry: --secret: secret "x": environment variable/,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, argsOf, expected) => {
@@ -170,7 +330,10 @@ describe('bad input: one line, exit 2, nothing pushed', () => {
     const before = await registryTags(registry(), 'it/bad');
     const run = await runCli(argsOf(context, registry()));
     expect(run.exitCode, run.stderr).toBe(2);
-    const errorLines = run.stderr.trim().split('\n').filter((l) => l.startsWith('gantry:'));
+    const errorLines = run.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('gantry:'));
     expect(errorLines).toHaveLength(1);
     expect(errorLines[0]).toMatch(expected);
     expect(await registryTags(registry(), 'it/bad')).toEqual(before);
@@ -179,7 +342,17 @@ describe('bad input: one line, exit 2, nothing pushed', () => {
   it('an unreachable registry is an infrastructure error (exit 3) and nothing is pushed', async () => {
     const context = makeContext('unreachable');
     mkdirSync(join(context, 'sub'));
-    const run = await runCli(['build', '--json', '--image', '127.0.0.1:9/it/app', '--context', context, '--tag', 'x', '--push']);
+    const run = await runCli([
+      'build',
+      '--json',
+      '--image',
+      '127.0.0.1:9/it/app',
+      '--context',
+      context,
+      '--tag',
+      'x',
+      '--push',
+    ]);
     expect(run.exitCode).toBe(3);
     expect(run.json!.error).toMatch(/registry 127\.0\.0\.1:9 is unreachable.*nothing was pushed/);
   });

@@ -30,18 +30,45 @@ const V2 = fakeImage('v2');
 /** Deploys the first version (a plain rolling first deploy) so that a stable version exists. */
 async function deployStable(ns: string, options: { replicas?: number } = {}): Promise<void> {
   const run = await runCli([
-    'deploy', '--json', '--manifests', writeApp({ replicas: options.replicas ?? 4 }), '--image', `app=${V1}`,
-    '--namespace', ns, '--strategy', 'rolling', '--ready-timeout', '60s',
+    'deploy',
+    '--json',
+    '--manifests',
+    writeApp({ replicas: options.replicas ?? 4 }),
+    '--image',
+    `app=${V1}`,
+    '--namespace',
+    ns,
+    '--strategy',
+    'rolling',
+    '--ready-timeout',
+    '60s',
   ]);
   expect(run.exitCode, run.stderr).toBe(0);
   expect(run.json!.verdict).toBe('promoted');
 }
 
-function canaryArgs(ns: string, options: { steps?: string; pause?: string; extra?: string[] } = {}): string[] {
+function canaryArgs(
+  ns: string,
+  options: { steps?: string; pause?: string; extra?: string[] } = {},
+): string[] {
   return [
-    'deploy', '--json', '--image', `app=${V2}`, '--namespace', ns, '--strategy', 'canary',
-    '--steps', options.steps ?? '20,50', '--pause', options.pause ?? '6s', '--analysis', writeAnalysis(),
-    '--ready-timeout', '60s', ...(options.extra ?? []),
+    'deploy',
+    '--json',
+    '--image',
+    `app=${V2}`,
+    '--namespace',
+    ns,
+    '--strategy',
+    'canary',
+    '--steps',
+    options.steps ?? '20,50',
+    '--pause',
+    options.pause ?? '6s',
+    '--analysis',
+    writeAnalysis(),
+    '--ready-timeout',
+    '60s',
+    ...(options.extra ?? []),
   ];
 }
 
@@ -88,7 +115,8 @@ describe('canary with the replica router on the sandbox', () => {
     const bad = fakeImage('bad');
     const run = await runCli([
       ...canaryArgs(ns).map((a) => (a === `app=${V2}` ? `app=${bad}` : a)),
-      '--manifests', writeApp({ errorRate: 0.5 }),
+      '--manifests',
+      writeApp({ errorRate: 0.5 }),
     ]);
     expect(run.exitCode, run.stderr).toBe(1);
     const report = run.json!;
@@ -111,9 +139,27 @@ describe('canary with the replica router on the sandbox', () => {
 
   it('treats no data as inconclusive and aborts, never promotes', async () => {
     const run = await runCli([
-      'deploy', '--json', '--manifests', writeApp(), '--image', `app=${fakeImage('nodata')}`, '--namespace', ns,
-      '--strategy', 'canary', '--steps', '20', '--pause', '8s', '--ready-timeout', '60s',
-      '--analysis', writeAnalysis({ query: 'sum(rate(http_requests_total{app="no-such-app-{{name}}"}[4s]))', inconclusiveLimit: 1 }),
+      'deploy',
+      '--json',
+      '--manifests',
+      writeApp(),
+      '--image',
+      `app=${fakeImage('nodata')}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'canary',
+      '--steps',
+      '20',
+      '--pause',
+      '8s',
+      '--ready-timeout',
+      '60s',
+      '--analysis',
+      writeAnalysis({
+        query: 'sum(rate(http_requests_total{app="no-such-app-{{name}}"}[4s]))',
+        inconclusiveLimit: 1,
+      }),
     ]);
     expect(run.exitCode, run.stderr).toBe(1);
     expect(run.json!.verdict).toBe('rolled-back');
@@ -128,7 +174,22 @@ describe('blue-green on the sandbox', () => {
   it('switches to a healthy version and promotes it; switches back from a bad one', async () => {
     const ns = await namespace();
     await deployStable(ns);
-    const args = ['deploy', '--json', '--namespace', ns, '--strategy', 'blue-green', '--pause', '4s', '--blue-green-delay', '6s', '--analysis', writeAnalysis(), '--ready-timeout', '60s'];
+    const args = [
+      'deploy',
+      '--json',
+      '--namespace',
+      ns,
+      '--strategy',
+      'blue-green',
+      '--pause',
+      '4s',
+      '--blue-green-delay',
+      '6s',
+      '--analysis',
+      writeAnalysis(),
+      '--ready-timeout',
+      '60s',
+    ];
     const good = await runCli([...args, '--manifests', writeApp(), '--image', `app=${V2}`]);
     expect(good.exitCode, good.stderr).toBe(0);
     expect(good.json!.verdict).toBe('promoted');
@@ -137,7 +198,13 @@ describe('blue-green on the sandbox', () => {
     const service = await clients().core.readNamespacedService({ namespace: ns, name: 'web' });
     expect(service.spec?.selector?.['gantry.dev/track']).toBe('stable');
 
-    const bad = await runCli([...args, '--manifests', writeApp({ errorRate: 0.6 }), '--image', `app=${fakeImage('bg-bad')}`]);
+    const bad = await runCli([
+      ...args,
+      '--manifests',
+      writeApp({ errorRate: 0.6 }),
+      '--image',
+      `app=${fakeImage('bg-bad')}`,
+    ]);
     expect(bad.exitCode, bad.stderr).toBe(1);
     expect(bad.json!.verdict).toBe('rolled-back');
     const after = await clients().core.readNamespacedService({ namespace: ns, name: 'web' });
@@ -153,8 +220,18 @@ describe('rolling update on the sandbox', () => {
     await deployStable(ns, { replicas: 3 });
     const started = Date.now();
     const run = await runCli([
-      'deploy', '--json', '--manifests', writeApp({ replicas: 3, neverReady: true }), '--image', `app=${fakeImage('never')}`,
-      '--namespace', ns, '--strategy', 'rolling', '--ready-timeout', '8s',
+      'deploy',
+      '--json',
+      '--manifests',
+      writeApp({ replicas: 3, neverReady: true }),
+      '--image',
+      `app=${fakeImage('never')}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'rolling',
+      '--ready-timeout',
+      '8s',
     ]);
     expect(run.exitCode, run.stderr).toBe(1);
     expect(run.json!.verdict).toBe('rolled-back');
@@ -170,7 +247,11 @@ describe('a rollout that survives its CI job dying', () => {
   it('SIGTERM mid-canary aborts cleanly: canary removed, lease released, exit ≠ 0', async () => {
     const ns = await namespace();
     await deployStable(ns);
-    const child = execa(process.execPath, [cliPath, ...canaryArgs(ns, { pause: '30s' }), '--manifests', writeApp()], { reject: false });
+    const child = execa(
+      process.execPath,
+      [cliPath, ...canaryArgs(ns, { pause: '30s' }), '--manifests', writeApp()],
+      { reject: false },
+    );
     await waitForCanaryTraffic(ns);
     child.kill('SIGTERM');
     const result = await child;
@@ -186,14 +267,27 @@ describe('a rollout that survives its CI job dying', () => {
   it('SIGKILL mid-canary, then a new run: the stale lease is found and the orphan removed', async () => {
     const ns = await namespace();
     await deployStable(ns);
-    const child = execa(process.execPath, [cliPath, ...canaryArgs(ns, { pause: '60s', extra: ['--lease-duration', '3'] }), '--manifests', writeApp()], { reject: false });
+    const child = execa(
+      process.execPath,
+      [
+        cliPath,
+        ...canaryArgs(ns, { pause: '60s', extra: ['--lease-duration', '3'] }),
+        '--manifests',
+        writeApp(),
+      ],
+      { reject: false },
+    );
     await waitForCanaryTraffic(ns);
     child.kill('SIGKILL');
     await child;
     expect(await readDeployment(ns, 'web-canary')).toBeDefined();
     // The next run waits for the dead run's lease to go stale (3 s here), rolls the orphan back, then deploys.
     const next = await runCli([
-      ...canaryArgs(ns, { steps: '20', pause: '4s' }), '--manifests', writeApp(), '--lock-timeout', '60s',
+      ...canaryArgs(ns, { steps: '20', pause: '4s' }),
+      '--manifests',
+      writeApp(),
+      '--lock-timeout',
+      '60s',
     ]);
     expect(next.exitCode, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/stale|orphan/);
@@ -204,7 +298,11 @@ describe('a rollout that survives its CI job dying', () => {
   it('two concurrent deploys of one service never interleave: the second waits or fails clearly', async () => {
     const ns = await namespace();
     await deployStable(ns);
-    const first = execa(process.execPath, [cliPath, ...canaryArgs(ns, { steps: '20', pause: '10s' }), '--manifests', writeApp()], { reject: false });
+    const first = execa(
+      process.execPath,
+      [cliPath, ...canaryArgs(ns, { steps: '20', pause: '10s' }), '--manifests', writeApp()],
+      { reject: false },
+    );
     await waitForCanaryTraffic(ns);
     const second = await runCli([...canaryArgs(ns), '--manifests', writeApp(), '--lock-timeout', '2s']);
     expect(second.exitCode).toBe(3);

@@ -1,5 +1,5 @@
 import { buildImage } from '../../build/index.js';
-import { resolveConfig, type RawInputs } from '../../config/load.js';
+import { type RawInputs, resolveConfig } from '../../config/load.js';
 import type { GlobalOptions } from '../main.js';
 import type { CommandOutcome } from '../output.js';
 

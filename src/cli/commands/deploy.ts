@@ -1,4 +1,4 @@
-import { resolveConfig, type RawInputs } from '../../config/load.js';
+import { type RawInputs, resolveConfig } from '../../config/load.js';
 import { commandRollout, rolloutStatus } from '../../deploy/control.js';
 import { deploy } from '../../deploy/index.js';
 import { Kube } from '../../deploy/kube.js';
@@ -24,13 +24,20 @@ export async function runDeployCommand(raw: RawInputs, globals: GlobalOptions): 
   process.on('SIGINT', onSignal);
   try {
     const { report, exitCode, apiRequests } = await deploy(config, { signal: controller.signal });
-    const reports = config.deploy.report ? await writeReports(report, { dir: config.deploy.report, basename: 'rollout' }) : undefined;
+    const reports = config.deploy.report
+      ? await writeReports(report, { dir: config.deploy.report, basename: 'rollout' })
+      : undefined;
     const summary = [
       `${report.verdict.toUpperCase()}: ${report.namespace}/${report.name} — ${report.reason}`,
       `  image: ${report.image}${report.previousImage ? ` (previous: ${report.previousImage})` : ''}`,
       ...(reports ? [`  report: ${reports.markdown}`] : []),
     ].join('\n');
-    return { exitCode: exitCode === 0 ? 0 : (exitCode as 0 | 1), result: { ...report, reports, apiRequests }, summary, forceExitCode: exitCode };
+    return {
+      exitCode: exitCode === 0 ? 0 : (exitCode as 0 | 1),
+      result: { ...report, reports, apiRequests },
+      summary,
+      forceExitCode: exitCode,
+    };
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
@@ -40,7 +47,12 @@ export async function runDeployCommand(raw: RawInputs, globals: GlobalOptions): 
 function target(raw: RawInputs, globals: GlobalOptions, command: 'status' | 'promote' | 'abort') {
   const config = resolveConfig({ command, raw, configPath: globals.config });
   if (!config.deploy.name) throw new InputError('--name', 'required: the Deployment whose rollout to act on');
-  return { config, kube: Kube.load(config.deploy.kubeconfig), name: config.deploy.name, namespace: config.deploy.namespace };
+  return {
+    config,
+    kube: Kube.load(config.deploy.kubeconfig),
+    name: config.deploy.name,
+    namespace: config.deploy.namespace,
+  };
 }
 
 export async function runStatusCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
@@ -48,8 +60,14 @@ export async function runStatusCommand(raw: RawInputs, globals: GlobalOptions): 
   const status = await rolloutStatus(kube, namespace, name);
   const summary = [
     `${namespace}/${name}: ${status.phase}${status.runId ? ` (run ${status.runId}, step ${status.step}, ${status.weight}%)` : ''}`,
-    status.stable ? `  stable: ${status.stable.image} ${status.stable.ready}/${status.stable.replicas} ready` : '  stable: none',
-    ...(status.canary ? [`  ${status.canary.name}: ${status.canary.image} ${status.canary.ready}/${status.canary.replicas} ready`] : []),
+    status.stable
+      ? `  stable: ${status.stable.image} ${status.stable.ready}/${status.stable.replicas} ready`
+      : '  stable: none',
+    ...(status.canary
+      ? [
+          `  ${status.canary.name}: ${status.canary.image} ${status.canary.ready}/${status.canary.replicas} ready`,
+        ]
+      : []),
   ].join('\n');
   return { exitCode: 0, result: status, summary };
 }
@@ -58,6 +76,10 @@ export function runControlCommand(command: 'promote' | 'abort') {
   return async (raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> => {
     const { config, kube, name, namespace } = target(raw, globals, command);
     const status = await commandRollout(kube, namespace, name, command, config.deploy.timeout);
-    return { exitCode: 0, result: status, summary: `${command} done: ${namespace}/${name} is ${status.phase}` };
+    return {
+      exitCode: 0,
+      result: status,
+      summary: `${command} done: ${namespace}/${name} is ${status.phase}`,
+    };
   };
 }

@@ -1,4 +1,4 @@
-import { resolveConfig, type RawInputs } from '../../config/load.js';
+import { type RawInputs, resolveConfig } from '../../config/load.js';
 import { parseImageReference } from '../../context/reference.js';
 import { pushImage } from '../../registry/push.js';
 import { InputError } from '../../util/errors.js';
@@ -7,8 +7,10 @@ import type { CommandOutcome } from '../output.js';
 
 export async function runPushCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
   const config = resolveConfig({ command: 'push', raw, configPath: globals.config });
-  if (!config.image) throw new InputError('--image', 'required: the local image or registry reference to push');
-  if (config.push.to.length === 0) throw new InputError('--to', 'required: at least one destination reference');
+  if (!config.image)
+    throw new InputError('--image', 'required: the local image or registry reference to push');
+  if (config.push.to.length === 0)
+    throw new InputError('--to', 'required: at least one destination reference');
   parseImageReference(config.image, '--image');
   for (const destination of config.push.to) parseImageReference(destination, '--to');
   const started = Date.now();

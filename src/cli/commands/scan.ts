@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportOciArchive } from '../../build/buildah.js';
-import { resolveConfig, type RawInputs } from '../../config/load.js';
+import { type RawInputs, resolveConfig } from '../../config/load.js';
 import { parseImageReference } from '../../context/reference.js';
 import { hostOf, isInsecure } from '../../registry/hosts.js';
 import { isLocalImage } from '../../registry/push.js';
@@ -14,7 +14,8 @@ import type { CommandOutcome } from '../output.js';
 
 export async function runScanCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
   const config = resolveConfig({ command: 'scan', raw, configPath: globals.config });
-  if (!config.image) throw new InputError('--image', 'required: the local image or registry reference to scan');
+  if (!config.image)
+    throw new InputError('--image', 'required: the local image or registry reference to scan');
   parseImageReference(config.image, '--image');
   const scan = config.scan;
   const work = await mkdtemp(join(tmpdir(), 'gantry-scan-'));
@@ -46,9 +47,14 @@ export async function runScanCommand(raw: RawInputs, globals: GlobalOptions): Pr
       `${result.passed ? 'PASSED' : 'FAILED'}: ${config.image} — critical ${c.critical}, high ${c.high}, medium ${c.medium}, low ${c.low}, unknown ${c.unknown} (threshold ${scan.severityThreshold})`,
       ...result.findings
         .slice(0, 20)
-        .map((f) => `  ${f.severity.padEnd(8)} ${f.id} ${f.package ? `${f.package.name}@${f.package.version}` : (f.location?.path ?? '')} ${f.title}`),
+        .map(
+          (f) =>
+            `  ${f.severity.padEnd(8)} ${f.id} ${f.package ? `${f.package.name}@${f.package.version}` : (f.location?.path ?? '')} ${f.title}`,
+        ),
       ...(result.findings.length > 20 ? [`  …and ${result.findings.length - 20} more`] : []),
-      ...result.expiredIgnores.map((e) => `  note: ignore entry ${e.id} expired on ${e.expires} and no longer applies`),
+      ...result.expiredIgnores.map(
+        (e) => `  note: ignore entry ${e.id} expired on ${e.expires} and no longer applies`,
+      ),
     ].join('\n');
     return { exitCode: result.passed ? 0 : 1, result, summary };
   } finally {

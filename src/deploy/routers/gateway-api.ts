@@ -1,5 +1,5 @@
-import { readRequired, ensureCanaryService, mergePatch } from './weighted.js';
-import type { Router, RouteContext } from './types.js';
+import type { RouteContext, Router } from './types.js';
+import { ensureCanaryService, mergePatch, readRequired } from './weighted.js';
 
 interface BackendRef {
   name: string;
@@ -48,7 +48,8 @@ export class GatewayApiRouter implements Router {
   async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
     const route = await readRequired(context, API, 'HTTPRoute', context.name, 'the gateway-api router');
     const refs = (route.spec as HttpRouteSpec | undefined)?.rules?.flatMap((r) => r.backendRefs ?? []) ?? [];
-    const weightOf = (name: string) => refs.filter((r) => r.name === name).reduce((sum, r) => sum + (r.weight ?? 1), 0);
+    const weightOf = (name: string) =>
+      refs.filter((r) => r.name === name).reduce((sum, r) => sum + (r.weight ?? 1), 0);
     const stable = weightOf(context.name);
     const canary = weightOf(context.canaryService);
     const total = stable + canary || 1;

@@ -1,5 +1,5 @@
+import type { RouteContext, Router } from './types.js';
 import { ensureCanaryService, hostIsService, mergePatch, readRequired } from './weighted.js';
-import type { Router, RouteContext } from './types.js';
 
 interface Destination {
   destination: { host: string; port?: unknown; subset?: string };
@@ -25,7 +25,8 @@ export class IstioRouter implements Router {
   async setRoutes(context: RouteContext, weight: number): Promise<void> {
     const service = await readRequired(context, API, 'VirtualService', context.name, 'the istio router');
     const isStable = (d: Destination) => hostIsService(d.destination.host, context.name, context.namespace);
-    const isCanary = (d: Destination) => hostIsService(d.destination.host, context.canaryService, context.namespace);
+    const isCanary = (d: Destination) =>
+      hostIsService(d.destination.host, context.canaryService, context.namespace);
     let matched = false;
     const http = ((service.spec as VirtualServiceSpec | undefined)?.http ?? []).map((route) => {
       const destinations = route.route ?? [];
@@ -33,8 +34,15 @@ export class IstioRouter implements Router {
       if (!stable) return route;
       matched = true;
       const others = destinations.filter((d) => !isStable(d) && !isCanary(d));
-      const canary: Destination = { ...stable, destination: { ...stable.destination, host: context.canaryService }, weight };
-      return { ...route, route: [...others, { ...stable, weight: 100 - weight }, ...(weight > 0 ? [canary] : [])] };
+      const canary: Destination = {
+        ...stable,
+        destination: { ...stable.destination, host: context.canaryService },
+        weight,
+      };
+      return {
+        ...route,
+        route: [...others, { ...stable, weight: 100 - weight }, ...(weight > 0 ? [canary] : [])],
+      };
     });
     if (!matched) throw new Error(`VirtualService ${context.name} has no route to host ${context.name}`);
     await mergePatch(context, service, { spec: { ...(service.spec ?? {}), http } });
@@ -42,9 +50,12 @@ export class IstioRouter implements Router {
 
   async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
     const service = await readRequired(context, API, 'VirtualService', context.name, 'the istio router');
-    const destinations = (service.spec as VirtualServiceSpec | undefined)?.http?.flatMap((h) => h.route ?? []) ?? [];
+    const destinations =
+      (service.spec as VirtualServiceSpec | undefined)?.http?.flatMap((h) => h.route ?? []) ?? [];
     const weightOf = (name: string) =>
-      destinations.filter((d) => hostIsService(d.destination.host, name, context.namespace)).reduce((s, d) => s + (d.weight ?? 100), 0);
+      destinations
+        .filter((d) => hostIsService(d.destination.host, name, context.namespace))
+        .reduce((s, d) => s + (d.weight ?? 100), 0);
     const stable = weightOf(context.name);
     const canary = weightOf(context.canaryService);
     const total = stable + canary || 1;

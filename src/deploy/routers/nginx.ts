@@ -1,14 +1,17 @@
-import type { Manifest } from '../manifests.js';
 import { MANAGED_BY, ROLLOUT_LABEL } from '../labels.js';
+import type { Manifest } from '../manifests.js';
+import type { RouteContext, Router } from './types.js';
 import { ensureCanaryService, readRequired } from './weighted.js';
-import type { Router, RouteContext } from './types.js';
 
 const CANARY = 'nginx.ingress.kubernetes.io/canary';
 const CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
 
 interface IngressSpec {
   ingressClassName?: string;
-  rules?: { host?: string; http?: { paths?: { backend?: { service?: { name: string; port?: unknown } } }[] } }[];
+  rules?: {
+    host?: string;
+    http?: { paths?: { backend?: { service?: { name: string; port?: unknown } } }[] };
+  }[];
 }
 
 /**
@@ -45,12 +48,23 @@ export class NginxRouter implements Router {
   }
 
   async setRoutes(context: RouteContext, weight: number): Promise<void> {
-    const main = await readRequired(context, 'networking.k8s.io/v1', 'Ingress', context.name, 'the nginx router');
+    const main = await readRequired(
+      context,
+      'networking.k8s.io/v1',
+      'Ingress',
+      context.name,
+      'the nginx router',
+    );
     await context.kube.apply(this.canaryIngress(context, main, weight));
   }
 
   async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
-    const canary = await context.kube.read<Manifest>('networking.k8s.io/v1', 'Ingress', context.namespace, context.canaryService);
+    const canary = await context.kube.read<Manifest>(
+      'networking.k8s.io/v1',
+      'Ingress',
+      context.namespace,
+      context.canaryService,
+    );
     const weight = Number(canary?.metadata.annotations?.[CANARY_WEIGHT] ?? 0);
     return { stable: 100 - weight, canary: weight };
   }

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { deploymentsPath } from '../labels.js';
-import type { Router, RouteContext } from './types.js';
+import type { RouteContext, Router } from './types.js';
 
 /**
  * No mesh: the main Service selects every pod of the app, so traffic follows ready pods. A weight becomes a
@@ -24,7 +24,12 @@ export class ReplicasRouter implements Router {
     const replicas = ReplicasRouter.replicasFor(weight, context.stableReplicas);
     context.kube.count('patch');
     await context.kube.objects.patch(
-      { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: context.canaryDeployment, namespace: context.namespace }, spec: { replicas } } as V1Deployment,
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: context.canaryDeployment, namespace: context.namespace },
+        spec: { replicas },
+      } as V1Deployment,
       undefined,
       undefined,
       undefined,
@@ -34,17 +39,25 @@ export class ReplicasRouter implements Router {
     // In effect when exactly that many canary pods are ready (and, at 0, none is left serving).
     await context.kube.waitFor<V1Deployment>(
       `${context.canaryDeployment} to have ${replicas} ready replica(s)`,
-      { path: deploymentsPath(context.namespace), apiVersion: 'apps/v1', kind: 'Deployment', namespace: context.namespace, name: context.canaryDeployment },
+      {
+        path: deploymentsPath(context.namespace),
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: context.namespace,
+        name: context.canaryDeployment,
+      },
       (d) =>
         d === undefined
           ? replicas === 0
-          : (d.status?.readyReplicas ?? 0) === replicas && (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+          : (d.status?.readyReplicas ?? 0) === replicas &&
+            (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
       { timeoutMs: context.timeoutMs, signal: context.signal },
     );
   }
 
   async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
-    const read = (name: string) => context.kube.read<V1Deployment>('apps/v1', 'Deployment', context.namespace, name);
+    const read = (name: string) =>
+      context.kube.read<V1Deployment>('apps/v1', 'Deployment', context.namespace, name);
     const [stable, canary] = await Promise.all([read(context.name), read(context.canaryDeployment)]);
     const s = stable?.status?.readyReplicas ?? 0;
     const c = canary?.status?.readyReplicas ?? 0;

@@ -11,9 +11,13 @@ interface ServiceSpec {
 
 /** The selector of the main Service without Gantry's track, i.e. "every pod of the app". */
 export function appSelector(service: Manifest): Record<string, string> {
-  const { [TRACK_LABEL]: _track, ...rest } = ((service.spec as ServiceSpec | undefined)?.selector ?? {}) as Record<string, string>;
+  const { [TRACK_LABEL]: _track, ...rest } = ((service.spec as ServiceSpec | undefined)?.selector ??
+    {}) as Record<string, string>;
   if (Object.keys(rest).length === 0) {
-    throw new InputError('--manifests', `Service "${service.metadata.name}" has no selector; Gantry routes by selector`);
+    throw new InputError(
+      '--manifests',
+      `Service "${service.metadata.name}" has no selector; Gantry routes by selector`,
+    );
   }
   return rest;
 }

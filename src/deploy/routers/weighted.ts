@@ -10,18 +10,36 @@ export async function ensureCanaryService(context: RouteContext): Promise<void> 
   await context.kube.apply(trackService(context, context.canaryService, track));
 }
 
-export async function readRequired(context: RouteContext, apiVersion: string, kind: string, name: string, router: string): Promise<Manifest> {
+export async function readRequired(
+  context: RouteContext,
+  apiVersion: string,
+  kind: string,
+  name: string,
+  router: string,
+): Promise<Manifest> {
   const object = await context.kube.read<Manifest>(apiVersion, kind, context.namespace, name);
   if (!object) {
-    throw new InputError('--router', `${router} needs a ${kind} "${name}" in namespace ${context.namespace} (in the manifests or the cluster)`);
+    throw new InputError(
+      '--router',
+      `${router} needs a ${kind} "${name}" in namespace ${context.namespace} (in the manifests or the cluster)`,
+    );
   }
   return object;
 }
 
-export async function mergePatch(context: RouteContext, object: Manifest, patch: Record<string, unknown>): Promise<void> {
+export async function mergePatch(
+  context: RouteContext,
+  object: Manifest,
+  patch: Record<string, unknown>,
+): Promise<void> {
   context.kube.count('patch');
   await context.kube.objects.patch(
-    { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, namespace: context.namespace }, ...patch } as Manifest,
+    {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: object.metadata.name, namespace: context.namespace },
+      ...patch,
+    } as Manifest,
     undefined,
     undefined,
     'gantry',

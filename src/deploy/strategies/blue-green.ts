@@ -2,7 +2,14 @@ import { messageOf } from '../../util/errors.js';
 import { previewName } from '../labels.js';
 import { serviceForTrack, trackService } from '../routers/service.js';
 import type { RouteContext } from '../routers/types.js';
-import { deleteDeployment, replicasOf, restoreTemplate, trackDeployment, waitRolledOut, withTrack } from '../workload.js';
+import {
+  deleteDeployment,
+  replicasOf,
+  restoreTemplate,
+  trackDeployment,
+  waitRolledOut,
+  withTrack,
+} from '../workload.js';
 import { takeOutNewVersion } from './rollback.js';
 import { pause, RollbackReason, type RolloutContext, type Strategy, type StrategyOutcome } from './types.js';
 
@@ -41,7 +48,10 @@ export class BlueGreenStrategy implements Strategy {
       recorder.progress(`creating ${preview} (${replicas} replica(s)) beside ${name}`);
       await kube.apply(trackDeployment(context.target, preview, 'preview', replicas));
       await kube.apply(trackService(route(), preview, 'preview'));
-      await waitRolledOut(kube, namespace, preview, { readyTimeoutMs: context.readyTimeoutMs, signal: context.signal });
+      await waitRolledOut(kube, namespace, preview, {
+        readyTimeoutMs: context.readyTimeoutMs,
+        signal: context.signal,
+      });
       if (!bySelector) await context.router.reconcile(route(context.signal));
       void events.emit('PreviewReady', `preview ${preview} is available`);
 
@@ -50,7 +60,11 @@ export class BlueGreenStrategy implements Strategy {
       await this.analyse(context, 0, context.pauseMs);
       recorder.stepEnded('passed');
 
-      recorder.stepStarted(1, 100, `switched: all traffic to the new version; old one kept for ${Math.round(context.blueGreenDelayMs / 1000)}s`);
+      recorder.stepStarted(
+        1,
+        100,
+        `switched: all traffic to the new version; old one kept for ${Math.round(context.blueGreenDelayMs / 1000)}s`,
+      );
       void lease.record({ phase: 'progressing', step: 1, weight: 100 });
       await switchTo('preview', context.signal);
       switched = true;
@@ -81,7 +95,11 @@ export class BlueGreenStrategy implements Strategy {
         if (previousTemplate) await restoreTemplate(kube, namespace, name, previousTemplate);
         await waitRolledOut(kube, namespace, name, { readyTimeoutMs: context.timeoutMs });
       } catch (restoreError) {
-        return { verdict: 'failed', reason: `promotion failed and the restore too: ${messageOf(restoreError)}`, exitCode: 4 };
+        return {
+          verdict: 'failed',
+          reason: `promotion failed and the restore too: ${messageOf(restoreError)}`,
+          exitCode: 4,
+        };
       }
       return takeOutNewVersion(context, new RollbackReason(`promotion failed: ${messageOf(error)}`), {
         deployment: preview,
@@ -96,12 +114,17 @@ export class BlueGreenStrategy implements Strategy {
     await deleteDeployment(kube, namespace, preview, context.timeoutMs);
     recorder.mark('promotedAt');
     void events.emit('Promoted', `${name} promoted to the new version`);
-    return { verdict: 'promoted', reason: `preview and post-switch analysis passed; ${name} runs the new version`, exitCode: 0 };
+    return {
+      verdict: 'promoted',
+      reason: `preview and post-switch analysis passed; ${name} runs the new version`,
+      exitCode: 0,
+    };
   }
 
   private async analyse(context: RolloutContext, step: number, durationMs: number): Promise<void> {
     if (!context.analyze) return pause(durationMs, context.signal);
     const result = await context.analyze({ step, durationMs, track: 'preview', signal: context.signal });
-    if (result.outcome === 'aborted') throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
+    if (result.outcome === 'aborted')
+      throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
   }
 }

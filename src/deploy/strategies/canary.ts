@@ -1,7 +1,14 @@
+import { messageOf } from '../../util/errors.js';
 import { canaryName } from '../labels.js';
 import type { RouteContext } from '../routers/types.js';
-import { replicasOf, restoreTemplate, trackDeployment, waitRolledOut, withTrack, deleteDeployment } from '../workload.js';
-import { messageOf } from '../../util/errors.js';
+import {
+  deleteDeployment,
+  replicasOf,
+  restoreTemplate,
+  trackDeployment,
+  waitRolledOut,
+  withTrack,
+} from '../workload.js';
 import { takeOutNewVersion } from './rollback.js';
 import { pause, RollbackReason, type RolloutContext, type Strategy, type StrategyOutcome } from './types.js';
 
@@ -33,10 +40,15 @@ export class CanaryStrategy implements Strategy {
       // Routers send traffic by weight, so the canary runs its final size from the start; the replica
       // router scales it step by step instead.
       const maxWeight = Math.max(...context.steps);
-      const initial = context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
+      const initial =
+        context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
       recorder.progress(`creating ${canary} (${initial} replica(s)) beside ${name} (${stableReplicas})`);
       await kube.apply(trackDeployment(context.target, canary, 'canary', initial));
-      if (initial > 0) await waitRolledOut(kube, namespace, canary, { readyTimeoutMs: context.readyTimeoutMs, signal: context.signal });
+      if (initial > 0)
+        await waitRolledOut(kube, namespace, canary, {
+          readyTimeoutMs: context.readyTimeoutMs,
+          signal: context.signal,
+        });
       await context.router.reconcile(route(context.signal));
       void events.emit('CanaryStarted', `canary ${canary} created with steps ${context.steps.join('/')}%`);
       for (const [index, weight] of context.steps.entries()) {
@@ -51,10 +63,19 @@ export class CanaryStrategy implements Strategy {
           recorder.mark('canaryTrafficStartedAt');
           trafficStarted = true;
         }
-        void events.emit('StepStarted', `step ${index + 1}/${context.steps.length}: ${weight}% of traffic to the canary`);
+        void events.emit(
+          'StepStarted',
+          `step ${index + 1}/${context.steps.length}: ${weight}% of traffic to the canary`,
+        );
         if (context.analyze) {
-          const result = await context.analyze({ step: index, durationMs: context.pauseMs, track: 'canary', signal: context.signal });
-          if (result.outcome === 'aborted') throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
+          const result = await context.analyze({
+            step: index,
+            durationMs: context.pauseMs,
+            track: 'canary',
+            signal: context.signal,
+          });
+          if (result.outcome === 'aborted')
+            throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
         } else {
           await pause(context.pauseMs, context.signal);
         }
@@ -87,7 +108,11 @@ export class CanaryStrategy implements Strategy {
         if (previousTemplate) await restoreTemplate(kube, namespace, name, previousTemplate);
         await waitRolledOut(kube, namespace, name, { readyTimeoutMs: context.timeoutMs });
       } catch (restoreError) {
-        return { verdict: 'failed', reason: `promotion failed and the restore too: ${messageOf(restoreError)}`, exitCode: 4 };
+        return {
+          verdict: 'failed',
+          reason: `promotion failed and the restore too: ${messageOf(restoreError)}`,
+          exitCode: 4,
+        };
       }
       return takeOutNewVersion(context, new RollbackReason(`promotion failed: ${messageOf(error)}`), {
         deployment: route.canaryDeployment,
@@ -101,7 +126,11 @@ export class CanaryStrategy implements Strategy {
     await deleteDeployment(kube, namespace, route.canaryDeployment, context.timeoutMs);
     recorder.mark('promotedAt');
     void events.emit('Promoted', `${name} promoted to the new version`);
-    return { verdict: 'promoted', reason: `all ${context.steps.length} steps passed; ${name} runs the new version`, exitCode: 0 };
+    return {
+      verdict: 'promoted',
+      reason: `all ${context.steps.length} steps passed; ${name} runs the new version`,
+      exitCode: 0,
+    };
   }
 }
 

@@ -46,5 +46,9 @@ export async function takeOutNewVersion(
     return { verdict: 'failed', reason: message, exitCode: 4 };
   }
   void events.emit('RolledBack', `rolled back: ${reason.message}`, 'Warning');
-  return { verdict: reason.exitCode === 3 ? 'failed' : 'rolled-back', reason: reason.message, exitCode: reason.exitCode };
+  return {
+    verdict: reason.exitCode === 3 ? 'failed' : 'rolled-back',
+    reason: reason.message,
+    exitCode: reason.exitCode,
+  };
 }

@@ -19,14 +19,21 @@ export class RollingStrategy implements Strategy {
     try {
       await kube.apply(withTrack(context.target, 'stable'));
       recorder.mark('canaryTrafficStartedAt');
-      await waitRolledOut(kube, namespace, name, { readyTimeoutMs: context.readyTimeoutMs, signal: context.signal });
+      await waitRolledOut(kube, namespace, name, {
+        readyTimeoutMs: context.readyTimeoutMs,
+        signal: context.signal,
+      });
       recorder.stepEnded('passed');
     } catch (error) {
       const reason = reasonFor(context, error);
       recorder.mark('abortDecidedAt', reason.decidedAt);
       recorder.stepEnded(context.signal.aborted ? 'aborted' : 'failed');
       if (!previousTemplate) {
-        return { verdict: 'failed', reason: `${reason.message}; no previous revision to return to`, exitCode: reason.exitCode };
+        return {
+          verdict: 'failed',
+          reason: `${reason.message}; no previous revision to return to`,
+          exitCode: reason.exitCode,
+        };
       }
       recorder.progress(`rolling back to the previous revision: ${reason.message}`);
       void events.emit('RollingBack', reason.message, 'Warning');
@@ -34,7 +41,11 @@ export class RollingStrategy implements Strategy {
         await restoreTemplate(kube, namespace, name, previousTemplate);
         await waitRolledOut(kube, namespace, name, { readyTimeoutMs: context.timeoutMs });
       } catch (restoreError) {
-        return { verdict: 'failed', reason: `rollback failed: ${messageOf(restoreError)} (after: ${reason.message})`, exitCode: 4 };
+        return {
+          verdict: 'failed',
+          reason: `rollback failed: ${messageOf(restoreError)} (after: ${reason.message})`,
+          exitCode: 4,
+        };
       }
       recorder.mark('trafficRestoredAt');
       void events.emit('RolledBack', `previous revision restored: ${reason.message}`, 'Warning');
@@ -42,6 +53,10 @@ export class RollingStrategy implements Strategy {
     }
     recorder.mark('promotedAt');
     void events.emit('Promoted', `${name} rolled out`);
-    return { verdict: 'promoted', reason: `${name} rolled out: every replica updated and ready`, exitCode: 0 };
+    return {
+      verdict: 'promoted',
+      reason: `${name} rolled out: every replica updated and ready`,
+      exitCode: 0,
+    };
   }
 }

@@ -1,15 +1,20 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { RolloutEvents } from '../events.js';
 import type { Kube } from '../kube.js';
-import type { AcquiredLease } from '../lease.js';
 import type { Track } from '../labels.js';
+import type { AcquiredLease } from '../lease.js';
 import type { Manifest } from '../manifests.js';
 import type { Recorder } from '../recorder.js';
 import type { Router } from '../routers/types.js';
 import type { Verdict } from '../types.js';
 
 /** Runs the analysis for one step; resolves early with `aborted` on the first breach beyond the limits. */
-export type StepAnalyzer = (options: { step: number; durationMs: number; track: Track; signal: AbortSignal }) => Promise<{
+export type StepAnalyzer = (options: {
+  step: number;
+  durationMs: number;
+  track: Track;
+  signal: AbortSignal;
+}) => Promise<{
   outcome: 'passed' | 'aborted';
   reason?: string;
   /** When the deciding measurement was taken. */

@@ -12,7 +12,13 @@ export async function start({ stateDir }) {
   const conf = join(root, 'storage.conf');
   writeFileSync(
     conf,
-    ['[storage]', 'driver = "vfs"', `graphroot = "${join(root, 'storage')}"`, `runroot = "${join(root, 'run')}"`, ''].join('\n'),
+    [
+      '[storage]',
+      'driver = "vfs"',
+      `graphroot = "${join(root, 'storage')}"`,
+      `runroot = "${join(root, 'run')}"`,
+      '',
+    ].join('\n'),
   );
   return { pids: [], env: { CONTAINERS_STORAGE_CONF: conf, BUILDAH_ISOLATION: 'chroot' } };
 }

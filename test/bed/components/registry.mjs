@@ -1,7 +1,7 @@
 // A real OCI registry (Debian's docker-registry, i.e. distribution v2) on 127.0.0.1, filesystem storage.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, spawnDaemon, waitFor, httpOk } from '../lib.mjs';
+import { freePort, httpOk, spawnDaemon, waitFor } from '../lib.mjs';
 
 export const name = 'registry';
 

@@ -13,6 +13,7 @@ function dockerfile(text: string): string {
 describe('checkDockerfile', () => {
   it.each([
     ['FROM scratch\nCOPY a /a\n'],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, not a template
     ['# syntax=docker/dockerfile:1\nARG BASE=scratch\nFROM ${BASE} AS build\nRUN echo a \\\n  && echo b\n'],
     ['FROM scratch\nRUN <<EOF\nnot an instruction\nEOF\nCMD ["x"]\n'],
     ['# escape=`\nFROM scratch\nRUN echo a `\n  b\n'],

@@ -23,7 +23,9 @@ describe('resolveConfig', () => {
   });
 
   it('reads ./gantry.yml and lets flags win', () => {
-    const { cwd } = configFile('image: reg.example.com/team/app\nscan:\n  severityThreshold: critical\n  ignoreUnfixed: true\n');
+    const { cwd } = configFile(
+      'image: reg.example.com/team/app\nscan:\n  severityThreshold: critical\n  ignoreUnfixed: true\n',
+    );
     const config = resolveConfig({ command: 'scan', raw: { 'severity-threshold': 'medium' }, cwd });
     expect(config.image).toBe('reg.example.com/team/app');
     expect(config.scan.severityThreshold).toBe('medium');
@@ -32,7 +34,12 @@ describe('resolveConfig', () => {
 
   it.each([
     ['list', { tag: ['a', 'b'] }, (c: ReturnType<typeof resolveConfig>) => c.tags.extra, ['a', 'b']],
-    ['map', { 'build-arg': ['A=1', 'B=x=y'] }, (c: ReturnType<typeof resolveConfig>) => c.build.buildArgs, { A: '1', B: 'x=y' }],
+    [
+      'map',
+      { 'build-arg': ['A=1', 'B=x=y'] },
+      (c: ReturnType<typeof resolveConfig>) => c.build.buildArgs,
+      { A: '1', B: 'x=y' },
+    ],
     ['boolean', { push: true }, (c: ReturnType<typeof resolveConfig>) => c.build.push, true],
     ['number', { retries: '5' }, (c: ReturnType<typeof resolveConfig>) => c.registry.retries, 5],
     [
@@ -55,7 +62,11 @@ describe('resolveConfig', () => {
   });
 
   it.each([
-    [{ 'severity-threshold': 'severe' }, 'scan', '--severity-threshold: expected one of critical|high|medium|low|unknown|none, got "severe"'],
+    [
+      { 'severity-threshold': 'severe' },
+      'scan',
+      '--severity-threshold: expected one of critical|high|medium|low|unknown|none, got "severe"',
+    ],
     [{ scanner: 'clair' }, 'scan', '--scanner: expected one of trivy|grype, got "clair"'],
     [{ retries: 'lots' }, 'push', '--retries: expected a number, got "lots"'],
     [{ retries: '50' }, 'push', '--retries: Too big'],
@@ -92,7 +103,9 @@ describe('resolveConfig', () => {
 
   it('names the flag, not the file, when the bad value came from a flag', () => {
     const { path } = configFile('scan:\n  scanner: trivy\n');
-    expect(() => resolveConfig({ command: 'scan', raw: { scanner: 'nope' }, configPath: path })).toThrow(/^--scanner: /);
+    expect(() => resolveConfig({ command: 'scan', raw: { scanner: 'nope' }, configPath: path })).toThrow(
+      /^--scanner: /,
+    );
   });
 
   it('rejects an explicit --config that does not exist', () => {
@@ -103,7 +116,12 @@ describe('resolveConfig', () => {
 
   it('spells input names the way the front end does', () => {
     expect(() =>
-      resolveConfig({ command: 'scan', raw: { scanner: 'nope' }, cwd: emptyDir(), spell: (f) => `input "${f}"` }),
+      resolveConfig({
+        command: 'scan',
+        raw: { scanner: 'nope' },
+        cwd: emptyDir(),
+        spell: (f) => `input "${f}"`,
+      }),
     ).toThrow(/^input "scanner": /);
   });
 });

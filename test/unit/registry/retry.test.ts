@@ -33,11 +33,16 @@ describe('withRetries', () => {
 
   it('retries retryable failures and returns the first success', async () => {
     let calls = 0;
-    const result = await withRetries('op', { retries: 3, delayMs: 1 }, async () => {
-      calls++;
-      if (calls < 3) throw new InfraError('HTTP status: 502 Bad Gateway');
-      return 'ok';
-    }, noSleep);
+    const result = await withRetries(
+      'op',
+      { retries: 3, delayMs: 1 },
+      async () => {
+        calls++;
+        if (calls < 3) throw new InfraError('HTTP status: 502 Bad Gateway');
+        return 'ok';
+      },
+      noSleep,
+    );
     expect(result).toBe('ok');
     expect(calls).toBe(3);
   });
@@ -45,10 +50,15 @@ describe('withRetries', () => {
   it('gives up after the configured retries with the last error', async () => {
     let calls = 0;
     await expect(
-      withRetries('op', { retries: 2, delayMs: 1 }, async () => {
-        calls++;
-        throw new InfraError(`429 Too Many Requests #${calls}`);
-      }, noSleep),
+      withRetries(
+        'op',
+        { retries: 2, delayMs: 1 },
+        async () => {
+          calls++;
+          throw new InfraError(`429 Too Many Requests #${calls}`);
+        },
+        noSleep,
+      ),
     ).rejects.toThrow('429 Too Many Requests #3');
     expect(calls).toBe(3);
   });
@@ -56,10 +66,15 @@ describe('withRetries', () => {
   it('does not retry what a retry cannot fix', async () => {
     let calls = 0;
     await expect(
-      withRetries('op', { retries: 5, delayMs: 1 }, async () => {
-        calls++;
-        throw new InfraError('unauthorized: authentication required');
-      }, noSleep),
+      withRetries(
+        'op',
+        { retries: 5, delayMs: 1 },
+        async () => {
+          calls++;
+          throw new InfraError('unauthorized: authentication required');
+        },
+        noSleep,
+      ),
     ).rejects.toThrow('unauthorized');
     expect(calls).toBe(1);
   });

@@ -14,7 +14,10 @@ export default function setup(project: TestProject) {
   const node = process.execPath;
   const status = execFileSync(node, ['scripts/testbed.mjs', 'status'], { encoding: 'utf8' });
   const wasUp = !/: (down|dead)/.test(status);
-  const out = execFileSync(node, ['scripts/testbed.mjs', 'up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(node, ['scripts/testbed.mjs', 'up'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const env: Record<string, string> = {};
   for (const line of out.split('\n')) {
     const eq = line.indexOf('=');

@@ -134,17 +134,22 @@ export async function deploy(
   };
   let exitCode: DeployResult['exitCode'] = 3;
   try {
-    if (lease.orphan && lease.orphan.phase !== 'done') {
-      recorder.progress(
-        `found an orphaned rollout (run ${lease.orphan.runId}, ${lease.orphan.phase} at step ${lease.orphan.step + 1}); rolling it back`,
-      );
-      void events.emit(
-        'OrphanFound',
-        `run ${lease.orphan.runId} died during its rollout; rolling it back`,
-        'Warning',
-      );
-      await cleanupOrphan(kube, d.namespace, name, lease.orphan, d.timeout);
-      recorder.progress('orphan removed; stable version untouched');
+    let startStep = 0;
+    const orphan = lease.orphan && lease.orphan.phase !== 'done' ? lease.orphan : undefined;
+    if (orphan) {
+      const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
+      const resumable = orphan.phase === 'progressing' && orphan.image === newImage && orphan.strategy === 'canary' && d.strategy === 'canary';
+      if (d.resume && resumable) {
+        startStep = Math.max(0, Math.min(orphan.step, d.steps.length - 1));
+        recorder.progress(`found an orphaned rollout (${where}); resuming at step ${startStep + 1}`);
+        void events.emit('OrphanResumed', `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`);
+      } else {
+        if (d.resume) recorder.progress(`cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image in progress; '}rolling it back`);
+        else recorder.progress(`found an orphaned rollout (${where}); rolling it back`);
+        void events.emit('OrphanFound', `run ${orphan.runId} died during its rollout; rolling it back`, 'Warning');
+        await cleanupOrphan(kube, d.namespace, name, orphan, d.timeout);
+        recorder.progress('orphan removed; stable version untouched');
+      }
     }
     let current = await kube.read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name);
     events.setUid(current?.metadata?.uid);
@@ -189,6 +194,7 @@ export async function deploy(
       router,
       steps: d.steps,
       pauseMs: d.pause,
+      startStep,
       readyTimeoutMs: d.readyTimeout,
       timeoutMs: d.timeout,
       blueGreenDelayMs: d.blueGreenDelay,

@@ -1,5 +1,6 @@
 import { messageOf } from '../../util/errors.js';
 import { canaryName } from '../labels.js';
+import { ReplicasRouter } from '../routers/replicas.js';
 import type { RouteContext } from '../routers/types.js';
 import {
   deleteDeployment,
@@ -52,6 +53,7 @@ export class CanaryStrategy implements Strategy {
       await context.router.reconcile(route(context.signal));
       void events.emit('CanaryStarted', `canary ${canary} created with steps ${context.steps.join('/')}%`);
       for (const [index, weight] of context.steps.entries()) {
+        if (index < context.startStep) continue;
         if (context.promoteNow()) {
           recorder.progress('promotion requested: skipping the remaining steps');
           break;

@@ -37,6 +37,8 @@ export interface RolloutContext {
   /** Traffic weights of the steps, increasing, each 1–99 (canary) . */
   steps: number[];
   pauseMs: number;
+  /** Canary: the step to start at (a resumed orphan continues at the step it was in). */
+  startStep: number;
   /** How long pods may take to become ready before the version counts as bad. */
   readyTimeoutMs: number;
   /** Overall bound for waits on the cluster. */

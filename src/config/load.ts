@@ -185,7 +185,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `${issue.message}${got}`;
     default:
-      return `${issue.message}${got}`;
+      return issue.message.includes(', got ') ? issue.message : `${issue.message}${got}`;
   }
 }
 

@@ -3,9 +3,12 @@
 //   1. build the demo service with buildah, tags from the git context;
 //   2. scan it with trivy against the sandbox's vulnerability database: it passes the gate;
 //   3. push it to the sandbox registry by digest;
-//   4. build a release that ships a vulnerable lodash: the scan gate stops it, nothing is pushed.
+//   4. build a release that ships a vulnerable lodash: the scan gate stops it, nothing is pushed;
+//   5. deploy the service to the sandbox cluster, then roll a good release out through canary steps (10/25/50%)
+//      with metric analysis: promoted;
+//   6. roll out a bad release (5% errors… 30%): the analysis catches it and Gantry rolls it back by itself.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +20,9 @@ const started = Date.now();
 
 const say = (line) => process.stderr.write(`\n\x1b[1m== ${line}\x1b[0m\n`);
 
-say('starting the local sandbox (registry, buildah store, trivy database)');
+say(
+  'starting the local sandbox (registry, buildah store, trivy database, Kubernetes, simulator, Prometheus)',
+);
 const envText = execFileSync(process.execPath, [join(repo, 'scripts', 'testbed.mjs'), 'up'], {
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -51,7 +56,8 @@ function expect(condition, message) {
 }
 
 const rows = [];
-say('1/4 build the demo service');
+const seconds = (from, to) => `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)}s`;
+say('1/6 build the demo service');
 const build = gantry(['build', '--image', image, '--context', 'examples/demo-app', '--tag', 'demo']);
 expect(build.code === 0, `build failed: ${build.json.error}`);
 rows.push([
@@ -60,7 +66,7 @@ rows.push([
   `${(build.json.durationMs / 1000).toFixed(1)}s`,
 ]);
 
-say('2/4 scan it (gate: high)');
+say('2/6 scan it (gate: high)');
 const scan = gantry([
   'scan',
   '--image',
@@ -84,7 +90,7 @@ rows.push([
   `${(scan.json.durationMs / 1000).toFixed(1)}s`,
 ]);
 
-say('3/4 push it by digest');
+say('3/6 push it by digest');
 const push = gantry([
   'push',
   '--image',
@@ -98,7 +104,7 @@ rows.push([
   `${(push.json.durationMs / 1000).toFixed(1)}s`,
 ]);
 
-say('4/4 a release with a vulnerable lodash: the gate must stop it');
+say('4/6 a release with a vulnerable lodash: the gate must stop it');
 const badBuild = gantry([
   'build',
   '--image',
@@ -119,6 +125,115 @@ const badScan = gantry([
 expect(badScan.code === 1, 'the vulnerable release was not stopped by the scan gate');
 const ids = badScan.json.findings.map((f) => `${f.id} (${f.severity})`).join(', ');
 rows.push(['gate', `vulnerable release blocked: ${ids}`, 'exit 1']);
+
+/** Builds and pushes one release of the demo service; `version` makes each release's digest its own. */
+function release(version) {
+  const context = mkdtempSync(join(tmpdir(), `gantry-demo-${version}-`));
+  cpSync(join(repo, 'examples', 'demo-app'), context, { recursive: true });
+  writeFileSync(join(context, 'app', 'version.txt'), `${version}\n`);
+  const built = gantry(['build', '--image', image, '--context', context, '--tag', version, '--push']);
+  expect(built.code === 0, `build of ${version} failed: ${built.json.error}`);
+  return `${image}@${built.json.digest}`;
+}
+
+/** The demo manifests, with the simulator's error-rate annotation set for this release. */
+function manifests(errorRate) {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-demo-k8s-'));
+  const text = readFileSync(join(repo, 'examples', 'demo-app', 'deploy', 'web.yaml'), 'utf8');
+  writeFileSync(
+    join(dir, 'web.yaml'),
+    text.replace('testbed.gantry.dev/error-rate: "0.01"', `testbed.gantry.dev/error-rate: "${errorRate}"`),
+  );
+  return dir;
+}
+
+const namespace = `demo-${Date.now().toString(36)}`;
+execFileSync(sandbox.KUBECTL, ['create', 'namespace', namespace], { env, stdio: 'ignore' });
+const deployArgs = [
+  '--namespace',
+  namespace,
+  '--analysis',
+  'examples/demo-app/analysis.yaml',
+  '--ready-timeout',
+  '60s',
+];
+
+say('5/6 first deploy, then a good release through canary steps 10/25/50% with analysis');
+const v1 = release('v1');
+const first = gantry([
+  'deploy',
+  '--manifests',
+  manifests(0.01),
+  '--image',
+  `web=${v1}`,
+  '--strategy',
+  'rolling',
+  '--namespace',
+  namespace,
+]);
+expect(first.code === 0, `first deploy failed: ${first.json.error ?? first.json.reason}`);
+const v2 = release('v2');
+const good = gantry([
+  'deploy',
+  '--manifests',
+  manifests(0.01),
+  '--image',
+  `web=${v2}`,
+  '--strategy',
+  'canary',
+  '--steps',
+  '10,25,50',
+  '--pause',
+  '8s',
+  '--report',
+  join(out, 'good'),
+  ...deployArgs,
+]);
+expect(
+  good.code === 0 && good.json.verdict === 'promoted',
+  `the good release was not promoted: ${good.json.reason ?? good.json.error}`,
+);
+rows.push([
+  'canary',
+  `good release promoted after ${good.json.steps.length} steps, ${good.json.checks.length} checks passed`,
+  seconds(good.json.timings.startedAt, good.json.timings.finishedAt),
+]);
+
+say('6/6 a bad release (30% errors): caught by the analysis and rolled back');
+const v3 = release('v3');
+const bad = gantry([
+  'deploy',
+  '--manifests',
+  manifests(0.3),
+  '--image',
+  `web=${v3}`,
+  '--strategy',
+  'canary',
+  '--steps',
+  '10,25,50',
+  '--pause',
+  '8s',
+  '--report',
+  join(out, 'bad'),
+  ...deployArgs,
+]);
+expect(
+  bad.code === 1 && bad.json.verdict === 'rolled-back',
+  `the bad release was not rolled back: ${bad.json.reason ?? bad.json.error}`,
+);
+const t = bad.json.timings;
+rows.push([
+  'rollback',
+  `bad release rolled back: ${bad.json.reason}; traffic restored ${seconds(t.abortDecidedAt, t.trafficRestoredAt)} after the decision`,
+  seconds(t.startedAt, t.finishedAt),
+]);
+const stableImage = JSON.parse(
+  execFileSync(sandbox.KUBECTL, ['-n', namespace, 'get', 'deployment', 'web', '-o', 'json'], {
+    env,
+    encoding: 'utf8',
+  }),
+).spec.template.spec.containers[0].image;
+expect(stableImage === v2, `stable is not on the good release after the rollback (${stableImage})`);
 
 say('summary');
 const width = Math.max(...rows.map((r) => r[1].length));

@@ -237,9 +237,13 @@ expect(stableImage === v2, `stable is not on the good release after the rollback
 
 say('summary');
 const width = Math.max(...rows.map((r) => r[1].length));
-process.stdout.write(`${['stage'.padEnd(6), 'result'.padEnd(width), 'time'].join('  ')}\n`);
-for (const [stage, result, time] of rows)
-  process.stdout.write(`${stage.padEnd(6)}  ${result.padEnd(width)}  ${time}\n`);
+const stageWidth = Math.max(...rows.map((r) => r[0].length));
+process.stdout.write(`${['stage'.padEnd(stageWidth), 'result'.padEnd(width), 'time'].join('  ')}\n`);
+for (const [stage, result, time] of rows) {
+  process.stdout.write(`${stage.padEnd(stageWidth)}  ${result.padEnd(width)}  ${time}\n`);
+}
+process.stdout.write(`\nstable runs ${stableImage}\n`);
+process.stdout.write(`rollout report of the rollback: ${join(out, 'bad', 'rollout.md')} (and .svg, .json)\n`);
 process.stdout.write(
   `\nreports: ${out}\nthe sandbox is still running: \`npm run testbed -- down\` stops it.\n`,
 );

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -134,6 +134,99 @@ describe('build and push against the real registry with buildah', () => {
     expect(push.exitCode, push.stderr).toBe(0);
     expect(push.json!.sourceKind).toBe('local');
     expect(await registryDigest(registry(), `it/local-${id}`, 'l1')).toBe(push.json!.digest);
+  });
+});
+
+describe('registry layer cache, build args and target', () => {
+  it('writes layers to --cache-ref and a build in an empty store pulls them instead of running RUN again', async () => {
+    const id = unique();
+    const context = mkdtempSync(join(tmpdir(), 'gantry-it-cache-'));
+    copyFileSync('/bin/busybox', join(context, 'busybox'));
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      `FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\nRUN echo ${id} > /id\n`,
+    );
+    const cacheRef = `${registry()}/it/cache-${id}`;
+    const first = await runCli([
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/cached-${id}`,
+      '--context',
+      context,
+      '--tag',
+      'a',
+      '--cache-ref',
+      cacheRef,
+    ]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect((await registryTags(registry(), `it/cache-${id}`)).length).toBeGreaterThan(0);
+    // A fresh image store, as on a new CI runner: the RUN layers come from the registry cache.
+    const store = mkdtempSync(join(tmpdir(), 'gantry-it-store-'));
+    writeFileSync(
+      join(store, 'storage.conf'),
+      `[storage]\ndriver = "vfs"\ngraphroot = "${store}/s"\nrunroot = "${store}/r"\n`,
+    );
+    const second = await runCli(
+      [
+        'build',
+        '--json',
+        '--image',
+        `${registry()}/it/cached-${id}`,
+        '--context',
+        context,
+        '--tag',
+        'b',
+        '--cache-ref',
+        cacheRef,
+      ],
+      { env: { CONTAINERS_STORAGE_CONF: join(store, 'storage.conf') } },
+    );
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.stderr.match(/Cache pulled from remote/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    rmSync(store, { recursive: true, force: true });
+  });
+
+  it('passes build args and stops at the target stage', async () => {
+    const id = unique();
+    const context = mkdtempSync(join(tmpdir(), 'gantry-it-args-'));
+    copyFileSync('/bin/busybox', join(context, 'busybox'));
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      [
+        'FROM scratch AS base',
+        'COPY busybox /bin/busybox',
+        'ARG GREETING=unset',
+        'RUN ["/bin/busybox","sh","-c","echo $GREETING > /greeting"]',
+        'FROM base AS final',
+        'LABEL stage=final',
+        '',
+      ].join('\n'),
+    );
+    const run = await runCli([
+      'build',
+      '--json',
+      '--image',
+      `${registry()}/it/args-${id}`,
+      '--context',
+      context,
+      '--tag',
+      't',
+      '--build-arg',
+      `GREETING=hello-${id}`,
+      '--target',
+      'base',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const ref = `${registry()}/it/args-${id}:t`;
+    const inspect = await execa('buildah', ['inspect', '--type', 'image', ref]);
+    const config = JSON.parse(inspect.stdout) as { OCIv1: { config: { Labels?: Record<string, string> } } };
+    expect(config.OCIv1.config.Labels?.stage).toBeUndefined();
+    const mount = await execa('buildah', ['from', ref]);
+    const container = mount.stdout.trim();
+    const greeting = await execa('buildah', ['run', container, '/bin/busybox', 'cat', '/greeting']);
+    await execa('buildah', ['rm', container]);
+    expect(greeting.stdout.trim()).toBe(`hello-${id}`);
   });
 });
 

@@ -80,7 +80,11 @@ async function gantry(args) {
     env,
     encoding: 'utf8',
   }).catch((error) => error);
-  return JSON.parse(result.stdout);
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`gantry ${args[0]} printed no JSON (exit ${result.code}): ${String(result.stderr).slice(-2000)}`);
+  }
 }
 
 async function namespaceWithStable() {

@@ -6,7 +6,9 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl)
+# maven + a JDK run the Jenkins shared library's Groovy test suite (jenkins/pom.xml).
+apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl
+  maven openjdk-17-jdk-headless)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,7 +25,18 @@ stamp=node_modules/.gantry-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "[setup] npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm ci` insists the lock lists every platform's optional binaries (@biomejs/cli-darwin-*, ...); the
+  # registry mirror here does not serve them, so fall back to `npm install --no-save`, which installs the
+  # same locked versions and leaves package-lock.json untouched.
+  if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/gantry-npm-ci.$$; then
+    if grep -q 'in sync' /tmp/gantry-npm-ci.$$; then
+      echo "[setup] npm ci refused the lock (optional packages for other platforms); npm install --no-save" >&2
+      npm install --no-save --no-audit --no-fund --loglevel=error
+    else
+      cat /tmp/gantry-npm-ci.$$ >&2; rm -f /tmp/gantry-npm-ci.$$; exit 1
+    fi
+  fi
+  rm -f /tmp/gantry-npm-ci.$$
   echo "$want" > "$stamp"
 fi
 

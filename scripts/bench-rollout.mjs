@@ -83,7 +83,9 @@ async function gantry(args) {
   try {
     return JSON.parse(result.stdout);
   } catch {
-    throw new Error(`gantry ${args[0]} printed no JSON (exit ${result.code}): ${String(result.stderr).slice(-2000)}`);
+    throw new Error(
+      `gantry ${args[0]} printed no JSON (exit ${result.code}): ${String(result.stderr).slice(-2000)}`,
+    );
   }
 }
 

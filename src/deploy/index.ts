@@ -138,15 +138,29 @@ export async function deploy(
     const orphan = lease.orphan && lease.orphan.phase !== 'done' ? lease.orphan : undefined;
     if (orphan) {
       const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
-      const resumable = orphan.phase === 'progressing' && orphan.image === newImage && orphan.strategy === 'canary' && d.strategy === 'canary';
+      const resumable =
+        orphan.phase === 'progressing' &&
+        orphan.image === newImage &&
+        orphan.strategy === 'canary' &&
+        d.strategy === 'canary';
       if (d.resume && resumable) {
         startStep = Math.max(0, Math.min(orphan.step, d.steps.length - 1));
         recorder.progress(`found an orphaned rollout (${where}); resuming at step ${startStep + 1}`);
-        void events.emit('OrphanResumed', `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`);
+        void events.emit(
+          'OrphanResumed',
+          `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`,
+        );
       } else {
-        if (d.resume) recorder.progress(`cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image in progress; '}rolling it back`);
+        if (d.resume)
+          recorder.progress(
+            `cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image in progress; '}rolling it back`,
+          );
         else recorder.progress(`found an orphaned rollout (${where}); rolling it back`);
-        void events.emit('OrphanFound', `run ${orphan.runId} died during its rollout; rolling it back`, 'Warning');
+        void events.emit(
+          'OrphanFound',
+          `run ${orphan.runId} died during its rollout; rolling it back`,
+          'Warning',
+        );
         await cleanupOrphan(kube, d.namespace, name, orphan, d.timeout);
         recorder.progress('orphan removed; stable version untouched');
       }

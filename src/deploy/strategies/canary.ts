@@ -1,6 +1,5 @@
 import { messageOf } from '../../util/errors.js';
 import { canaryName } from '../labels.js';
-import { ReplicasRouter } from '../routers/replicas.js';
 import type { RouteContext } from '../routers/types.js';
 import {
   deleteDeployment,

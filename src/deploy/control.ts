@@ -167,6 +167,10 @@ export async function commandRollout(
     if (!current?.spec?.holderIdentity || current.spec.holderIdentity !== lease.spec.holderIdentity) {
       return rolloutStatus(kube, namespace, name);
     }
+    // The run died before it read the request (a killed CI job): abort its orphan here.
+    if (command === 'abort' && isStale(current)) {
+      return commandRollout(kube, namespace, name, command, Math.max(0, deadline - Date.now()));
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new InfraError(

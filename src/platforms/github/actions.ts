@@ -1,0 +1,146 @@
+/**
+ * Every input of every Gantry action, as its action.yml declares it, and the Gantry flag it sets. Names follow
+ * docker/build-push-action and aquasecurity/trivy-action where those actions have the same input
+ * (`tags`, `build-args`, `platforms`, `image-ref`, `severity`, `format`…); elsewhere they are Gantry's flags.
+ * test/unit/platforms/github-actions.test.ts keeps these tables and the action.yml files in step.
+ */
+import type { ActionSpec, InputSpec } from '../github.js';
+
+const CONFIG = { config: {} } satisfies Record<string, InputSpec>;
+
+const REGISTRY_LOGIN = {
+  registry: {},
+  'registry-username': {},
+  'registry-password': { secret: true },
+  'github-token': { secret: true },
+} satisfies Record<string, InputSpec>;
+
+const BUILD_INPUTS = {
+  image: { flag: 'image', commands: ['build'], custom: true },
+  context: { flag: 'context' },
+  file: { flag: 'file' },
+  builder: { flag: 'builder' },
+  tags: { flag: 'tag', custom: true },
+  'tag-rules': { flag: 'tag-rule' },
+  latest: { flag: 'latest' },
+  'build-args': { flag: 'build-arg' },
+  labels: { flag: 'label' },
+  target: { flag: 'target' },
+  platforms: { flag: 'platform', commas: true },
+  secrets: { flag: 'secret', custom: true, secret: true },
+  'secret-envs': { flag: 'secret', custom: true },
+  'secret-files': { flag: 'secret', custom: true },
+  'cache-ref': { flag: 'cache-ref' },
+  'cache-from': { flag: 'cache-from' },
+  'cache-to': { flag: 'cache-to' },
+  'insecure-registry': { flag: 'insecure-registry' },
+  retries: { flag: 'retries' },
+} satisfies Record<string, InputSpec>;
+
+const SCAN_INPUTS = {
+  scanner: { flag: 'scanner' },
+  severity: { flag: 'severity-threshold', custom: true },
+  'ignore-unfixed': { flag: 'ignore-unfixed' },
+  'ignore-file': { flag: 'ignore-file' },
+  scanners: { flag: 'scanners' },
+  format: { custom: true },
+  output: { custom: true },
+  sarif: { flag: 'sarif' },
+  'gitlab-report': { flag: 'gitlab-report' },
+  junit: { flag: 'junit' },
+  markdown: { flag: 'markdown' },
+} satisfies Record<string, InputSpec>;
+
+const TARGET_INPUTS = {
+  name: { flag: 'name' },
+  namespace: { flag: 'namespace' },
+  kubeconfig: { flag: 'kubeconfig' },
+} satisfies Record<string, InputSpec>;
+
+const DEPLOY_INPUTS = {
+  manifests: { flag: 'manifests' },
+  images: { flag: 'image', commands: ['deploy'] },
+  ...TARGET_INPUTS,
+  strategy: { flag: 'strategy' },
+  router: { flag: 'router' },
+  steps: { flag: 'steps' },
+  pause: { flag: 'pause' },
+  analysis: { flag: 'analysis' },
+  'prometheus-url': { flag: 'prometheus-url' },
+  timeout: { flag: 'timeout' },
+  'ready-timeout': { flag: 'ready-timeout' },
+  'blue-green-delay': { flag: 'blue-green-delay' },
+  'lock-timeout': { flag: 'lock-timeout' },
+  'lease-duration': { flag: 'lease-duration' },
+  resume: { flag: 'resume' },
+  report: { flag: 'report' },
+} satisfies Record<string, InputSpec>;
+
+export const BUILD: ActionSpec = {
+  name: 'gantry/actions/build',
+  inputs: { ...BUILD_INPUTS, push: { flag: 'push' }, ...REGISTRY_LOGIN, ...CONFIG },
+};
+
+export const SCAN: ActionSpec = {
+  name: 'gantry/actions/scan',
+  inputs: {
+    'image-ref': { flag: 'image' },
+    ...SCAN_INPUTS,
+    'insecure-registry': { flag: 'insecure-registry' },
+    // Not a scan option: the file findings are annotated on.
+    file: {},
+    ...CONFIG,
+  },
+};
+
+export const PUSH: ActionSpec = {
+  name: 'gantry/actions/push',
+  inputs: {
+    image: { flag: 'image' },
+    to: { flag: 'to' },
+    'insecure-registry': { flag: 'insecure-registry' },
+    retries: { flag: 'retries' },
+    ...REGISTRY_LOGIN,
+    ...CONFIG,
+  },
+};
+
+export const DEPLOY: ActionSpec = {
+  name: 'gantry/actions/deploy',
+  inputs: { ...DEPLOY_INPUTS, ...CONFIG },
+};
+
+export const PROMOTE: ActionSpec = {
+  name: 'gantry/actions/promote',
+  inputs: { ...TARGET_INPUTS, ...CONFIG },
+};
+
+export const ABORT: ActionSpec = {
+  name: 'gantry/actions/abort',
+  inputs: { ...TARGET_INPUTS, timeout: { flag: 'timeout' }, ...CONFIG },
+};
+
+/** The root action: build → scan → push → deploy (when `manifests` is given). */
+export const PIPELINE: ActionSpec = {
+  name: 'gantry',
+  inputs: {
+    ...BUILD_INPUTS,
+    // The pipeline pushes after the scan passed, never from the build.
+    push: { custom: true },
+    ...SCAN_INPUTS,
+    ...DEPLOY_INPUTS,
+    container: { custom: true },
+    ...REGISTRY_LOGIN,
+    ...CONFIG,
+  },
+};
+
+export const ACTIONS = {
+  '.': PIPELINE,
+  build: BUILD,
+  scan: SCAN,
+  push: PUSH,
+  deploy: DEPLOY,
+  promote: PROMOTE,
+  abort: ABORT,
+} as const;

@@ -1,0 +1,40 @@
+/**
+ * Entry of the root action (dist/actions/pipeline.js, main and post): build → scan → push → deploy. The
+ * image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and rolled
+ * out by digest when `manifests` is given.
+ */
+import { resolveConfig } from '../../config/load.js';
+import { loadManifests } from '../../deploy/manifests.js';
+import { InputError } from '../../util/errors.js';
+import { booleanInput, type Inputs, isMain, runAction, setOutputs, stage, toRawInputs } from '../github.js';
+import { PIPELINE } from './actions.js';
+import { buildStage, pushStage, scanStage } from './image.js';
+import { deployStage, rolloutPost } from './rollout.js';
+
+async function pipeline(inputs: Inputs): Promise<void> {
+  const push = booleanInput(inputs, 'push', true);
+  if (inputs.manifests !== undefined) {
+    if (!push)
+      throw new InputError('input "push"', 'must be true with "manifests": images are deployed by digest');
+    // Bad rollout input fails now, before anything is built or pushed.
+    await stage(PIPELINE, 'deploy', async () => {
+      const raw = toRawInputs('deploy', PIPELINE, inputs);
+      await loadManifests(
+        resolveConfig({ command: 'deploy', raw, configPath: inputs.config }).deploy.manifests,
+      );
+    });
+  }
+  const build = await buildStage(PIPELINE, inputs, { push: false });
+  const local = build.refs[0]!;
+  await scanStage(PIPELINE, inputs, local);
+  if (!push) return;
+  const pushed = await pushStage(PIPELINE, inputs, { image: local, to: build.refs });
+  const pinned = `${build.image}@${pushed.digest}`;
+  setOutputs({ digest: pushed.digest, ref: pinned });
+  if (inputs.manifests === undefined) return;
+  await deployStage(PIPELINE, inputs, [`${inputs.container ?? build.image}=${pinned}`]);
+}
+
+export const run = (): Promise<void> => runAction(PIPELINE, pipeline, rolloutPost);
+
+if (isMain(import.meta.url)) await run();

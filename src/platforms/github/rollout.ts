@@ -1,0 +1,144 @@
+/**
+ * The rollout stages of the actions — deploy, promote, abort — and the post step that aborts a rollout a
+ * cancelled job left running. What the post step needs from the main step travels in `core.saveState`.
+ */
+import { readFile } from 'node:fs/promises';
+import * as core from '@actions/core';
+import { runControlCommand } from '../../cli/commands/deploy.js';
+import { resolveConfig } from '../../config/load.js';
+import { commandRollout, type RolloutStatus, rolloutStatus } from '../../deploy/control.js';
+import { deploy, newRunId } from '../../deploy/index.js';
+import { Kube } from '../../deploy/kube.js';
+import { findTarget, loadManifests } from '../../deploy/manifests.js';
+import { RollbackReason } from '../../deploy/strategies/types.js';
+import type { RolloutReport } from '../../deploy/types.js';
+import { verdictLine, writeReports } from '../../report/index.js';
+import { ExitCode, GantryError } from '../../util/errors.js';
+import { log } from '../../util/log.js';
+import {
+  type ActionSpec,
+  appendSummary,
+  globalOptions,
+  type Inputs,
+  inputLabel,
+  setOutputs,
+  stage,
+  stepDirectory,
+  toRawInputs,
+} from '../github.js';
+
+/** What the post step needs to find the rollout this job started. Cleared when the rollout has finished. */
+interface RolloutState {
+  namespace: string;
+  name: string;
+  runId: string;
+  kubeconfig?: string;
+  timeoutMs: number;
+}
+
+const ROLLOUT_STATE = 'rollout';
+
+/**
+ * Rolls out (`images` plus, in the pipeline, the image it built). A cancelled job (SIGINT, then SIGTERM from
+ * the runner) aborts the rollout as `gantry deploy` does; if the runner kills the step before the rollback
+ * ends, the post step finishes it.
+ */
+export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] = []): Promise<RolloutReport> {
+  return stage(spec, 'deploy', async () => {
+    const raw = toRawInputs('deploy', spec, inputs);
+    raw.image = [...((raw.image as string[] | undefined) ?? []), ...images];
+    const config = resolveConfig({
+      command: 'deploy',
+      raw,
+      configPath: inputs.config,
+      spell: (flag) => inputLabel(spec, 'deploy', flag),
+    });
+    const d = config.deploy;
+    const name = d.name ?? findTarget(await loadManifests(d.manifests)).metadata.name;
+    const runId = newRunId();
+    const state: RolloutState = { namespace: d.namespace, name, runId, timeoutMs: d.timeout };
+    if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
+    core.saveState(ROLLOUT_STATE, JSON.stringify(state));
+
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      log.warn(`${signal} received (job cancelled): aborting the rollout, the new version will be removed`);
+      controller.abort(new RollbackReason(`cancelled by ${signal}`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let outcome: Awaited<ReturnType<typeof deploy>>;
+    try {
+      outcome = await deploy(config, { signal: controller.signal, runId });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // Finished, one way or another: only a step killed before this line leaves work for the post step.
+      core.saveState(ROLLOUT_STATE, '');
+    }
+
+    const { report, exitCode } = outcome;
+    const paths = await writeReports(report, { dir: d.report ?? stepDirectory(), basename: 'rollout' });
+    setOutputs({
+      verdict: report.verdict,
+      reason: report.reason,
+      revision: report.revision ?? '',
+      'previous-image': report.previousImage ?? '',
+      report: paths.markdown,
+      'report-json': paths.json,
+    });
+    await appendSummary(`### Rollout\n\n${await readFile(paths.markdown, 'utf8')}`);
+    if (exitCode !== 0) throw new GantryError(rolloutFailure(report, exitCode), exitCode);
+    return report;
+  });
+}
+
+function rolloutFailure(report: RolloutReport, exitCode: 1 | 3 | 4): string {
+  if (exitCode === ExitCode.rollbackFailed) {
+    return `ROLLBACK FAILED, page someone: ${report.namespace}/${report.name}: ${report.reason}`;
+  }
+  return exitCode === ExitCode.gate ? verdictLine(report) : `rollout failed: ${report.reason}`;
+}
+
+/** Promote or abort the rollout in progress (the run holding the lease acts on it). */
+export function controlStage(
+  spec: ActionSpec,
+  inputs: Inputs,
+  command: 'promote' | 'abort',
+): Promise<RolloutStatus> {
+  return stage(spec, command, async () => {
+    const outcome = await runControlCommand(command)(
+      toRawInputs(command, spec, inputs),
+      globalOptions(inputs),
+    );
+    const status = outcome.result as RolloutStatus;
+    setOutputs({ phase: status.phase, status: JSON.stringify(status) });
+    await appendSummary(`### ${command === 'promote' ? 'Promoted' : 'Aborted'}: ${outcome.summary}\n`);
+    return status;
+  });
+}
+
+/**
+ * The post step of deploy and the pipeline: when the main step ended with its rollout still running (the job
+ * was cancelled and the runner killed the step before the rollback finished), abort it. The dead run's lease
+ * goes stale within its duration; `gantry abort` then rolls the orphan back.
+ */
+export async function rolloutPost(): Promise<void> {
+  const saved = core.getState(ROLLOUT_STATE);
+  if (!saved) return;
+  const state = JSON.parse(saved) as RolloutState;
+  const target = `${state.namespace}/${state.name}`;
+  const kube = Kube.load(state.kubeconfig);
+  const status = await rolloutStatus(kube, state.namespace, state.name);
+  if (status.runId !== state.runId) {
+    core.info(`the rollout of ${target} from this job is not running any more (${status.phase})`);
+    return;
+  }
+  core.warning(`the job stopped during the rollout of ${target} (run ${state.runId}): aborting it`);
+  const after = await commandRollout(kube, state.namespace, state.name, 'abort', state.timeoutMs);
+  const stable = after.stable?.image ?? 'none';
+  core.info(`aborted: ${target} is ${after.phase}, stable on ${stable}`);
+  await appendSummary(
+    `### Rollout aborted by the post step\n\nThe job stopped during the rollout of \`${target}\` (run \`${state.runId}\`); the new version was removed. Stable: \`${stable}\`.\n`,
+  );
+}

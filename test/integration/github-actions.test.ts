@@ -1,0 +1,595 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import yaml from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryDigest, registryTags, repoRoot, runCli } from '../helpers/cli.js';
+import { writeImageContext } from '../helpers/images.js';
+import {
+  clients,
+  createNamespace,
+  deleteNamespace,
+  fakeImage,
+  fullyAvailable,
+  imageOf,
+  readDeployment,
+  writeAnalysis,
+  writeApp,
+} from '../helpers/kube.js';
+
+// Every action runs as GitHub would run it: its action.yml's `main` (the committed dist bundle) under
+// @github/local-action with INPUT_* from an env file, and — where a test needs to signal or kill the step
+// as the runner does on cancellation — as `node <main>` directly. Outputs, state and the job summary are read
+// back from the runner's files (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY).
+
+const registry = () => {
+  const value = process.env.REGISTRY;
+  if (!value) throw new Error('REGISTRY is not set: the sandbox did not start (see test/global-setup.ts)');
+  return value;
+};
+const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const ACTION_DIRS = ['.', 'build', 'scan', 'push', 'deploy', 'promote', 'abort'] as const;
+type ActionName = (typeof ACTION_DIRS)[number];
+const actionDir = (action: ActionName) => (action === '.' ? repoRoot : join(repoRoot, 'actions', action));
+const mainOf = (action: ActionName): string =>
+  (yaml.load(readFileSync(join(actionDir(action), 'action.yml'), 'utf8')) as { runs: { main: string } }).runs
+    .main;
+
+/** The default environment of a push to main on GitHub, as far as the actions read it. */
+const GITHUB_CONTEXT = {
+  CI: 'true',
+  GITHUB_ACTIONS: 'true',
+  GITHUB_ACTOR: 'octocat',
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'acme/shop',
+  GITHUB_RUN_ID: '9112345678',
+  GITHUB_RUN_ATTEMPT: '1',
+  GITHUB_ACTION: 'gantry',
+  GITHUB_EVENT_NAME: 'push',
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_REF_NAME: 'main',
+  GITHUB_REF_TYPE: 'branch',
+  GITHUB_SHA: '3f7c2a9e1b8d4c6f0a2e5b7d9c1f3a5e7b9d0c2e',
+};
+
+interface Step {
+  work: string;
+  env: Record<string, string>;
+}
+
+/** A step's runner files (outputs, state, summary) in a fresh RUNNER_TEMP, and its environment. */
+function prepareStep(inputs: Record<string, string>, extra: Record<string, string> = {}): Step {
+  const work = mkdtempSync(join(tmpdir(), 'gantry-gh-step-'));
+  const files = {
+    GITHUB_OUTPUT: join(work, 'output'),
+    GITHUB_STATE: join(work, 'state'),
+    GITHUB_STEP_SUMMARY: join(work, 'summary.md'),
+  };
+  for (const file of Object.values(files)) writeFileSync(file, '');
+  const env: Record<string, string> = { ...GITHUB_CONTEXT, ...files, RUNNER_TEMP: work, ...extra };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  return { work, env };
+}
+
+interface StepResult {
+  exitCode: number;
+  stdout: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+  /** `::error::` lines without properties: what `core.setFailed` wrote. */
+  failures: string[];
+  /** Annotations (`::error file=…::`, `::warning file=…::`). */
+  annotations: string[];
+}
+
+/** The runner's `name<<delimiter` file-command format (GITHUB_OUTPUT, GITHUB_STATE). */
+function readFileCommands(file: string): Record<string, string> {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const values: Record<string, string> = {};
+  for (let i = 0; i < lines.length; i++) {
+    const match = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!match) continue;
+    const [, name, delimiter] = match;
+    const value: string[] = [];
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!);
+    values[name!] = value.join('\n');
+  }
+  return values;
+}
+
+/** Workflow command data as the runner unescapes it. */
+const commandData = (text: string) => text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+
+function resultOf(step: Step, exitCode: number | undefined, stdout: string): StepResult {
+  const lines = stdout.split('\n');
+  return {
+    exitCode: exitCode ?? -1,
+    stdout,
+    outputs: readFileCommands(step.env.GITHUB_OUTPUT!),
+    state: readFileCommands(step.env.GITHUB_STATE!),
+    summary: readFileSync(step.env.GITHUB_STEP_SUMMARY!, 'utf8'),
+    failures: lines
+      .filter((l) => l.startsWith('::error::'))
+      .map((l) => commandData(l.slice('::error::'.length))),
+    annotations: lines.filter((l) => /^::(error|warning) .*file=/.test(l)),
+  };
+}
+
+/**
+ * Env-file lines for @github/local-action. dotenv reads `\n` as a new line inside double quotes and takes
+ * single-quoted values as they are (the JSON state); it has no escape for either quote.
+ */
+function dotenv(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([key, value]) => {
+      if (value.includes('\n')) return `${key}="${value.replace(/\n/g, '\\n')}"`;
+      return value.includes('"') ? `${key}='${value}'` : `${key}="${value}"`;
+    })
+    .join('\n');
+}
+
+/** Runs an action's `main` with @github/local-action. */
+async function runAction(
+  action: ActionName,
+  inputs: Record<string, string>,
+  extra: Record<string, string> = {},
+): Promise<StepResult> {
+  const step = prepareStep(inputs, extra);
+  const envFile = join(step.work, 'step.env');
+  writeFileSync(envFile, dotenv(step.env));
+  const result = await execa(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules', '@github', 'local-action', 'bin', 'local-action.js'),
+      'run',
+      actionDir(action),
+      mainOf(action),
+      envFile,
+    ],
+    {
+      cwd: repoRoot,
+      env: { PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH}`, NO_COLOR: '1' },
+      reject: false,
+      timeout: 300_000,
+    },
+  );
+  return resultOf(step, result.exitCode, String(result.stdout));
+}
+
+/** Starts an action's `main` as the runner does (`node <main>`), so the test can signal or kill it. */
+function startAction(
+  action: ActionName,
+  inputs: Record<string, string>,
+): { step: Step; process: ResultPromise<{ reject: false }> } {
+  const step = prepareStep(inputs);
+  const child = execa(process.execPath, [join(actionDir(action), mainOf(action))], {
+    cwd: repoRoot,
+    env: step.env,
+    reject: false,
+  });
+  return { step, process: child };
+}
+
+/** Not one credential outside the runner's own `::add-mask::` commands. */
+function expectMasked(stdout: string, ...secrets: string[]): void {
+  const printed = stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
+  for (const secret of secrets) expect(printed).not.toContain(secret);
+}
+
+function makeContext(content: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-gh-ctx-'));
+  writeFileSync(join(dir, 'hello.txt'), `${content}\n`);
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
+  return dir;
+}
+
+describe('action.yml files', () => {
+  it.each(ACTION_DIRS)('%s/action.yml passes action-validator and runs on node24', async (action) => {
+    const file = join(actionDir(action), 'action.yml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^ {2}using: node24$/m);
+    // action-validator 0.6.0 (the latest) bundles a schema older than node24, its only complaint about these
+    // files; it validates everything else against the copy that says node20.
+    const copy = join(mkdtempSync(join(tmpdir(), 'gantry-gh-yml-')), 'action.yml');
+    writeFileSync(copy, text.replace(/^ {2}using: node24$/m, '  using: node20'));
+    const result = await execa(join(repoRoot, 'node_modules', '.bin', 'action-validator'), [copy], {
+      reject: false,
+    });
+    expect(result.exitCode, String(result.stdout) + String(result.stderr)).toBe(0);
+    expect(existsSync(join(actionDir(action), mainOf(action)))).toBe(true);
+  });
+});
+
+describe('build, scan and push actions against the sandbox registry', () => {
+  const repository = () => `${registry()}/gh-it/app-${id}`;
+  const password = `registry-pa55-${id}`;
+  const token = `ghs_${id}TokenValue0123456789`;
+  let pinned: string;
+
+  it('build pushes every tag and outputs tags, digest and metadata; credentials stay masked', async () => {
+    const run = await runAction('build', {
+      image: repository(),
+      context: makeContext(`hello ${id}`),
+      tags: `one\n${repository()}:two`,
+      labels: 'team=platform\ntier=web',
+      push: 'true',
+      'insecure-registry': registry(),
+      registry: registry(),
+      'registry-username': 'ci',
+      'registry-password': password,
+      'github-token': token,
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const { outputs } = run;
+    expect(outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(await registryDigest(registry(), `gh-it/app-${id}`, 'one')).toBe(outputs.digest);
+    expect(await registryDigest(registry(), `gh-it/app-${id}`, 'two')).toBe(outputs.digest);
+    // Tags from the git context (a push to main) plus the two given; full references, one per line.
+    expect(outputs.tags!.split('\n')).toEqual(
+      expect.arrayContaining([`${repository()}:main`, `${repository()}:one`, `${repository()}:two`]),
+    );
+    expect(outputs.image).toBe(repository());
+    expect(outputs.ref).toBe(`${repository()}@${outputs.digest}`);
+    expect(outputs.imageid).toMatch(/^sha256:/);
+    const metadata = JSON.parse(outputs.metadata!);
+    expect(metadata.labels).toMatchObject({
+      team: 'platform',
+      'org.opencontainers.image.source': 'https://github.com/acme/shop',
+    });
+    expect(run.summary).toContain(`### Image built: \`${repository()}\``);
+    expect(run.summary).toContain(outputs.digest);
+    expect(run.stdout).toContain(`::add-mask::${password}`);
+    expectMasked(run.stdout + run.summary + JSON.stringify(run.outputs), password, token);
+    pinned = outputs.ref!;
+  });
+
+  it('scan passes a clean image from the registry and writes SARIF for code scanning', async () => {
+    const run = await runAction('scan', { 'image-ref': pinned, 'insecure-registry': registry() });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs).toMatchObject({ passed: 'true', critical: '0', high: '0', findings: '0' });
+    const sarif = JSON.parse(readFileSync(run.outputs.sarif!, 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    expect(run.summary).toContain('**Scan passed**');
+    expect(run.failures).toEqual([]);
+  });
+
+  it('scan fails on lodash 4.17.20: one failure line, annotations, the findings in the summary', async () => {
+    const lodash = `${registry()}/gh-it/lodash-${id}`;
+    const context = writeImageContext(
+      { 'app/node_modules/lodash/package.json': '{"name":"lodash","version":"4.17.20","license":"MIT"}\n' },
+      ['USER 65532'],
+    );
+    // Built locally and not pushed: the scan exports it from the local store, as in the pipeline.
+    const build = await runAction('build', {
+      image: lodash,
+      context,
+      file: join(context, 'Containerfile'),
+      tags: 'x',
+    });
+    expect(build.exitCode, build.stdout).toBe(0);
+    expect(build.outputs.digest).toBeUndefined();
+    const junit = join(mkdtempSync(join(tmpdir(), 'gantry-gh-junit-')), 'junit.xml');
+    const run = await runAction('scan', {
+      'image-ref': `${lodash}:x`,
+      severity: 'CRITICAL,HIGH',
+      format: 'junit',
+      output: junit,
+      file: 'app/Containerfile',
+    });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.failures).toEqual([
+      `scan failed: 1 finding at or above high in ${lodash}:x (critical 0, high 1, medium 1, low 0)`,
+    ]);
+    expect(run.outputs).toMatchObject({ passed: 'false', critical: '0', high: '1', medium: '1', junit });
+    expect(existsSync(junit)).toBe(true);
+    expect(run.annotations).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^::error title=CVE-2021-23337 \(high\),file=app\/Containerfile::HIGH CVE-2021-23337 in lodash@4\.17\.20/,
+        ),
+        expect.stringMatching(/^::warning title=CVE-2020-28500 \(medium\),file=app\/Containerfile::/),
+      ]),
+    );
+    expect(run.summary).toContain('**Scan failed**');
+    expect(run.summary).toMatch(
+      /\| ❌ \| high \| \S*CVE-2021-23337\S* \| lodash \| 4\.17\.20 \| 4\.17\.21 \|/,
+    );
+  });
+
+  it('push copies the image by digest to several repositories', async () => {
+    const to = [`${registry()}/gh-it/copy-${id}:v1`, `${registry()}/gh-it/mirror-${id}:v1`];
+    const run = await runAction('push', {
+      image: pinned,
+      to: to.join('\n'),
+      'insecure-registry': registry(),
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const digest = pinned.split('@')[1];
+    expect(run.outputs).toEqual({ digest, refs: to.join('\n') });
+    expect(await registryDigest(registry(), `gh-it/mirror-${id}`, 'v1')).toBe(digest);
+    expect(run.summary).toContain(`### Image pushed: \`${digest}\``);
+  });
+});
+
+describe('bad input fails the step with one clear line, before anything runs', () => {
+  it.each<[ActionName, Record<string, string>, string]>([
+    [
+      'build',
+      { tag: 'v1', image: 'r.example.com/a' },
+      'input "tag": unknown input for gantry/actions/build; did you mean "tags"?',
+    ],
+    ['build', { image: 'r.example.com/a', push: 'yes' }, 'input "push": expected true or false, got "yes"'],
+    [
+      'build',
+      { image: 'r.example.com/a', platforms: 'linux' },
+      'input "platforms": expected os/arch[/variant], got "linux"',
+    ],
+    [
+      'scan',
+      { 'image-ref': 'r.example.com/a:1', severity: 'severe' },
+      'input "severity": expected one of critical|high|medium|low|unknown|none, got "severe"',
+    ],
+    ['deploy', { manifests: 'k8s/', steps: '10,abc' }, 'input "steps": expected numbers, got "abc"'],
+    [
+      'deploy',
+      { manifests: 'k8s/', 'lease-duration': 'ten' },
+      'input "lease-duration": expected a number, got "ten"',
+    ],
+    [
+      '.',
+      { image: 'r.example.com/a', manifests: 'k8s/', push: 'false' },
+      'input "push": must be true with "manifests": images are deployed by digest',
+    ],
+    [
+      '.',
+      { image: 'r.example.com/a', 'registry-password': 'only-the-password' },
+      'input "registry-password": needs "registry" (host) and "registry-username"',
+    ],
+  ])('%s %j', async (action, inputs, message) => {
+    const run = await runAction(action, inputs);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.failures).toEqual([message]);
+    expect(run.outputs).toEqual({});
+  });
+});
+
+describe('deploy, promote and abort actions against the sandbox cluster', () => {
+  const namespaces: string[] = [];
+  const V1 = fakeImage('gh-v1');
+  const V2 = fakeImage('gh-v2');
+  afterAll(async () => {
+    await Promise.all(namespaces.map(deleteNamespace));
+  });
+
+  async function stableNamespace(): Promise<string> {
+    const ns = await createNamespace('gh');
+    namespaces.push(ns);
+    const run = await runAction('deploy', {
+      manifests: writeApp(),
+      images: `app=${V1}`,
+      namespace: ns,
+      strategy: 'rolling',
+      'ready-timeout': '60s',
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.verdict).toBe('promoted');
+    return ns;
+  }
+
+  const canary = (ns: string, image: string, extra: Record<string, string> = {}) => ({
+    manifests: writeApp(extra.errorRate ? { errorRate: Number(extra.errorRate) } : {}),
+    images: `app=${image}`,
+    namespace: ns,
+    strategy: 'canary',
+    steps: '20,50',
+    pause: '6s',
+    analysis: writeAnalysis(),
+    'ready-timeout': '60s',
+    ...Object.fromEntries(Object.entries(extra).filter(([key]) => key !== 'errorRate')),
+  });
+
+  /** Until a running step holds the lease and its canary (of `image`) takes traffic. */
+  async function waitForCanary(ns: string, image: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const canary = await readDeployment(ns, 'web-canary');
+      const lease = await clients()
+        .coordination.readNamespacedLease({ namespace: ns, name: 'gantry-web' })
+        .catch(() => undefined);
+      if (
+        lease?.spec?.holderIdentity &&
+        imageOf(canary) === image &&
+        (canary?.status?.readyReplicas ?? 0) > 0
+      )
+        return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error('the canary never received traffic');
+  }
+
+  async function expectRolledBack(ns: string, stableImage: string): Promise<void> {
+    expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
+    const stable = await readDeployment(ns, 'web');
+    expect(imageOf(stable)).toBe(stableImage);
+    expect(fullyAvailable(stable)).toBe(true);
+    const lease = await clients().coordination.readNamespacedLease({ namespace: ns, name: 'gantry-web' });
+    expect(lease.spec?.holderIdentity ?? '').toBe('');
+  }
+
+  let ns: string;
+  beforeAll(async () => {
+    ns = await stableNamespace();
+  });
+
+  it('promotes a healthy canary: outputs, report files and a summary with the Mermaid timeline', async () => {
+    const run = await runAction('deploy', canary(ns, V2));
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs).toMatchObject({ verdict: 'promoted', 'previous-image': V1 });
+    expect(Number(run.outputs.revision)).toBeGreaterThan(1);
+    expect(readFileSync(run.outputs.report!, 'utf8')).toContain('**Promoted**');
+    expect(JSON.parse(readFileSync(run.outputs['report-json']!, 'utf8')).verdict).toBe('promoted');
+    expect(run.summary).toContain('### Rollout');
+    expect(run.summary).toContain('```mermaid');
+    expect(run.summary).toContain('xychart-beta');
+    expect(run.summary).toMatch(/<summary><b>Step 1 · 20%<\/b> · passed/);
+    expect(run.summary).toMatch(/<summary><b>Step 2 · 50%<\/b> · passed/);
+    expect(run.summary).toContain('| error-rate |');
+    expect(run.state).toMatchObject({ isPost: 'true', rollout: '' });
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(V2);
+  });
+
+  it('rolls a bad canary back and fails the step with the verdict line', async () => {
+    const run = await runAction('deploy', canary(ns, fakeImage('gh-bad'), { errorRate: '0.5' }));
+    expect(run.exitCode).not.toBe(0);
+    expect(run.failures).toHaveLength(1);
+    expect(run.failures[0]).toMatch(
+      /^Rolled back web in gh-[^:]+: error-rate \S+ above max 0\.05 at step 1 \(20%\)/,
+    );
+    expect(run.outputs.verdict).toBe('rolled-back');
+    expect(run.summary).toContain('**FAIL**');
+    await expectRolledBack(ns, V2);
+  });
+
+  it('promote and abort act on a rollout a running deploy step holds', async () => {
+    // A fresh namespace: the bad canary's 5xx would still be in the error-rate window here.
+    const fresh = await stableNamespace();
+    // Promotion skips the steps after the current one, which runs to its end: a short pause here.
+    const promoted = startAction('deploy', canary(fresh, V2, { pause: '15s' }));
+    await waitForCanary(fresh, V2);
+    const promote = await runAction('promote', { name: 'web', namespace: fresh });
+    expect(promote.exitCode, promote.stdout).toBe(0);
+    expect(promote.outputs.phase).toBe('idle');
+    const promotedRun = await promoted.process;
+    expect(promotedRun.exitCode, String(promotedRun.stdout)).toBe(0);
+    expect(readFileCommands(promoted.step.env.GITHUB_OUTPUT!).verdict).toBe('promoted');
+    expect(imageOf(await readDeployment(fresh, 'web'))).toBe(V2);
+
+    const next = await stableNamespace();
+    const aborted = startAction('deploy', canary(next, V2, { pause: '60s' }));
+    await waitForCanary(next, V2);
+    const abort = await runAction('abort', { name: 'web', namespace: next });
+    expect(abort.exitCode, abort.stdout).toBe(0);
+    expect(abort.outputs.phase).toBe('idle');
+    expect((await aborted.process).exitCode).not.toBe(0);
+    expect(readFileCommands(aborted.step.env.GITHUB_OUTPUT!).verdict).toBe('rolled-back');
+    await expectRolledBack(next, V1);
+  });
+
+  it('a cancelled job (SIGINT) rolls back in the main step; the post step then has nothing to do', async () => {
+    const cancelled = await stableNamespace();
+    const { step, process: child } = startAction('deploy', canary(cancelled, V2, { pause: '60s' }));
+    await waitForCanary(cancelled, V2);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).not.toBe(0);
+    expect(readFileCommands(step.env.GITHUB_OUTPUT!).verdict).toBe('rolled-back');
+    const state = readFileCommands(step.env.GITHUB_STATE!);
+    expect(state.rollout).toBe('');
+    await expectRolledBack(cancelled, V1);
+    const post = await runAction('deploy', {}, { STATE_isPost: 'true', STATE_rollout: state.rollout! });
+    expect(post.exitCode, post.stdout).toBe(0);
+    expect(post.stdout).not.toContain('aborting it');
+  });
+
+  it('a step killed mid-canary leaves its rollout running; the post step aborts it', async () => {
+    const killed = await stableNamespace();
+    const { step, process: child } = startAction(
+      'deploy',
+      canary(killed, V2, { pause: '60s', 'lease-duration': '3' }),
+    );
+    await waitForCanary(killed, V2);
+    child.kill('SIGKILL');
+    await child;
+    expect(await readDeployment(killed, 'web-canary')).toBeDefined();
+    const state = readFileCommands(step.env.GITHUB_STATE!);
+    expect(JSON.parse(state.rollout!)).toMatchObject({ namespace: killed, name: 'web' });
+    const post = await runAction('deploy', {}, { STATE_isPost: 'true', STATE_rollout: state.rollout! });
+    expect(post.exitCode, post.stdout).toBe(0);
+    expect(post.stdout).toMatch(
+      /::warning::the job stopped during the rollout of gh-\S+\/web \(run \S+\): aborting it/,
+    );
+    expect(post.summary).toContain('### Rollout aborted by the post step');
+    await expectRolledBack(killed, V1);
+  });
+});
+
+describe('the root action: build → scan → push → deploy', () => {
+  let ns: string;
+  beforeAll(async () => {
+    ns = await createNamespace('gh-pipe');
+    const stable = await runCli([
+      'deploy',
+      '--manifests',
+      writeApp(),
+      '--image',
+      `app=${fakeImage('pipe-v1')}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'rolling',
+      '--ready-timeout',
+      '60s',
+    ]);
+    expect(stable.exitCode, stable.stderr).toBe(0);
+  });
+  afterAll(() => deleteNamespace(ns));
+
+  it('ships a clean image: pushed by digest after the scan, rolled out as a canary', async () => {
+    const image = `${registry()}/gh-it/pipe-${id}`;
+    const run = await runAction('.', {
+      image,
+      context: makeContext(`pipeline ${id}`),
+      tags: 'release',
+      'insecure-registry': registry(),
+      severity: 'high',
+      manifests: writeApp(),
+      container: 'app',
+      namespace: ns,
+      steps: '50',
+      pause: '4s',
+      analysis: writeAnalysis(),
+      'ready-timeout': '60s',
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const { outputs } = run;
+    expect(outputs).toMatchObject({ passed: 'true', verdict: 'promoted', ref: `${image}@${outputs.digest}` });
+    expect(await registryDigest(registry(), `gh-it/pipe-${id}`, 'release')).toBe(outputs.digest);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(`${image}@${outputs.digest}`);
+    // One summary, the stages in order.
+    const positions = ['### Image built', '### Image scan', '### Image pushed', '### Rollout'].map(
+      (section) => run.summary.indexOf(section),
+    );
+    expect(positions.every((position, i) => position > (positions[i - 1] ?? -1))).toBe(true);
+    expect(run.summary).toContain('```mermaid');
+  });
+
+  it('stops a vulnerable image at the scan: nothing pushed, nothing deployed', async () => {
+    const image = `${registry()}/gh-it/pipe-bad-${id}`;
+    const context = writeImageContext(
+      { 'app/node_modules/lodash/package.json': '{"name":"lodash","version":"4.17.20","license":"MIT"}\n' },
+      ['USER 65532'],
+    );
+    const before = imageOf(await readDeployment(ns, 'web'));
+    const run = await runAction('.', {
+      image,
+      context,
+      file: join(context, 'Containerfile'),
+      tags: 'release',
+      'insecure-registry': registry(),
+      manifests: writeApp(),
+      container: 'app',
+      namespace: ns,
+    });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.failures).toEqual([expect.stringMatching(/^scan failed: 1 finding at or above high/)]);
+    expect(run.outputs.passed).toBe('false');
+    expect(run.outputs.verdict).toBeUndefined();
+    expect(await registryTags(registry(), `gh-it/pipe-bad-${id}`)).toEqual([]);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(before);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * The rollout summary as a merge-request note (@gitbeaker/rest). GitLab renders Mermaid in notes but cannot
+ * inline an SVG, so the note carries the Mermaid timeline (DESIGN.md, "Visible").
+ */
+import { MergeRequestNotes } from '@gitbeaker/rest';
+import type { RolloutReport } from '../../deploy/types.js';
+import { escapeMarkdown, markdownCode } from '../../report/format.js';
+import { renderMarkdown } from '../../report/index.js';
+import { InfraError, messageOf } from '../../util/errors.js';
+import { redact, registerSecret } from '../../util/secrets.js';
+import type { Env } from './inputs.js';
+
+export interface MergeRequestNoteOptions {
+  /** The GitLab instance, e.g. `https://gitlab.example.com` (`CI_SERVER_URL`). */
+  host: string;
+  /** Numeric id or `group/project` path (`CI_PROJECT_ID`). */
+  projectId: string | number;
+  /** The merge request's IID within the project (`CI_MERGE_REQUEST_IID`). */
+  mrIid: number;
+  /** A token allowed to comment (project or personal access token, `api` scope). Never logged. */
+  token: string;
+  body: string;
+}
+
+/** Where a note goes, read from a merge-request pipeline's predefined variables; undefined elsewhere. */
+export function mergeRequestTarget(env: Env): { host: string; projectId: string; mrIid: number } | undefined {
+  const mrIid = Number(env.CI_MERGE_REQUEST_IID);
+  const projectId = env.CI_PROJECT_ID;
+  const host = env.CI_SERVER_URL;
+  if (!Number.isInteger(mrIid) || mrIid <= 0 || !projectId || !host) return undefined;
+  return { host, projectId, mrIid };
+}
+
+export interface NoteContext {
+  /** A link back to the job that ran the rollout (`CI_JOB_URL`). */
+  jobUrl?: string;
+  /** The GitLab environment the job deployed to. */
+  environment?: string;
+}
+
+/**
+ * The note: a heading naming the rollout (and a hidden marker, so a later run or a bot can find it), then the
+ * run report as `renderMarkdown` draws it with a Mermaid timeline.
+ *
+ * @example
+ * ```ts
+ * const body = mergeRequestNoteBody(report, { jobUrl: env.CI_JOB_URL, environment: 'production' });
+ * ```
+ */
+export function mergeRequestNoteBody(report: RolloutReport, context: NoteContext = {}): string {
+  const target = `${report.namespace}/${report.name}`;
+  const where = context.environment ? ` to ${markdownCode(context.environment)}` : '';
+  const job = context.jobUrl ? ` · [job log](${context.jobUrl.replace(/[()\s]/g, encodeURIComponent)})` : '';
+  return [
+    `<!-- gantry-rollout ${target.replace(/--/g, '- -')} -->`,
+    `### Gantry rollout of ${markdownCode(target)}${where}${job}`,
+    '',
+    renderMarkdown(report, { chart: 'mermaid' }).trimEnd(),
+    '',
+    `<sub>${escapeMarkdown(`Posted by Gantry for run ${report.runId}.`)}</sub>`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Posts `body` as a note on the merge request. The token only travels in the `PRIVATE-TOKEN` header and is
+ * registered as a secret first, so no error message or log line can show it.
+ */
+export async function postMergeRequestNote(options: MergeRequestNoteOptions): Promise<{ id: number }> {
+  registerSecret(options.token);
+  const notes = new MergeRequestNotes({ host: options.host, token: options.token });
+  try {
+    const note = await notes.create(options.projectId, options.mrIid, options.body);
+    return { id: note.id };
+  } catch (error) {
+    const status = (error as { cause?: { response?: { status?: number } } }).cause?.response?.status;
+    throw new InfraError(
+      redact(
+        `merge request note on !${options.mrIid} failed${status ? ` (HTTP ${status})` : ''}: ${messageOf(error)}`,
+      ),
+      { cause: error },
+    );
+  }
+}

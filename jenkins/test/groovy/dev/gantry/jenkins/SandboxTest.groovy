@@ -1,0 +1,352 @@
+package dev.gantry.jenkins
+
+import dev.gantry.jenkins.harness.PipelineHarness
+import dev.gantry.jenkins.harness.RunResult
+import groovy.json.JsonSlurperClassic
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.Test
+
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+
+import static org.junit.jupiter.api.Assertions.assertEquals
+import static org.junit.jupiter.api.Assertions.assertFalse
+import static org.junit.jupiter.api.Assertions.assertNull
+import static org.junit.jupiter.api.Assertions.assertTrue
+import static org.junit.jupiter.api.Assumptions.assumeTrue
+
+/**
+ * The library against the local sandbox (REGISTRY, KUBECONFIG, KUBECTL, PROMETHEUS_URL and the trivy settings
+ * from `node scripts/testbed.mjs up`): the real CLI bundle from resources/, real buildah, trivy, registry,
+ * Kubernetes API server and Prometheus. Skipped when the sandbox's variables are not set; the vitest wrapper
+ * (test/integration/jenkins.test.ts) always sets them and requires that nothing was skipped.
+ */
+class SandboxTest {
+
+    static String registry
+    static String kubeconfig
+    static String kubectl
+    static final String ID = Long.toString(System.currentTimeMillis(), 36)
+    static final String V1 = fakeImage('jenkins-v1')
+    static final String V2 = fakeImage('jenkins-v2')
+    static int namespaces = 0
+    static final List<String> CREATED = Collections.synchronizedList(new ArrayList<String>())
+
+    @BeforeAll
+    static void sandbox() {
+        assumeTrue(TestSupport.sandboxUp(), 'the sandbox is not up (REGISTRY, KUBECONFIG, KUBECTL unset)')
+        registry = System.getenv('REGISTRY')
+        kubeconfig = System.getenv('KUBECONFIG')
+        kubectl = System.getenv('KUBECTL')
+    }
+
+    /** Best effort: the namespaces and the local images this class made. */
+    @AfterAll
+    static void cleanUp() {
+        if (!TestSupport.sandboxUp()) {
+            return
+        }
+        CREATED.each { String ns ->
+            try {
+                run(kubectl, '--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--wait=false')
+            } catch (IllegalStateException ignored) {
+                // already gone
+            }
+        }
+        String images = run('buildah', '--storage-driver', 'vfs', 'images', '--format', '{{.Name}}:{{.Tag}}')
+        images.readLines().findAll { it.contains('/jenkins-it/') && it.contains(ID) }.each { String image ->
+            try {
+                run('buildah', '--storage-driver', 'vfs', 'rmi', '--force', image)
+            } catch (IllegalStateException ignored) {
+                // removed with an earlier tag of the same image
+            }
+        }
+    }
+
+    /** A syntactically valid digest reference that differs per seed (KWOK pods never pull images). */
+    static String fakeImage(String seed) {
+        String hex = seed.bytes.encodeHex().toString().padRight(64, '0').substring(0, 64)
+        return "127.0.0.1:5000/shop/web@sha256:${hex}"
+    }
+
+    private PipelineHarness harness(File workspace = TestSupport.tempDir('gantry-jk-ws-')) {
+        PipelineHarness h = TestSupport.harness(workspace)
+        h.credentials.registry = [type: 'usernamePassword', username: 'robot', password: marker]
+        h.credentials.kubeconfig = [type: 'file', content: new File(kubeconfig).text, fileName: 'kubeconfig']
+        return h
+    }
+
+    /** The registry password planted in every build here: it must never show up in any output. */
+    private final String marker = "pw-${UUID.randomUUID()}-marker"
+
+    private void assertNoSecrets(PipelineHarness h) {
+        String out = h.capturedOutput()
+        assertFalse(out.contains(marker), 'the registry password was printed')
+        String keyData = new File(kubeconfig).readLines().find { it.contains('client-key-data') }
+        if (keyData) {
+            assertFalse(out.contains(keyData.split(':', 2)[1].trim()), 'the kubeconfig key was printed')
+        }
+        h.artifactsDir.eachFileRecurse(groovy.io.FileType.FILES) { File f ->
+            assertFalse(f.text.contains(marker), "the registry password is in the artifact ${f}")
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ the example
+
+    @Test
+    void exampleJenkinsfileBuildsScansPushesAndRollsOutACanary() {
+        String ns = namespace()
+        deployStable(ns)
+        File workspace = TestSupport.tempDir('gantry-jk-example-')
+        run('cp', '-R', new File(TestSupport.REPO, 'examples/jenkins').path + '/.', workspace.path)
+        TestSupport.gitInit(workspace)
+        PipelineHarness h = harness(workspace)
+        String repository = "jenkins-it/web-${ID}"
+        h.baseEnv.GANTRY_EXAMPLE_IMAGE = "${registry}/${repository}".toString()
+        h.baseEnv.GANTRY_EXAMPLE_NAMESPACE = ns
+
+        long started = System.currentTimeMillis()
+        RunResult r = h.runFile(new File(workspace, 'Jenkinsfile'))
+        long seconds = (System.currentTimeMillis() - started).intdiv(1000)
+        println("[jenkins example] ${r.result} in ${seconds}s")
+
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals(['Checkout', 'Build', 'Scan', 'Push', 'Deploy'], h.stages)
+
+        Map push = json(new File(h.artifactsDir, 'gantry-reports/push.json'))
+        String digest = push.digest
+        assertTrue(digest ==~ /sha256:[0-9a-f]{64}/, digest)
+        assertTrue(push.refs.size() >= 2, "tags from git plus build-7: ${push.refs}")
+        assertTrue(push.refs.any { it.endsWith(':build-7') }, push.refs.toString())
+        push.refs.each { String ref ->
+            assertEquals(digest, registryDigest(repository, ref.substring(ref.lastIndexOf(':') + 1)), ref)
+        }
+
+        Map scan = json(new File(h.artifactsDir, 'gantry-reports/scan.json'))
+        assertTrue(scan.passed)
+        Map deploy = json(new File(h.artifactsDir, 'gantry-reports/deploy.json'))
+        String released = "${registry}/${repository}@${digest}"
+        assertEquals('promoted', deploy.verdict)
+        assertEquals(released, deploy.image)
+        assertEquals(V1, deploy.previousImage)
+        assertEquals(['passed', 'passed'], deploy.steps*.result)
+        assertEquals("${released}: promoted".toString(), h.currentBuild.description)
+        assertEquals(released, deploymentImage(ns, 'web'))
+
+        List<String> archived = h.archived*.files.flatten()
+        ['gantry-reports/build.json', 'gantry-reports/scan.json', 'gantry-reports/scan-junit.xml',
+         'gantry-reports/scan.sarif', 'gantry-reports/scan.md', 'gantry-reports/push.json', 'gantry-reports/deploy.json',
+         'gantry-reports/rollout/rollout.json', 'gantry-reports/rollout/rollout.md', 'gantry-reports/rollout/rollout.svg'].each {
+            assertTrue(archived.contains(it), "${it} archived: ${archived}")
+            assertTrue(new File(h.artifactsDir, it).length() > 0, it)
+        }
+        assertEquals(1, h.junitReports.size())
+        assertEquals('gantry-reports/scan-junit.xml', h.junitReports[0].file)
+        assertEquals(0, h.junitReports[0].failures)
+
+        // The credentials reached the CLI (and only its environment), and were printed nowhere.
+        Map pushCall = h.shCalls.find { it.label == 'gantry push' }
+        assertEquals(marker, pushCall.env.GANTRY_REGISTRY_PASSWORD)
+        assertEquals(registry, pushCall.env.GANTRY_REGISTRY)
+        assertTrue(h.shCalls.find { it.label == 'gantry deploy' }.env.KUBECONFIG.toString().endsWith('/kubeconfig'))
+        assertNull(h.baseEnv.KUBECONFIG, 'the agent has no kubeconfig of its own: it came from the credential')
+        assertNoSecrets(h)
+    }
+
+    // ------------------------------------------------------------------------------------------ scan gate
+
+    /** An image that ships lodash 4.17.20 (CVE-2021-23337, high) in the sandbox's vulnerability database. */
+    private File vulnerableWorkspace() {
+        File ws = TestSupport.tempDir('gantry-jk-vuln-')
+        new File(ws, 'vuln/node_modules/lodash').mkdirs()
+        new File(ws, 'vuln/node_modules/lodash/package.json').text = '{"name":"lodash","version":"4.17.20","license":"MIT"}\n'
+        new File(ws, 'vuln/Dockerfile').text = 'FROM scratch\nCOPY node_modules/ /app/node_modules/\nUSER 65532\n'
+        TestSupport.gitInit(ws)
+        return ws
+    }
+
+    @Test
+    void vulnerableImageFailsTheBuildAndPublishesTheFailingJUnitReport() {
+        PipelineHarness h = harness(vulnerableWorkspace())
+        RunResult r = h.run('''
+            def built = gantryBuild(image: IMAGE, context: 'vuln', tag: ['vuln'])
+            gantryScan(image: built.refs[0], severityThreshold: 'high')
+            echo 'not reached'
+        ''', [IMAGE: "${registry}/jenkins-it/vuln-${ID}".toString()])
+        assertEquals('FAILURE', r.result, r.log)
+        assertTrue(r.errorMessage.startsWith('gantryScan: gate failed: '), r.errorMessage)
+        assertTrue(r.errorMessage.contains('at or above high'), r.errorMessage)
+        assertTrue(r.errorMessage.contains('CVE-2021-23337'), r.errorMessage)
+        assertFalse(r.errorMessage.contains('\n'))
+        assertFalse(r.log.contains('not reached'))
+        assertEquals(1, h.junitReports.size())
+        assertTrue(h.junitReports[0].failures > 0, h.junitReports.toString())
+        assertTrue(h.archived*.files.flatten().containsAll(['gantry-reports/scan.json', 'gantry-reports/scan.sarif']))
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void vulnerableImageWithFailOnGateFalseIsUnstableAndThePipelineStopsBeforePushing() {
+        PipelineHarness h = harness(vulnerableWorkspace())
+        RunResult r = h.run('''
+            return gantryPipeline(image: IMAGE, failOnGate: false, registryCredentialsId: 'registry',
+                                  build: [context: 'vuln'], scan: [severityThreshold: 'high'],
+                                  deploy: [manifests: 'k8s/'])
+        ''', [IMAGE: "${registry}/jenkins-it/vuln-${ID}-soft".toString()])
+        assertEquals('UNSTABLE', r.result, r.log)
+        assertEquals('scan', r.value.stoppedAt)
+        assertFalse(r.value.scan.passed)
+        assertNull(r.value.push)
+        assertEquals(['Build', 'Scan'], h.stages)
+        assertFalse(h.shCalls.any { it.label == 'gantry push' })
+        assertTrue(h.unstableMessages[0].startsWith('gantryScan: gate failed: '), h.unstableMessages.toString())
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void invalidInputFromTheRealCliIsOneLine() {
+        PipelineHarness h = harness()
+        RunResult r = h.run("gantryDeploy(manifests: 'does-not-exist/', kubeconfigCredentialsId: 'kubeconfig')")
+        assertEquals('FAILURE', r.result, r.log)
+        assertTrue(r.errorMessage.startsWith('gantryDeploy: manifests (--manifests): '), r.errorMessage)
+        assertFalse(r.errorMessage.contains('\n'))
+    }
+
+    // ------------------------------------------------------------------------------------------ deploy gates
+
+    private String deployCode(String extra, String block = '') {
+        return """
+            return gantryDeploy(manifests: APP, image: ['app=' + V2], namespace: NS, name: 'web', strategy: 'canary',
+                                steps: [20, 50], pause: PAUSE, analysis: ANALYSIS, readyTimeout: '60s',
+                                kubeconfigCredentialsId: 'kubeconfig', ${extra}) ${block}
+        """
+    }
+
+    private Map deployVars(String ns, String pause) {
+        return [APP: writeApp(), ANALYSIS: writeAnalysis(), NS: ns, V2: V2, PAUSE: pause]
+    }
+
+    @Test
+    void approvalPromotesBeforeTheStepsEnd() {
+        String ns = namespace()
+        deployStable(ns)
+        PipelineHarness h = harness()
+        h.inputHandler = { Map params -> [GANTRY_ACTION: 'promote', GANTRY_APPROVER: 'alice'] }
+        long started = System.currentTimeMillis()
+        RunResult r = h.run(deployCode('approval: true'), deployVars(ns, '20s'))
+        long seconds = (System.currentTimeMillis() - started).intdiv(1000)
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        // `gantry promote` skips the remaining steps; the CLI lets the current step's pause finish first.
+        assertEquals(['passed'], r.value.steps*.result, 'step 2 was skipped')
+        assertTrue(seconds < 40, "promote skipped the second 20 s step: took ${seconds}s")
+        assertEquals(1, h.inputs.size())
+        assertEquals('GantryRollout', h.inputs[0].id)
+        assertEquals(['promote', 'abort'], h.inputs[0].parameters[0].choices)
+        assertTrue(h.shCalls.any { it.label == 'gantry promote' && it.status == 0 })
+        assertTrue(r.log.contains('gantryDeploy: promote requested by alice'), r.log)
+        assertEquals(V2, deploymentImage(ns, 'web'))
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void approvalAbortRollsBackAndWithFailOnGateFalseIsUnstable() {
+        String ns = namespace()
+        deployStable(ns)
+        PipelineHarness h = harness()
+        h.inputHandler = { Map params -> [GANTRY_ACTION: 'abort', GANTRY_APPROVER: 'bob'] }
+        RunResult r = h.run(deployCode('approval: true, failOnGate: false'), deployVars(ns, '60s'))
+        assertEquals('UNSTABLE', r.result, r.log)
+        assertEquals('rolled-back', r.value.verdict)
+        assertTrue(h.unstableMessages[0].startsWith("gantryDeploy: rolled-back: ${ns}/web: "), h.unstableMessages.toString())
+        assertTrue(h.unstableMessages[0].endsWith('(aborted at the approval gate by bob)'), h.unstableMessages.toString())
+        assertEquals(V1, deploymentImage(ns, 'web'), 'the stable Deployment was never touched')
+        assertEquals('', run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'deployment', '--ignore-not-found', 'web-canary').trim())
+    }
+
+    @Test
+    @SuppressWarnings('GStringExpressionWithinString') // pipeline code, interpolated by the pipeline
+    void aFailingVerificationBlockRollsBack() {
+        String ns = namespace()
+        deployStable(ns)
+        PipelineHarness h = harness()
+        RunResult r = h.run(deployCode('failOnGate: true', '''{ status ->
+                echo "verifying ${status.canary.name} at ${status.weight}%"
+                sh 'echo smoke test against the canary; exit 3'
+            }'''), deployVars(ns, '60s'))
+        assertEquals('FAILURE', r.result, r.log)
+        assertTrue(r.errorMessage.startsWith("gantryDeploy: rolled-back: ${ns}/web: "), r.errorMessage)
+        assertTrue(r.errorMessage.endsWith('(verification failed: script returned exit code 3)'), r.errorMessage)
+        assertTrue(r.log.contains('verifying web-canary at 20%'), r.log)
+        assertEquals(V1, deploymentImage(ns, 'web'))
+    }
+
+    @Test
+    void theApprovalInputClosesWhenTheRolloutEndsByItself() {
+        String ns = namespace()
+        deployStable(ns)
+        PipelineHarness h = harness()
+        h.inputHandler = { Map params -> Thread.sleep(600_000); [GANTRY_ACTION: 'abort'] } // nobody answers
+        RunResult r = h.run(deployCode('approval: true'), deployVars(ns, '3s'))
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        assertEquals(1, h.inputs.size())
+        assertEquals(V2, deploymentImage(ns, 'web'))
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    private String namespace() {
+        String ns = "jk-${ID}-${namespaces++}"
+        run(kubectl, '--kubeconfig', kubeconfig, 'create', 'namespace', ns)
+        CREATED << ns
+        return ns
+    }
+
+    /** A first version deployed with the CLI directly, so that a canary has a stable version beside it. */
+    private void deployStable(String ns) {
+        String out = TestSupport.runEnv(TestSupport.REPO, [KUBECONFIG: kubeconfig], 'node',
+            new File(TestSupport.LIBRARY, 'resources/dev/gantry/cli.js').path, '--json', '--quiet', 'deploy',
+            '--manifests', writeApp(), '--image', "app=${V1}".toString(), '--namespace', ns, '--strategy', 'rolling',
+            '--ready-timeout', '60s')
+        assertEquals('promoted', new JsonSlurperClassic().parseText(out).verdict)
+    }
+
+    /** The example's manifests (Deployment web with container app, Service web) in a fresh directory. */
+    private static String writeApp() {
+        File dir = TestSupport.tempDir('gantry-jk-app-')
+        new File(dir, 'app.yaml').text = new File(TestSupport.REPO, 'examples/jenkins/k8s/app.yaml').text
+        return new File(dir, 'app.yaml').path
+    }
+
+    private static String writeAnalysis() {
+        return new File(TestSupport.REPO, 'examples/jenkins/k8s/analysis.yaml').path
+    }
+
+    private String deploymentImage(String ns, String name) {
+        return run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'deployment', name, '-o',
+            'jsonpath={.spec.template.spec.containers[0].image}').trim()
+    }
+
+    private static String run(String... command) {
+        return TestSupport.run(TestSupport.REPO, command)
+    }
+
+    private static Map json(File file) {
+        return (Map) new JsonSlurperClassic().parse(file)
+    }
+
+    /** The manifest digest the registry serves for repository:tag, asked over the registry API. */
+    private static String registryDigest(String repository, String tag) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://${registry}/v2/${repository}/manifests/${tag}"))
+            .method('HEAD', HttpRequest.BodyPublishers.noBody())
+            .header('Accept', ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json',
+                               'application/vnd.docker.distribution.manifest.v2+json',
+                               'application/vnd.docker.distribution.manifest.list.v2+json'].join(', '))
+            .build()
+        HttpResponse<Void> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.discarding())
+        return response.statusCode() == 200 ? response.headers().firstValue('docker-content-digest').orElse(null) : null
+    }
+}

@@ -1,0 +1,155 @@
+import com.cloudbees.groovy.cps.NonCPS
+import dev.gantry.jenkins.Gantry
+import dev.gantry.jenkins.Options
+
+/**
+ * gantryPipeline: the whole story in one step: build → scan (gate) → push by digest → deploy by digest.
+ *
+ *   gantryPipeline(
+ *       image: 'registry.example.com/shop/web',
+ *       registryCredentialsId: 'registry', kubeconfigCredentialsId: 'kubeconfig-prod',
+ *       build: [context: '.'],
+ *       scan: [severityThreshold: 'high', ignoreUnfixed: true],
+ *       deploy: [manifests: 'k8s/', container: 'web', namespace: 'shop', steps: [10, 50], pause: '2m'])
+ *
+ * Each section takes the options of its step (gantryBuild, gantryScan, gantryPush, gantryDeploy) except
+ * `image`, which comes from the stage before; top-level options (credentials, failOnGate, reportDir, …) apply
+ * to every stage that knows them. `scan: false` / `push: false` skip a stage; without `deploy` nothing is
+ * deployed. A gate that says no stops the pipeline: the build fails, or is unstable with failOnGate: false.
+ *
+ * Returns [build:, scan:, push:, deploy:, digest:, image: 'repo@sha256:…', stoppedAt: null|'scan'|'deploy'].
+ */
+def call(Map cfg = [:]) {
+    Gantry gantry = new Gantry(this, 'gantryPipeline')
+    String problem = checkPipeline(cfg)
+    if (problem) {
+        error(problem)
+    }
+    if (!cfg.image) {
+        gantry.fail("missing required option 'image' (the repository to build, e.g. registry.example.com/shop/web)")
+    }
+    if (cfg.deploy && cfg.push == false) {
+        gantry.fail("'deploy' needs the push stage: images are deployed by digest")
+    }
+    boolean stages = cfg.stages != false
+    Map result = [build: null, scan: null, push: null, deploy: null, digest: null, image: null, stoppedAt: null]
+
+    inStage(stages, 'Build') {
+        result.build = gantryBuild(section(cfg, 'build', [image: cfg.image]))
+    }
+    String local = firstRef((Map) result.build)
+    if (cfg.scan != false) {
+        inStage(stages, 'Scan') {
+            result.scan = gantryScan(section(cfg, 'scan', [image: local]))
+        }
+        if (!result.scan.passed) {
+            result.stoppedAt = 'scan'
+            echo('gantryPipeline: the scan gate said no: nothing is pushed or deployed')
+            return result
+        }
+    }
+    if (cfg.push != false) {
+        Map pushCfg = section(cfg, 'push', [image: local])
+        if (!pushCfg.to) {
+            pushCfg.to = result.build.refs
+        }
+        inStage(stages, 'Push') {
+            result.push = gantryPush(pushCfg)
+        }
+        result.digest = result.push.digest
+        result.image = "${Options.repositoryOf(local)}@${result.digest}".toString()
+    }
+    if (cfg.deploy) {
+        Map deployCfg = section(cfg, 'deploy', [:])
+        Object container = deployCfg.remove('container') ?: Options.repositoryOf(cfg.image.toString())
+        if (deployCfg.image == null) {
+            deployCfg.image = ["${container}=${result.image}".toString()]
+        }
+        inStage(stages, 'Deploy') {
+            result.deploy = gantryDeploy(deployCfg)
+        }
+        if (result.deploy.verdict != 'promoted') {
+            result.stoppedAt = 'deploy'
+        }
+    }
+    return result
+}
+
+def call(Object other) {
+    error('gantryPipeline: expects named options, e.g. gantryPipeline(image: ' +
+        "'registry.example.com/app', deploy: [manifests: 'k8s/']); got ${Options.typeName(other)}")
+}
+
+private void inStage(boolean stages, String name, Closure body) {
+    if (stages) {
+        stage(name) {
+            body()
+        }
+    } else {
+        body()
+    }
+}
+
+@NonCPS
+private static String firstRef(Map build) {
+    List refs = (List) build?.refs
+    return refs ? refs[0].toString() : "${build?.image}".toString()
+}
+
+/** Top-level options: the pipeline's own, and those shared with the stages. */
+@NonCPS
+private static Map<String, String> topLevelTypes() {
+    Map<String, String> types = [image: 'string', stages: 'boolean', build: 'section', scan: 'map-or-false',
+        push: 'map-or-false', deploy: 'map-or-false', insecureRegistry: 'list']
+    types.putAll(Options.COMMON)
+    types.putAll(Options.REGISTRY_CREDENTIALS)
+    types.putAll(Options.KUBE_CREDENTIALS)
+    types.putAll(Options.GATE)
+    return types
+}
+
+/** Options a section accepts: its step's, minus the image that the stage before provides. */
+@NonCPS
+private static Map<String, String> sectionTypes(String name) {
+    Map<String, String> types = Options.accepted(name)
+    if (name == 'deploy') {
+        types.container = 'string'
+    } else {
+        types.remove('image')
+    }
+    return types
+}
+
+@NonCPS
+private static String checkPipeline(Map cfg) {
+    String problem = Options.check('gantryPipeline', cfg, topLevelTypes())
+    if (problem) {
+        return problem
+    }
+    for (String name : ['build', 'scan', 'push', 'deploy']) {
+        if (cfg[name] instanceof Map) {
+            problem = Options.check('gantryPipeline', (Map) cfg[name], sectionTypes(name), name + '.')
+            if (problem) {
+                return problem
+            }
+        }
+    }
+    return null
+}
+
+/** A stage's options: the top-level options it knows, then its section, then what the pipeline sets. */
+@NonCPS
+private static Map section(Map cfg, String name, Map fixed) {
+    Map<String, String> types = sectionTypes(name)
+    Map out = [:]
+    cfg.each { k, v ->
+        if (k != 'image' && types.containsKey(k) && v != null) {
+            out[k] = v
+        }
+    }
+    if (cfg[name] instanceof Map) {
+        out.putAll((Map) cfg[name])
+    }
+    out.putAll(fixed)
+    return out
+}

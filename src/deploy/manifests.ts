@@ -24,7 +24,7 @@ const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 
 /**
  * Loads manifests from files, directories (every .yaml/.yml/.json below, sorted), a kustomization directory
- * (rendered with `kustomize build` when kustomize is installed), or `-` (stdin: e.g. `kustomize build | gantry
+ * (rendered with `kustomize build`, or `kubectl kustomize`), or `-` (stdin: e.g. `kustomize build | gantry
  * deploy --manifests -`). Every document must be a Kubernetes object; anything else is bad input.
  */
 export async function loadManifests(paths: string[], stdin?: () => string): Promise<Manifest[]> {
@@ -98,15 +98,35 @@ function checkObject(value: unknown, source: string, index: number): Manifest {
   return { ...(object as Manifest), source };
 }
 
+/**
+ * Renders a kustomization with `kustomize build`, or with the kustomize built into kubectl (`kubectl kustomize`,
+ * `$KUBECTL` or kubectl on PATH) when no standalone kustomize is installed.
+ */
 async function kustomizeBuild(dir: string): Promise<string> {
-  try {
-    return (await run('kustomize', ['build', dir])).stdout;
-  } catch (error) {
-    throw new InputError(
-      '--manifests',
-      `"${dir}" is a kustomization but kustomize could not render it: ${(error as Error).message}`,
-    );
+  const tools: [string, string[]][] = [
+    ['kustomize', ['build', dir]],
+    [process.env.KUBECTL || 'kubectl', ['kustomize', dir]],
+  ];
+  const missing: string[] = [];
+  for (const [file, args] of tools) {
+    try {
+      return (await run(file, args)).stdout;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/is not installed or not on PATH/.test(message)) {
+        missing.push(file);
+        continue;
+      }
+      throw new InputError(
+        '--manifests',
+        `"${dir}" is a kustomization but ${file} could not render it: ${message}`,
+      );
+    }
   }
+  throw new InputError(
+    '--manifests',
+    `"${dir}" is a kustomization, but neither kustomize nor kubectl is installed to render it (tried ${missing.join(', ')})`,
+  );
 }
 
 /** `name=ref@sha256:…` from --image: which containers get which image. */

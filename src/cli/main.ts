@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { RawInputs } from '../config/load.js';
 import { type CommandName, OPTIONS, optionsFor } from '../config/options.js';
-import { ExitCode, GantryError, messageOf, oneLine } from '../util/errors.js';
+import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
 import { setQuiet } from '../util/log.js';
 import { redact } from '../util/secrets.js';
 import { runBuildCommand } from './commands/build.js';
@@ -98,7 +102,35 @@ export function buildProgram(onOutcome: (code: number) => void): Command {
       onOutcome(outcome.forceExitCode ?? outcome.exitCode);
     });
   }
+  program
+    .command('demo')
+    .description('Tell the whole story on the local sandbox (run from a clone of the Gantry repository)')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
+    .action(async () => {
+      onOutcome(await runDemo());
+    });
   return program;
+}
+
+/**
+ * `gantry demo`: starts the local sandbox and runs build → scan → push → a canary promoted → a bad release rolled
+ * back. The sandbox lives in the repository (scripts/, test/bed/), so the demo runs from a clone.
+ */
+async function runDemo(): Promise<number> {
+  const script = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'demo.mjs');
+  if (!existsSync(script)) {
+    throw new InputError(
+      'demo',
+      `the demo runs from a clone of the Gantry repository (${script} not found); use \`npm run demo\` there`,
+    );
+  }
+  const child = spawn(process.execPath, [script], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward).on('SIGTERM', forward);
+  const code = await new Promise<number>((done) => child.on('exit', (c) => done(c ?? ExitCode.infra)));
+  process.off('SIGINT', forward).off('SIGTERM', forward);
+  return code;
 }
 
 /** Runs the CLI and returns the exit code; every error becomes one line on stderr (and a JSON error with --json). */

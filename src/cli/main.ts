@@ -44,7 +44,7 @@ const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
     handler: runStatusCommand,
   },
   promote: {
-    summary: 'Ask the running rollout to skip its remaining steps and promote',
+    summary: 'Ask the running rollout to end its current step now, skip the rest, and promote',
     handler: runControlCommand('promote'),
   },
   abort: {

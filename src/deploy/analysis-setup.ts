@@ -40,6 +40,11 @@ export async function prepareAnalysis(
       signal,
       onCheck,
     });
-    return { outcome: result.outcome, reason: result.reason, decidedAt: result.decidedAt };
+    return {
+      outcome: result.outcome,
+      reason: result.reason,
+      decidedAt: result.decidedAt,
+      cancelled: result.cancelled,
+    };
   };
 }

@@ -3,6 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { GantryConfig } from '../config/schema.js';
 import { InputError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { prepareReportDir } from '../report/index.js';
 import { prepareAnalysis } from './analysis-setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
@@ -61,6 +62,7 @@ export async function deploy(
 ): Promise<DeployResult> {
   const d = config.deploy;
   const runId = options.runId ?? newRunId();
+  if (d.report) await prepareReportDir(d.report);
   const substitutions = d.images.map(parseImageSubstitution);
   const loaded = await loadManifests(d.manifests, options.stdin);
   const manifests = substituteImages(loaded, substitutions).map((m) => withNamespace(m, d.namespace));
@@ -110,10 +112,10 @@ export async function deploy(
   const onAbort = () => controller.abort(options.signal.reason);
   options.signal.addEventListener('abort', onAbort, { once: true });
   lease.lost.addEventListener('abort', () => controller.abort(lease.lost.reason), { once: true });
-  let promoteRequested = false;
+  const promotion = new AbortController();
   lease.onCommand((command) => {
     if (command === 'abort') controller.abort(new RollbackReason('aborted by `gantry abort`'));
-    else promoteRequested = true;
+    else promotion.abort();
   });
 
   const router = createRouter(d.router);
@@ -220,7 +222,8 @@ export async function deploy(
             })
         : undefined,
       signal: controller.signal,
-      promoteNow: () => promoteRequested,
+      promoteNow: () => promotion.signal.aborted,
+      promoted: promotion.signal,
       events,
       lease,
       recorder,

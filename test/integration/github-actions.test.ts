@@ -458,7 +458,7 @@ describe('deploy, promote and abort actions against the sandbox cluster', () => 
   it('promote and abort act on a rollout a running deploy step holds', async () => {
     // A fresh namespace: the bad canary's 5xx would still be in the error-rate window here.
     const fresh = await stableNamespace();
-    // Promotion skips the steps after the current one, which runs to its end: a short pause here.
+    // Promotion ends the current step at once and skips the rest.
     const promoted = startAction('deploy', canary(fresh, V2, { pause: '15s' }));
     await waitForCanary(fresh, V2);
     const promote = await runAction('promote', { name: 'web', namespace: fresh });

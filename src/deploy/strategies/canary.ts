@@ -68,17 +68,23 @@ export class CanaryStrategy implements Strategy {
           'StepStarted',
           `step ${index + 1}/${context.steps.length}: ${weight}% of traffic to the canary`,
         );
+        // A promotion request ends the step in progress at once (the rollout's own signal still wins).
+        const promoted = context.promoted;
+        const stepSignal = promoted ? AbortSignal.any([context.signal, promoted]) : context.signal;
+        const cutShort = () => Boolean(promoted?.aborted) && !context.signal.aborted;
         if (context.analyze) {
           const result = await context.analyze({
             step: index,
             durationMs: context.pauseMs,
             track: 'canary',
-            signal: context.signal,
+            signal: stepSignal,
           });
-          if (result.outcome === 'aborted')
+          if (result.outcome === 'aborted' && !(result.cancelled && cutShort()))
             throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
         } else {
-          await pause(context.pauseMs, context.signal);
+          await pause(context.pauseMs, stepSignal).catch((error) => {
+            if (!cutShort()) throw error;
+          });
         }
         recorder.stepEnded('passed');
       }

@@ -19,6 +19,8 @@ export type StepAnalyzer = (options: {
   reason?: string;
   /** When the deciding measurement was taken. */
   decidedAt?: Date;
+  /** True when the step ended because `signal` fired, not because of a measurement. */
+  cancelled?: boolean;
 }>;
 
 export interface RolloutContext {
@@ -50,6 +52,8 @@ export interface RolloutContext {
   signal: AbortSignal;
   /** Set by `gantry promote` while the rollout runs: skip the remaining steps. */
   promoteNow: () => boolean;
+  /** Fires when `gantry promote` asks: the step in progress ends at once. */
+  promoted?: AbortSignal;
   events: RolloutEvents;
   lease: AcquiredLease;
   recorder: Recorder;

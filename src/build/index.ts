@@ -10,7 +10,7 @@ import { log } from '../util/log.js';
 import { registerSecret } from '../util/secrets.js';
 import { BuildahBuilder } from './buildah.js';
 import { BuildxBuilder } from './buildx.js';
-import { checkDockerfile } from './dockerfile.js';
+import { checkDockerfile, checkTarget } from './dockerfile.js';
 import type { Builder, BuildRequest } from './types.js';
 
 export interface BuildResult {
@@ -72,7 +72,7 @@ export async function buildImage(
       '--file',
       `no such file "${config.build.file ?? join(config.build.context, 'Dockerfile')}"`,
     );
-  checkDockerfile(dockerfile);
+  checkTarget(config.build.target, checkDockerfile(dockerfile), dockerfile);
 
   const context = await readBuildContext(env, { cwd: contextDir });
   const computed = computeTags(context, {

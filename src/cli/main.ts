@@ -152,11 +152,51 @@ export async function main(argv: string[]): Promise<number> {
       ) {
         return ExitCode.ok;
       }
-      return fail(commanderMessage(error), ExitCode.input, wantsJson);
+      const stray = error.code === 'commander.excessArguments' ? strayArgument(argv) : undefined;
+      return fail(stray ?? commanderMessage(error), ExitCode.input, wantsJson);
     }
     if (error instanceof GantryError) return fail(error.message, error.exitCode, wantsJson);
     return fail(`internal error: ${messageOf(error)}`, ExitCode.infra, wantsJson);
   }
+}
+
+const GLOBAL_VALUE_FLAGS = new Set(['--config']);
+
+/**
+ * Names the input behind an argument that belongs to no flag (commander only says "too many arguments"):
+ * usually a value given to a boolean flag (`--ignore-unfixed maybe`), else a value whose flag is missing.
+ */
+export function strayArgument(argv: readonly string[]): string | undefined {
+  let command: CommandName | undefined;
+  let previous: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token.startsWith('-')) {
+      previous = token;
+      if (token.includes('=')) continue;
+      const flag = token.replace(/^--(no-)?/, '');
+      const spec = command ? optionsFor(command).find((o) => o.flag === flag) : undefined;
+      const takesValue =
+        (spec !== undefined && spec.type !== 'boolean' && !token.startsWith('--no-')) ||
+        GLOBAL_VALUE_FLAGS.has(token);
+      if (takesValue) {
+        i++;
+        previous = undefined;
+      }
+      continue;
+    }
+    if (command === undefined && token in COMMANDS) {
+      command = token as CommandName;
+      previous = undefined;
+      continue;
+    }
+    if (previous !== undefined) {
+      const flag = previous.replace(/^--(no-)?/, '');
+      return `${previous}: takes no value, got ${JSON.stringify(token)} (write --${flag} or --no-${flag})`;
+    }
+    return `unexpected argument ${JSON.stringify(token)}: every value follows its flag (--flag value)`;
+  }
+  return undefined;
 }
 
 function commanderMessage(error: CommanderError): string {

@@ -178,9 +178,14 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_value':
       return `expected one of ${issue.values.map(String).join('|')}${got}`;
     case 'invalid_type':
-      return `expected ${issue.expected}${got}`;
+      // A schema's own wording ("expected whole percentages") says more than the type's name.
+      return issue.message.startsWith('Invalid input')
+        ? `expected ${issue.expected}${got}`
+        : `${issue.message}${got}`;
     case 'unrecognized_keys':
       return `unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_key':
+      return `${issue.issues[0]?.message ?? issue.message}${got}`;
     case 'too_small':
     case 'too_big':
       return `${issue.message}${got}`;

@@ -17,7 +17,7 @@ import { formatDuration, markdownCode } from '../report/format.js';
 import { findingSummary } from '../scan/report/common.js';
 import { meetsThreshold, severityRank } from '../scan/severity.js';
 import { type ScanResult, SEVERITIES, type Severity } from '../scan/types.js';
-import { GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
+import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
 import { setLogSink } from '../util/log.js';
 import { redact, registerSecret } from '../util/secrets.js';
 
@@ -322,7 +322,17 @@ export async function runAction(
     await main(readInputs(spec));
   } catch (error) {
     core.setFailed(failureLine(error));
+    process.exitCode = failureExitCode(error);
   }
+}
+
+/**
+ * The exit code of a failed step: Gantry's own (2 bad input, 1 gate, 3 infrastructure, 4 rollback failed),
+ * as `gantry` would exit, rather than the 1 that `core.setFailed` sets for every failure; any non-zero code
+ * fails the step the same way, and a wrapper or test can still tell the cases apart.
+ */
+export function failureExitCode(error: unknown): number {
+  return error instanceof GantryError ? error.exitCode : ExitCode.infra;
 }
 
 /** One line for `core.setFailed`, secrets masked. */

@@ -6,6 +6,7 @@ import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
 import { prepareAuthFile } from './auth.js';
 import { hostOf, isInsecure } from './hosts.js';
+import { imageNotFoundAsInput } from './not-found.js';
 import { assertReachable } from './reachability.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 
@@ -84,8 +85,16 @@ export async function isLocalImage(name: string): Promise<boolean> {
 
 /** Resolves a registry source to `repo@sha256:…` so that every destination receives exactly that manifest. */
 async function pinnedSource(request: PushRequest, authfile: string): Promise<string> {
+  // A digest source is looked up too, so that one naming no image is reported as such before any copy.
+  const digest = await resolveDigest(
+    request.source,
+    authfile,
+    request.insecureRegistries,
+    request.retry,
+  ).catch((error) => {
+    throw imageNotFoundAsInput(error, request.source, '--image');
+  });
   if (request.source.includes('@sha256:')) return request.source;
-  const digest = await resolveDigest(request.source, authfile, request.insecureRegistries, request.retry);
   const repo = request.source.replace(/:[^:/]+$/, '');
   return `${repo}@${digest}`;
 }

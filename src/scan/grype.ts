@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageNotFoundAsInput } from '../registry/not-found.js';
 import { InfraError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { detectArchiveFormat } from './archive.js';
@@ -46,6 +47,8 @@ export class GrypeScanner implements Scanner {
     const { stdout } = await run(this.binary, getGrypeScanArgs(target, source), {
       timeoutMs: this.timeoutMs,
       env: getGrypeEnv(target),
+    }).catch((error) => {
+      throw source ? error : imageNotFoundAsInput(error, target.ref, '--image');
     });
     return parseGrypeReport(stdout);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageNotFoundAsInput } from '../registry/not-found.js';
 import { InfraError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { prepareArchive } from './archive.js';
@@ -46,7 +47,9 @@ export class TrivyScanner implements Scanner {
     const archive = target.archive ? await prepareArchive(target.archive) : undefined;
     try {
       const args = getTrivyScanArgs(target, options.kinds, archive?.path);
-      const { stdout } = await run(this.binary, args, { timeoutMs: this.timeoutMs });
+      const { stdout } = await run(this.binary, args, { timeoutMs: this.timeoutMs }).catch((error) => {
+        throw target.archive ? error : imageNotFoundAsInput(error, target.ref, '--image');
+      });
       return parseTrivyReport(stdout);
     } finally {
       await archive?.cleanup();

@@ -47,7 +47,7 @@ export class Kube {
       } catch (error) {
         throw new InputError(
           path ? '--kubeconfig' : 'KUBECONFIG',
-          `not a valid kubeconfig: ${messageOf(error)}`,
+          `not a valid kubeconfig: ${kubeconfigProblem(error)}`,
         );
       }
     } else {
@@ -216,4 +216,23 @@ export function toGantryError(what: string, error: unknown): Error {
   return new InfraError(`${what}: Kubernetes API unreachable (${code ?? messageOf(error)})`, {
     cause: error,
   });
+}
+
+/**
+ * Why a kubeconfig did not load, without quoting it: a YAML error's message carries a snippet of the lines
+ * around the mistake, and those lines are often a client key or a token. Only the reason and the position
+ * are kept.
+ */
+export function kubeconfigProblem(error: unknown): string {
+  const yamlError = error as { reason?: unknown; mark?: { line?: number; column?: number } };
+  if (typeof yamlError?.reason === 'string') {
+    const at =
+      typeof yamlError.mark?.line === 'number'
+        ? ` (line ${yamlError.mark.line + 1}, column ${(yamlError.mark.column ?? 0) + 1})`
+        : '';
+    return `invalid YAML: ${yamlError.reason}${at}`;
+  }
+  const message = messageOf(error);
+  // Anything else is from the client's own checks; cut it before any quoted excerpt all the same.
+  return message.split(/\s\d+ \|/)[0]!.trim();
 }

@@ -24,6 +24,35 @@ export interface AuthFile {
 type Auths = Record<string, { auth: string }>;
 
 export async function prepareAuthFile(env: NodeJS.ProcessEnv = process.env): Promise<AuthFile> {
+  const auths = await collectAuths(env);
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-auth-'));
+  await chmod(dir, 0o700);
+  const path = join(dir, 'auth.json');
+  await writeFile(path, JSON.stringify({ auths }), { mode: 0o600 });
+  return {
+    path,
+    registries: Object.keys(auths),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The username and password Gantry has for one registry host (from the same sources as the auth file), for
+ * tools that take credentials only from their environment (trivy, grype); undefined when there are none.
+ */
+export async function registryCredentials(
+  host: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ username: string; password: string } | undefined> {
+  const entry = (await collectAuths(env))[host];
+  if (!entry) return undefined;
+  const decoded = Buffer.from(entry.auth, 'base64').toString();
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+async function collectAuths(env: NodeJS.ProcessEnv): Promise<Auths> {
   const auths: Auths = {};
   for (const file of dockerConfigFiles(env)) Object.assign(auths, await readAuths(file));
   if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_TOKEN) {
@@ -41,15 +70,7 @@ export async function prepareAuthFile(env: NodeJS.ProcessEnv = process.env): Pro
     }
     addAuth(auths, env.GANTRY_REGISTRY, env.GANTRY_REGISTRY_USERNAME, env.GANTRY_REGISTRY_PASSWORD);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'gantry-auth-'));
-  await chmod(dir, 0o700);
-  const path = join(dir, 'auth.json');
-  await writeFile(path, JSON.stringify({ auths }), { mode: 0o600 });
-  return {
-    path,
-    registries: Object.keys(auths),
-    dispose: () => rm(dir, { recursive: true, force: true }),
-  };
+  return auths;
 }
 
 function addAuth(auths: Auths, registry: string, username: string, password: string): void {

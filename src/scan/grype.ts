@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostOf } from '../registry/hosts.js';
 import { imageNotFoundAsInput } from '../registry/not-found.js';
 import { InfraError } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -69,8 +70,16 @@ export function getGrypeScanArgs(target: ScanTarget, archiveSource?: string): st
 
 /** Environment for a grype run: plain HTTP and unverified TLS for an insecure registry. */
 export function getGrypeEnv(target: ScanTarget): Record<string, string> {
-  if (target.archive || !target.insecure) return {};
-  return { GRYPE_REGISTRY_INSECURE_USE_HTTP: 'true', GRYPE_REGISTRY_INSECURE_SKIP_TLS_VERIFY: 'true' };
+  if (target.archive) return {};
+  const env: Record<string, string> = target.insecure
+    ? { GRYPE_REGISTRY_INSECURE_USE_HTTP: 'true', GRYPE_REGISTRY_INSECURE_SKIP_TLS_VERIFY: 'true' }
+    : {};
+  if (target.credentials) {
+    env.GRYPE_REGISTRY_AUTH_AUTHORITY = hostOf(target.ref);
+    env.GRYPE_REGISTRY_AUTH_USERNAME = target.credentials.username;
+    env.GRYPE_REGISTRY_AUTH_PASSWORD = target.credentials.password;
+  }
+  return env;
 }
 
 // --- grype's JSON report, only the fields Gantry reads --------------------------------------------------

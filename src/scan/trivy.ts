@@ -47,7 +47,10 @@ export class TrivyScanner implements Scanner {
     const archive = target.archive ? await prepareArchive(target.archive) : undefined;
     try {
       const args = getTrivyScanArgs(target, options.kinds, archive?.path);
-      const { stdout } = await run(this.binary, args, { timeoutMs: this.timeoutMs }).catch((error) => {
+      const { stdout } = await run(this.binary, args, {
+        timeoutMs: this.timeoutMs,
+        env: getTrivyEnv(target),
+      }).catch((error) => {
         throw target.archive ? error : imageNotFoundAsInput(error, target.ref, '--image');
       });
       return parseTrivyReport(stdout);
@@ -80,6 +83,12 @@ export function getTrivyScanArgs(
   if (configKinds.length > 0) args.push('--image-config-scanners', configKinds.join(','));
   if (target.archive) return [...args, '--input', inputPath ?? target.archive];
   return [...args, '--image-src', 'remote', ...(target.insecure ? ['--insecure'] : []), target.ref];
+}
+
+/** Registry credentials for a remote image, in the variables trivy reads (never on its command line). */
+export function getTrivyEnv(target: ScanTarget): Record<string, string> {
+  if (target.archive || !target.credentials) return {};
+  return { TRIVY_USERNAME: target.credentials.username, TRIVY_PASSWORD: target.credentials.password };
 }
 
 // --- trivy's JSON report (schema version 2), only the fields Gantry reads -------------------------------

@@ -63,6 +63,8 @@ export interface ScanTarget {
   archive?: string;
   /** Talk to the registry over plain HTTP / without TLS verification (the sandbox registry). */
   insecure?: boolean;
+  /** Registry credentials for a private image; handed to the scanner in its environment, never on argv. */
+  credentials?: { username: string; password: string };
 }
 
 export const SCANNER_NAMES = ['trivy', 'grype'] as const;

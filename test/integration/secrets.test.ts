@@ -421,13 +421,19 @@ describe('secrets never appear in any output', () => {
     expect(run.exitCode, run.texts.stderr).toBe(3);
   });
 
-  it('gantry scan of a private registry image (refused) and of the built local image, with every report', async () => {
-    const denied = await gantry(
+  it('gantry scan of a private registry image (with the password, with a wrong one) and of the built local image, with every report', async () => {
+    // :two was copied registry to registry, so it is not in local storage: the scanner reads the private registry.
+    const remote = await gantry(
       'cli scan, private registry',
-      ['scan', '--json', '--image', `${repo()}:two`],
+      ['scan', '--json', '--image', `${repo()}:two`, '--sarif', 'r/remote.sarif'],
       registryEnv(),
     );
-    // :two was copied registry to registry, so it is not in local storage: trivy reads the private registry.
+    expect(remote.exitCode, remote.texts.stderr).toBe(0);
+    const denied = await gantry(
+      'cli scan, private registry, wrong password',
+      ['scan', '--json', '--image', `${repo()}:two`],
+      registryEnv(SECRETS.wrongPassword),
+    );
     expect(denied.exitCode, denied.texts.stderr).toBe(3);
     const reports = await gantry(
       'cli scan, reports',
@@ -447,7 +453,8 @@ describe('secrets never appear in any output', () => {
       ],
       registryEnv(),
     );
-    expect([0, 1, 3]).toContain(reports.exitCode);
+    expect(reports.exitCode, reports.texts.stderr).toBe(0);
+    expect(Object.keys(reports.texts).filter((path) => /\/r\//.test(path))).toHaveLength(4);
   });
 
   it('gantry deploy with the client key, with --report, then status/abort with a refused token and a broken kubeconfig', async () => {

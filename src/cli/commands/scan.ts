@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { exportOciArchive } from '../../build/buildah.js';
 import { type RawInputs, resolveConfig } from '../../config/load.js';
 import { parseImageReference } from '../../context/reference.js';
+import { registryCredentials } from '../../registry/auth.js';
 import { hostOf, isInsecure } from '../../registry/hosts.js';
 import { isLocalImage } from '../../registry/push.js';
 import { scanImage } from '../../scan/index.js';
@@ -33,6 +34,7 @@ export async function runScanCommand(raw: RawInputs, globals: GlobalOptions): Pr
         ref: config.image,
         archive,
         insecure: isInsecure(hostOf(config.image), config.registry.insecure),
+        ...(local ? {} : { credentials: await registryCredentials(hostOf(config.image)) }),
       },
       scanner: scan.scanner,
       kinds: scan.scanners,

@@ -7,8 +7,11 @@ import { strayArgument } from '../../../src/cli/main.js';
 import { resolveConfig } from '../../../src/config/load.js';
 import { kubeconfigProblem } from '../../../src/deploy/kube.js';
 import { failureExitCode } from '../../../src/platforms/github.js';
+import { registryCredentials } from '../../../src/registry/auth.js';
 import { imageNotFoundAsInput, isImageNotFound } from '../../../src/registry/not-found.js';
 import { prepareReportDir } from '../../../src/report/index.js';
+import { getGrypeEnv, getGrypeScanArgs } from '../../../src/scan/grype.js';
+import { getTrivyEnv, getTrivyScanArgs } from '../../../src/scan/trivy.js';
 import { GantryError, InfraError, InputError } from '../../../src/util/errors.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'gantry-fixes-'));
@@ -156,5 +159,48 @@ describe('zod issues keep the schema wording', () => {
     expect(() => resolveConfig({ command: 'deploy', raw: { steps: '12.5,50' }, cwd: temp() })).toThrow(
       '--steps: expected whole percentages, got 12.5',
     );
+  });
+});
+
+describe('scanners get registry credentials in their environment, never on argv', () => {
+  const credentials = { username: 'robot', password: 'scan-password-marker' };
+
+  it('trivy: TRIVY_USERNAME / TRIVY_PASSWORD for a remote image only', () => {
+    const target = { ref: 'registry.example.com/app:1', credentials };
+    expect(getTrivyEnv(target)).toEqual({ TRIVY_USERNAME: 'robot', TRIVY_PASSWORD: 'scan-password-marker' });
+    expect(getTrivyEnv({ ...target, archive: '/tmp/image.tar' })).toEqual({});
+    expect(getTrivyScanArgs(target, ['vuln']).join(' ')).not.toContain('scan-password-marker');
+  });
+
+  it('grype: GRYPE_REGISTRY_AUTH_* for the image host', () => {
+    const target = { ref: '127.0.0.1:5000/app:1', insecure: true, credentials };
+    expect(getGrypeEnv(target)).toMatchObject({
+      GRYPE_REGISTRY_AUTH_AUTHORITY: '127.0.0.1:5000',
+      GRYPE_REGISTRY_AUTH_USERNAME: 'robot',
+      GRYPE_REGISTRY_AUTH_PASSWORD: 'scan-password-marker',
+      GRYPE_REGISTRY_INSECURE_USE_HTTP: 'true',
+    });
+    expect(getGrypeScanArgs(target).join(' ')).not.toContain('scan-password-marker');
+  });
+
+  it('registryCredentials reads the same sources as the auth file', async () => {
+    const env = {
+      DOCKER_CONFIG: temp(),
+      GANTRY_REGISTRY: 'registry.example.com',
+      GANTRY_REGISTRY_USERNAME: 'robot',
+      GANTRY_REGISTRY_PASSWORD: 'pa:ss',
+      CI_REGISTRY: 'gitlab.example.com:5050',
+      CI_REGISTRY_USER: 'gitlab-ci-token',
+      CI_REGISTRY_PASSWORD: 'job-token',
+    };
+    expect(await registryCredentials('registry.example.com', env)).toEqual({
+      username: 'robot',
+      password: 'pa:ss',
+    });
+    expect(await registryCredentials('gitlab.example.com:5050', env)).toEqual({
+      username: 'gitlab-ci-token',
+      password: 'job-token',
+    });
+    expect(await registryCredentials('other.example.com', env)).toBeUndefined();
   });
 });

@@ -19,6 +19,13 @@ import {
 // (resourceVersions in the namespace, the namespace list) exactly as they were, and never reach a shell:
 // injection attempts try to create a marker file, which must never exist.
 // test/integration/deploy-bad-input.test.ts holds 17 more deploy cases; none is repeated here.
+// Jenkins: the steps check their map keys and value types in Groovy before any `sh` runs, and pass every value
+// to the CLI in an environment variable referenced as "$GANTRY_ARG_n"; jenkins/test/.../StepInputTest.groovy
+// (unknown option, wrong types, missing required options: one line, nothing ran) and CliCallTest.groovy
+// (`$(…)`, backticks, quotes, newlines reach the CLI verbatim, a PWNED marker file is never created) cover that
+// mapping under the Maven harness; a value the CLI rejects ends the step with the CLI's own line (exit 2).
+// The GitLab entry's lines name flags (`--image`) where gantry found the fault: the components' inputs carry
+// the flags' names.
 
 const registry = () => {
   const value = process.env.REGISTRY;

@@ -45,6 +45,7 @@ const SECRETS = {
   ciJobToken: `cijob-marker-${id}-Xr6`,
   gitlabToken: `glpat-marker-${id}-Wn5`,
   kubeToken: `kubetoken-marker-${id}-Vm4`,
+  buildSecret: `buildsecret-marker-${id}-Ut3`,
 };
 
 /** Every form a secret could be printed in: itself, base64, and user:password as a registry auth. */
@@ -412,6 +413,42 @@ describe('secrets never appear in any output', () => {
     expect(refused).toBeGreaterThan(0);
   });
 
+  it('gantry push with credentials from a docker config.json, and build with a secret from the environment', async () => {
+    const dockerConfig = mkdtempSync(join(work, 'docker-'));
+    writeFileSync(
+      join(dockerConfig, 'config.json'),
+      JSON.stringify({
+        auths: {
+          [authRegistry]: { auth: Buffer.from(`${USER}:${SECRETS.registryPassword}`).toString('base64') },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const push = await gantry(
+      'cli push, docker config.json',
+      ['push', '--json', '--image', `${repo()}:one`, '--to', `${repo()}:from-config`],
+      { DOCKER_CONFIG: dockerConfig },
+    );
+    expect(push.exitCode, push.texts.stderr).toBe(0);
+    const build = await gantry(
+      'cli build, secret from env',
+      [
+        'build',
+        '--json',
+        '--context',
+        context(),
+        '--image',
+        repo(),
+        '--tag',
+        'with-secret',
+        '--secret',
+        'id=npm,env=NPM_TOKEN',
+      ],
+      { NPM_TOKEN: SECRETS.buildSecret },
+    );
+    expect(build.exitCode, build.texts.stderr).toBe(0);
+  });
+
   it('gantry build --push with a wrong password', async () => {
     const run = await gantry(
       'cli build --push, wrong password',
@@ -550,6 +587,7 @@ describe('secrets never appear in any output', () => {
       'registry-username': USER,
       'registry-password': SECRETS.registryPassword,
       'github-token': SECRETS.githubToken,
+      secrets: `npm=${SECRETS.buildSecret}`,
     });
     expect(build.exitCode, build.texts.stdout).toBe(0);
     const wrong = await action('GitHub push, wrong password', 'push', {

@@ -85,19 +85,30 @@ export const pushSchema = z.strictObject({
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 
-/** A duration as `500ms`, `30s`, `2m`, `1h` or a number of seconds; parsed to milliseconds. */
-export const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const match = DURATION.exec(String(value).trim());
-  if (!match) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(match[1]) * unit);
-});
+/**
+ * A duration as `500ms`, `30s`, `2m`, `1h` or a number of seconds; parsed to milliseconds. With `minMs`, a
+ * shorter one is refused: a bound on cluster waits of 0s fails every wait, the rollback's included.
+ */
+const durationAtLeast = (minMs: number, min: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const match = DURATION.exec(String(value).trim());
+    if (!match) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+    const ms = Math.round(Number(match[1]) * unit);
+    if (ms < minMs) {
+      ctx.addIssue({ code: 'custom', message: `expected at least ${min}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const duration = durationAtLeast(0, '0s');
 
 const dns1123 = (what: string) =>
   z
@@ -136,9 +147,9 @@ export const deploySchema = z.strictObject({
   analysis: z.string().min(1).optional(),
   prometheusUrl: z.url({ message: 'expected a URL like http://127.0.0.1:9090' }).optional(),
   /** Bound for every wait on the cluster (rollback included). */
-  timeout: duration.default(600_000),
+  timeout: durationAtLeast(1000, '1s').default(600_000),
   /** Pods of the new version not ready after this long: the version is bad (fail fast). */
-  readyTimeout: duration.default(120_000),
+  readyTimeout: durationAtLeast(1000, '1s').default(120_000),
   /** Blue-green: how long the old version is kept after the switch, with analysis running. */
   blueGreenDelay: duration.default(30_000),
   /** How long to wait for another rollout of the same service before failing. */

@@ -713,6 +713,16 @@ const cliCases: Case[] = [
   ['deploy: weight 0', () => deploy(['--steps', '0,50']), /^--steps: expected weights from 1 to 99, got 0$/],
   ['deploy: fractional weight', () => deploy(['--steps', '12.5,50']), /^--steps: expected whole percentages/],
   [
+    "deploy: a zero timeout (every wait, the rollback's too, would fail)",
+    () => deploy(['--timeout', '0s']),
+    /^--timeout: expected at least 1s, got "0s"$/,
+  ],
+  [
+    'deploy: a zero ready timeout (left a canary behind, exit 4)',
+    () => deploy(['--ready-timeout', '0']),
+    /^--ready-timeout: expected at least 1s, got "0"$/,
+  ],
+  [
     'deploy: negative ready timeout',
     () => deploy(['--ready-timeout', '-5s']),
     /^--ready-timeout: expected a duration like 30s, 500ms or 2m, got "-5s"$/,
@@ -957,6 +967,11 @@ const githubCases: Case[] = [
     'GitHub abort: namespace with a newline and a command',
     () => github('abort', { name: 'web', namespace: `${ns}\n${touch}` }),
     /^input "namespace": expected a namespace name/,
+  ],
+  [
+    'GitHub abort: timeout of 0s',
+    () => github('abort', { name: 'web', namespace: ns, timeout: '0s' }),
+    /^input "timeout": expected at least 1s, got "0s"$/,
   ],
   [
     'GitHub abort: timeout not a duration',

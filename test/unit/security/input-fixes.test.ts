@@ -204,3 +204,24 @@ describe('scanners get registry credentials in their environment, never on argv'
     expect(await registryCredentials('other.example.com', env)).toBeUndefined();
   });
 });
+
+describe('cluster wait bounds must be at least 1s', () => {
+  it.each([
+    ['timeout', '0s'],
+    ['timeout', '500ms'],
+    ['ready-timeout', '0'],
+  ])('--%s %s', (flag, value) => {
+    expect(() => resolveConfig({ command: 'deploy', raw: { [flag]: value }, cwd: temp() })).toThrow(
+      `--${flag}: expected at least 1s, got ${JSON.stringify(value)}`,
+    );
+  });
+
+  it('accepts 1s and up; other durations may still be 0', () => {
+    const config = resolveConfig({
+      command: 'deploy',
+      raw: { timeout: '1s', 'ready-timeout': '2m', pause: '0s', 'lock-timeout': '0' },
+      cwd: temp(),
+    });
+    expect(config.deploy).toMatchObject({ timeout: 1000, readyTimeout: 120_000, pause: 0, lockTimeout: 0 });
+  });
+});

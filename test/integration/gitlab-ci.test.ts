@@ -344,7 +344,7 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
     expect(await registryTags(registry(), `gl/vulnerable-${id}`)).not.toContain('released');
   });
 
-  describe('the README example (examples/gitlab, the pipeline component through include: component:)', () => {
+  describe('the README example (examples/service, the pipeline component through include: component:)', () => {
     let server: Server;
     let apiUrl: string;
     const notes: { url: string; headers: IncomingHttpHeaders; body: { body: string } }[] = [];
@@ -372,7 +372,7 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
       const id = unique();
       const namespace = await createNamespace('gl-example');
       namespaces.push(namespace);
-      const example = join(repoRoot, 'examples', 'gitlab');
+      const example = join(repoRoot, 'examples', 'service');
       const files: Record<string, string> = {};
       for (const path of [
         '.gitlab-ci.yml',

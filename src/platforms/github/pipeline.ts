@@ -1,7 +1,7 @@
 /**
  * Entry of the root action (dist/actions/pipeline.js, main and post): build → scan → push → deploy. The
  * image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and rolled
- * out by digest when `manifests` is given.
+ * out by digest when there are manifests: the `manifests` input, or `deploy.manifests` in gantry.yml.
  */
 import { resolveConfig } from '../../config/load.js';
 import { loadManifests } from '../../deploy/manifests.js';
@@ -13,17 +13,16 @@ import { deployStage, rolloutPost } from './rollout.js';
 
 async function pipeline(inputs: Inputs): Promise<void> {
   const push = booleanInput(inputs, 'push', true);
-  if (inputs.manifests !== undefined) {
+  // Bad rollout input fails now, before anything is built or pushed.
+  const deploying = await stage(PIPELINE, 'deploy', async () => {
+    const raw = toRawInputs('deploy', PIPELINE, inputs);
+    const { manifests } = resolveConfig({ command: 'deploy', raw, configPath: inputs.config }).deploy;
+    if (manifests.length === 0) return false;
     if (!push)
       throw new InputError('input "push"', 'must be true with "manifests": images are deployed by digest');
-    // Bad rollout input fails now, before anything is built or pushed.
-    await stage(PIPELINE, 'deploy', async () => {
-      const raw = toRawInputs('deploy', PIPELINE, inputs);
-      await loadManifests(
-        resolveConfig({ command: 'deploy', raw, configPath: inputs.config }).deploy.manifests,
-      );
-    });
-  }
+    await loadManifests(manifests);
+    return true;
+  });
   const build = await buildStage(PIPELINE, inputs, { push: false });
   const local = build.refs[0]!;
   await scanStage(PIPELINE, inputs, local);
@@ -31,7 +30,7 @@ async function pipeline(inputs: Inputs): Promise<void> {
   const pushed = await pushStage(PIPELINE, inputs, { image: local, to: build.refs });
   const pinned = `${build.image}@${pushed.digest}`;
   setOutputs({ digest: pushed.digest, ref: pinned });
-  if (inputs.manifests === undefined) return;
+  if (!deploying) return;
   await deployStage(PIPELINE, inputs, [`${inputs.container ?? build.image}=${pinned}`]);
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The local sandbox: `node scripts/testbed.mjs up|down|env|status` (or `npm run testbed -- up`).
+// The local sandbox: `node scripts/testbed.mjs up|down|env|status` (or `npm run testbed -- up`), and
+// `apiserver stop|kill|start|restart` to take the Kubernetes API server away and back (fault injection).
 // `up` is idempotent: components already running are left alone. `env` prints KEY=value lines that tests,
 // the demo and benchmarks read. State (pids, ports, logs, data) lives in .testbed/ at the repo root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,8 @@ function writeState(state) {
 }
 
 function running(entry) {
-  return entry?.pids.every(isAlive);
+  // A stopped API server (fault injection) leaves `apiserver.pid` null: the component is not up.
+  return entry?.pids.every(isAlive) && entry.apiserver?.pid !== null;
 }
 
 export async function up() {
@@ -68,6 +70,39 @@ export async function down() {
   rmSync(stateDir, { recursive: true, force: true });
 }
 
+/**
+ * Fault injection: `apiserver stop` stops the Kubernetes API server by pid (SIGTERM, SIGKILL after 10 s; etcd,
+ * the controllers, the scheduler and kwok keep running); `apiserver kill` stops it without the grace period;
+ * `apiserver start` starts it again with the same arguments and port and waits until it is ready;
+ * `apiserver restart [seconds]` stops it, waits that long and starts it. Logs how long each part took.
+ */
+export async function apiserver(action, downSeconds = 0) {
+  if (!['stop', 'kill', 'start', 'restart'].includes(action))
+    throw new Error(`apiserver: unknown action ${JSON.stringify(action)}; use stop, kill, start or restart`);
+  // `kill` is `stop` without the grace period: SIGTERM then SIGKILL at once, a crash rather than a shutdown.
+  const graceMs = action === 'kill' ? 0 : 10000;
+  const stops = action === 'stop' || action === 'kill' || action === 'restart';
+  const kubernetes = await import('../test/bed/components/kubernetes.mjs');
+  const state = readState();
+  let entry = state.components.kubernetes;
+  if (!entry) throw new Error('the kubernetes component is not running');
+  const t0 = Date.now();
+  if (stops) {
+    entry = await kubernetes.stopApiserver({ stateDir, repo }, entry, { graceMs });
+    state.components.kubernetes = entry;
+    writeState(state);
+    log(`kube-apiserver stopped in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  if (action === 'restart' && downSeconds > 0) await new Promise((r) => setTimeout(r, downSeconds * 1000));
+  if (action === 'start' || action === 'restart') {
+    const t1 = Date.now();
+    entry = await kubernetes.startApiserver({ stateDir, repo }, entry);
+    state.components.kubernetes = entry;
+    writeState(state);
+    log(`kube-apiserver started and ready in ${((Date.now() - t1) / 1000).toFixed(1)}s`);
+  }
+}
+
 export function envOf(state = readState()) {
   return Object.assign({}, ...componentNames.map((n) => state.components[n]?.env ?? {}));
 }
@@ -82,6 +117,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     if (command === 'up') printEnv(await up());
     else if (command === 'down') await down();
     else if (command === 'env') printEnv(envOf());
+    else if (command === 'apiserver') await apiserver(process.argv[3], Number(process.argv[4] ?? 0));
     else if (command === 'status') {
       const state = readState();
       for (const n of componentNames) {
@@ -90,7 +126,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       }
     } else {
       process.stderr.write(
-        `testbed: unknown command ${JSON.stringify(command)}; use up, down, env or status\n`,
+        `testbed: unknown command ${JSON.stringify(command)}; use up, down, env, status or apiserver stop|kill|start|restart\n`,
       );
       process.exit(2);
     }

@@ -7,6 +7,8 @@ export interface RegistryProxy {
     manifestBytes: number;
     requests: Record<string, number>;
     faultsInjected: number;
+    /** When each injected fault happened (ms since epoch). */
+    faultTimes: number[];
   };
 }
 export function startRegistryProxy(options: {

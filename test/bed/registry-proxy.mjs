@@ -3,6 +3,10 @@
 // - injects faults on demand: the next N requests answer a status (500, 429, …) or are delayed.
 // Control endpoints (not forwarded): GET /__gantry/stats, POST /__gantry/reset,
 // POST /__gantry/faults {"status":500,"count":3,"delayMs":0,"match":"PUT|PATCH|POST|GET|HEAD"}.
+//   status: answer this status instead of forwarding; without it the request is forwarded (after delayMs:
+//   a slow registry); "reset": true drops the connection without an answer. `statuses` (e.g. [500, 429])
+//   cycles through several statuses. Each injected fault's time is kept in stats.faultTimes (ms since epoch),
+//   so tests can see the client's backoff between attempts.
 // The Host header is passed through unchanged so the registry's Location headers point back at the proxy.
 import http from 'node:http';
 
@@ -17,12 +21,21 @@ export function startRegistryProxy({ target, port = 0, host = '127.0.0.1' }) {
     stats.requests[kind] = (stats.requests[kind] ?? 0) + 1;
     if (fault && fault.count > 0 && new RegExp(`^(${fault.match ?? '.*'})$`).test(kind)) {
       fault.count -= 1;
+      const status = fault.statuses?.length
+        ? fault.statuses[stats.faultsInjected % fault.statuses.length]
+        : fault.status;
+      const reset = fault.reset;
       stats.faultsInjected += 1;
+      stats.faultTimes.push(Date.now());
       const respond = () => {
-        if (fault?.status) {
+        if (reset) {
+          req.socket.destroy();
+        } else if (status) {
           req.resume();
-          res.writeHead(fault.status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `injected ${fault.status}` }] }));
+          const headers = { 'content-type': 'application/json' };
+          if (status === 429 && fault?.retryAfter) headers['retry-after'] = String(fault.retryAfter);
+          res.writeHead(status, headers);
+          res.end(JSON.stringify({ errors: [{ code: 'INJECTED', message: `injected ${status}` }] }));
         } else forward(req, res);
       };
       return fault.delayMs ? setTimeout(respond, fault.delayMs) : respond();
@@ -91,7 +104,7 @@ export function startRegistryProxy({ target, port = 0, host = '127.0.0.1' }) {
 }
 
 function freshStats() {
-  return { uploadedBytes: 0, manifestBytes: 0, requests: {}, faultsInjected: 0 };
+  return { uploadedBytes: 0, manifestBytes: 0, requests: {}, faultsInjected: 0, faultTimes: [] };
 }
 
 function json(res, value) {

@@ -75,6 +75,7 @@ export async function start({ stateDir }) {
   const client = apiClient(server, pki);
 
   const started = []; // [label, pid] in start order; stopped in reverse on failure
+  let apiserverArgs = [];
   const daemon = (label, command, args, env) => {
     const pid = spawnDaemon(stateDir, `k8s-${label}`, command, args, { env });
     started.push([label, pid]);
@@ -105,7 +106,7 @@ export async function start({ stateDir }) {
     );
     log(`kubernetes: etcd ready at ${since()}`);
 
-    daemon('apiserver', bin['kube-apiserver'], [
+    apiserverArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -137,7 +138,8 @@ export async function start({ stateDir }) {
       '--feature-gates=WatchList=false',
       '--max-requests-inflight=1000',
       '--max-mutating-requests-inflight=500',
-    ]);
+    ];
+    daemon('apiserver', bin['kube-apiserver'], apiserverArgs);
     await waitFor(
       `kube-apiserver /readyz on ${server} (see ${logOf('apiserver')})`,
       async () => (await client('GET', '/readyz')).status === 200,
@@ -256,7 +258,56 @@ export async function start({ stateDir }) {
 
   // Stopped in this order (kwok first, etcd last) by stop() and by `testbed down`.
   const pids = started.map(([, pid]) => pid).reverse();
-  return { pids, env: { KUBECONFIG: kubeconfig, KUBECTL: bin.kubectl } };
+  return {
+    pids,
+    env: { KUBECONFIG: kubeconfig, KUBECTL: bin.kubectl },
+    // What stopApiserver/startApiserver need to bring the same API server back on the same port.
+    apiserver: { command: bin['kube-apiserver'], args: apiserverArgs, server },
+  };
+}
+
+/**
+ * Fault injection: stops the API server (SIGTERM to its process, SIGKILL after `graceMs`), leaving etcd, the
+ * controllers, the scheduler and kwok running. Returns the entry with the pid removed from `pids`.
+ */
+export async function stopApiserver(_context, entry, { graceMs = 10000 } = {}) {
+  const pid = apiserverPid(entry);
+  if (pid) await stopPid(pid, graceMs);
+  return {
+    ...entry,
+    pids: entry.pids.filter((p) => p !== pid),
+    apiserver: { ...entry.apiserver, pid: null },
+  };
+}
+
+/**
+ * Starts the API server again with exactly the arguments (and so the port, certificates and etcd) it had, and
+ * waits until /readyz answers. Returns the entry with the new pid in the API server's place in `pids`.
+ */
+export async function startApiserver({ stateDir }, entry, { timeoutMs = 90000 } = {}) {
+  const { command, args, server } = entry.apiserver ?? {};
+  if (!command)
+    throw new Error('kubernetes: no API server arguments recorded; restart the sandbox (testbed down, up)');
+  if (apiserverPid(entry))
+    throw new Error(`kubernetes: the API server is running (pid ${apiserverPid(entry)})`);
+  const pid = spawnDaemon(stateDir, 'k8s-apiserver', command, args);
+  const client = apiClient(server, join(stateDir, 'k8s', 'pki'));
+  await waitFor(
+    `kube-apiserver /readyz on ${server} after a restart`,
+    async () => (await client('GET', '/readyz')).status === 200,
+    timeoutMs,
+    100,
+  );
+  // pids are kept in stop order: kwok, scheduler, controller-manager, apiserver, etcd.
+  const pids = [...entry.pids];
+  pids.splice(Math.max(0, pids.length - 1), 0, pid);
+  return { ...entry, pids, apiserver: { ...entry.apiserver, pid } };
+}
+
+/** The API server's pid: recorded at start, or its place in `pids` (the one before etcd). */
+function apiserverPid(entry) {
+  if (entry.apiserver && 'pid' in entry.apiserver) return entry.apiserver.pid;
+  return entry.pids.length >= 2 ? entry.pids[entry.pids.length - 2] : null;
 }
 
 export async function stop(_context, entry) {

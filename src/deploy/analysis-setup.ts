@@ -9,7 +9,13 @@ export type Analyzer = (options: {
   track: Track;
   signal: AbortSignal;
   onCheck: (check: Check) => void;
-}) => Promise<{ outcome: 'passed' | 'aborted'; reason?: string; decidedAt?: Date }>;
+}) => Promise<{
+  outcome: 'passed' | 'aborted';
+  reason?: string;
+  decidedAt?: Date;
+  cancelled?: boolean;
+  infrastructure?: boolean;
+}>;
 
 /**
  * Reads the analysis file, connects the provider and validates every query (rendered with this rollout's
@@ -45,6 +51,7 @@ export async function prepareAnalysis(
       reason: result.reason,
       decidedAt: result.decidedAt,
       cancelled: result.cancelled,
+      infrastructure: result.infrastructure,
     };
   };
 }

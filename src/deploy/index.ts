@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { GantryConfig } from '../config/schema.js';
-import { InputError, messageOf } from '../util/errors.js';
-import { log } from '../util/log.js';
 import { prepareReportDir } from '../report/index.js';
+import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js';
+import { log } from '../util/log.js';
 import { prepareAnalysis } from './analysis-setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
 import { TRACK_LABEL } from './labels.js';
-import { acquireLease, leaseName, type RolloutState } from './lease.js';
+import { acquireLease, LeaseWaitCancelled, leaseName, type RolloutState } from './lease.js';
 import {
   findTarget,
   loadManifests,
@@ -23,7 +23,7 @@ import { serviceForTrack } from './routers/service.js';
 import { BlueGreenStrategy } from './strategies/blue-green.js';
 import { CanaryStrategy } from './strategies/canary.js';
 import { RollingStrategy } from './strategies/rolling.js';
-import { RollbackReason, type Strategy } from './strategies/types.js';
+import { abortReason, RollbackReason, type Strategy } from './strategies/types.js';
 import type { RolloutReport, StrategyName } from './types.js';
 import { imageOf, restoreTemplate, waitRolledOut } from './workload.js';
 
@@ -100,11 +100,26 @@ export async function deploy(
     startedAt: recorder.timings.startedAt,
     updatedAt: recorder.timings.startedAt,
   };
+  // A cancel during the checks above (or while waiting for another run's lease) stops here: nothing changed.
+  const cancelledBeforeStart = () =>
+    new GantryError(
+      `${messageOf(abortReason(options.signal))} before the rollout of ${name} started; nothing was changed`,
+      ExitCode.gate,
+    );
+  if (options.signal.aborted) throw cancelledBeforeStart();
   const lease = await acquireLease(
     kube,
-    { namespace: d.namespace, service: name, runId, durationSeconds: d.leaseDuration, waitMs: d.lockTimeout },
+    {
+      namespace: d.namespace,
+      service: name,
+      runId,
+      durationSeconds: d.leaseDuration,
+      waitMs: d.lockTimeout,
+      signal: options.signal,
+    },
     initialState,
   ).catch((error) => {
+    if (options.signal.aborted && error instanceof LeaseWaitCancelled) throw cancelledBeforeStart();
     throw toGantryError(`lease ${leaseName(name)}`, error);
   });
   const events = new RolloutEvents(kube, d.namespace, name, runId);
@@ -112,6 +127,8 @@ export async function deploy(
   const onAbort = () => controller.abort(options.signal.reason);
   options.signal.addEventListener('abort', onAbort, { once: true });
   lease.lost.addEventListener('abort', () => controller.abort(lease.lost.reason), { once: true });
+  // A signal that arrived while the lease was being taken fired before the listener above existed.
+  if (options.signal.aborted) controller.abort(options.signal.reason);
   const promotion = new AbortController();
   lease.onCommand((command) => {
     if (command === 'abort') controller.abort(new RollbackReason('aborted by `gantry abort`'));
@@ -199,6 +216,13 @@ export async function deploy(
       await kube.apply(stripSource(object));
     }
     const strategy = current ? createStrategy(d.strategy) : new RollingStrategy();
+    if (controller.signal.aborted) {
+      // Cancelled before the strategy changed anything (an orphan found above was still cleaned up).
+      const reason = abortReason(controller.signal);
+      throw Object.assign(new RollbackReason(`${reason.message}; the rollout had not started`), {
+        notStarted: true,
+      });
+    }
     const outcome = await strategy.run({
       kube,
       namespace: d.namespace,
@@ -232,11 +256,18 @@ export async function deploy(
     report.reason = outcome.reason;
     exitCode = outcome.exitCode;
   } catch (error) {
-    report.verdict = 'failed';
     report.reason = messageOf(error);
-    // Something failed before or outside the strategy (which handles its own rollback): infrastructure.
-    exitCode = 3;
-    log.warn(`rollout failed: ${report.reason}`);
+    if ((error as { notStarted?: boolean }).notStarted) {
+      // Cancelled (SIGTERM, `gantry abort`) before anything of the new version existed: as after a rollback,
+      // the stable version is untouched.
+      report.verdict = 'rolled-back';
+      exitCode = 1;
+    } else {
+      report.verdict = 'failed';
+      // Something failed before or outside the strategy (which handles its own rollback): infrastructure.
+      exitCode = 3;
+      log.warn(`rollout failed: ${report.reason}`);
+    }
   } finally {
     options.signal.removeEventListener('abort', onAbort);
     recorder.finish();
@@ -244,6 +275,11 @@ export async function deploy(
       .read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name)
       .catch(() => undefined);
     report.revision = after?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? null;
+    // An API outage the run rode out is part of what happened.
+    const { outages, outageMs } = kube.transport;
+    if (outages > 0) {
+      report.reason += `; the Kubernetes API did not answer for ${(outageMs / 1000).toFixed(1)}s${outages > 1 ? ` (${outages} outages)` : ''}, requests were retried`;
+    }
     // The outcome stays on the lease (not the Deployment, which a rolled-back run never touches).
     await lease
       .release({ phase: 'done', verdict: report.verdict, reason: report.reason })

@@ -11,6 +11,13 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { InfraError, InputError, messageOf } from '../util/errors.js';
+import {
+  DEFAULT_KUBE_RETRY,
+  type KubeRetryPolicy,
+  makeApiClient,
+  networkCode,
+  RetryingHttpLibrary,
+} from './kube-retry.js';
 
 export const FIELD_MANAGER = 'gantry';
 
@@ -27,11 +34,20 @@ export class Kube {
   /** Requests made, by verb, for the scale benchmark (API requests per rollout step). */
   readonly requestCounts: Record<string, number> = {};
 
-  constructor(readonly config: KubeConfig) {
-    this.objects = KubernetesObjectApi.makeApiClient(config);
-    this.apps = config.makeApiClient(AppsV1Api);
-    this.core = config.makeApiClient(CoreV1Api);
-    this.coordination = config.makeApiClient(CoordinationV1Api);
+  /** The clients' transport: rides out an API outage once the API has answered (see kube-retry.ts). */
+  readonly transport: RetryingHttpLibrary;
+
+  constructor(
+    readonly config: KubeConfig,
+    retry: KubeRetryPolicy = DEFAULT_KUBE_RETRY,
+  ) {
+    this.transport = new RetryingHttpLibrary(retry);
+    this.objects = makeApiClient(config, KubernetesObjectApi, this.transport);
+    // What KubernetesObjectApi.makeApiClient does: objects without a namespace go to the context's.
+    (this.objects as unknown as { setDefaultNamespace(kc: KubeConfig): string }).setDefaultNamespace(config);
+    this.apps = makeApiClient(config, AppsV1Api, this.transport);
+    this.core = makeApiClient(config, CoreV1Api, this.transport);
+    this.coordination = makeApiClient(config, CoordinationV1Api, this.transport);
     this.watcher = new Watch(config);
   }
 
@@ -131,47 +147,55 @@ export class Kube {
     if (done(current)) return current;
     while (Date.now() < deadline) {
       if (options.signal?.aborted) throw new InfraError(`${what}: interrupted`);
-      const result = await new Promise<{ matched: boolean; object?: T }>((resolve, reject) => {
-        let controller: AbortController | undefined;
-        let settled = false;
-        const finish = (value: { matched: boolean; object?: T }, error?: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          controller?.abort();
-          if (error) reject(error);
-          else resolve(value);
-        };
-        const onAbort = () => finish({ matched: false, object: current });
-        const timer = setTimeout(
-          () => finish({ matched: false, object: current }),
-          Math.max(0, deadline - Date.now()),
-        );
-        options.signal?.addEventListener('abort', onAbort);
-        this.count('watch');
-        this.watcher
-          .watch(
-            target.path,
-            { fieldSelector: `metadata.name=${target.name}`, allowWatchBookmarks: false },
-            (phase, object: T) => {
-              current = phase === 'DELETED' ? undefined : object;
-              if (done(current)) finish({ matched: true, object: current });
-            },
-            (error) => {
-              // The server ends watches now and then; the loop starts a new one.
-              if (error && !settled && !isAbort(error))
-                finish({ matched: false, object: current }, undefined);
-              else finish({ matched: false, object: current });
-            },
-          )
-          .then((c) => {
-            controller = c;
-            if (settled) c.abort();
-          })
-          .catch((error) => finish({ matched: false }, error));
-      });
+      const result = await new Promise<{ matched: boolean; object?: T; broken?: boolean }>(
+        (resolve, reject) => {
+          let controller: AbortController | undefined;
+          let settled = false;
+          const finish = (value: { matched: boolean; object?: T; broken?: boolean }, error?: unknown) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', onAbort);
+            controller?.abort();
+            if (error) reject(error);
+            else resolve(value);
+          };
+          const onAbort = () => finish({ matched: false, object: current });
+          const timer = setTimeout(
+            () => finish({ matched: false, object: current }),
+            Math.max(0, deadline - Date.now()),
+          );
+          options.signal?.addEventListener('abort', onAbort);
+          this.count('watch');
+          this.watcher
+            .watch(
+              target.path,
+              { fieldSelector: `metadata.name=${target.name}`, allowWatchBookmarks: false },
+              (phase, object: T) => {
+                current = phase === 'DELETED' ? undefined : object;
+                if (done(current)) finish({ matched: true, object: current });
+              },
+              (error) => {
+                // The server ends watches now and then (and drops them when it restarts); the loop re-reads
+                // and starts a new one.
+                finish({ matched: false, object: current, broken: Boolean(error) && !isAbort(error) });
+              },
+            )
+            .then((c) => {
+              controller = c;
+              if (settled) c.abort();
+            })
+            .catch((error) => {
+              // A watch that cannot start because the API is down is an outage to wait out (the read
+              // below retries), not a failure of what is being waited for.
+              if (networkCode(error)) finish({ matched: false, object: current, broken: true });
+              else finish({ matched: false }, error);
+            });
+        },
+      );
       if (result.matched) return result.object;
+      if (result.broken && !options.signal?.aborted)
+        await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
       current = await this.read<T>(target.apiVersion, target.kind, target.namespace, target.name);
       if (done(current)) return current;
     }

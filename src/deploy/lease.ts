@@ -46,7 +46,12 @@ export interface LeaseOptions {
   durationSeconds: number;
   /** How long to wait for another run's lease before failing. */
   waitMs: number;
+  /** Stops the wait for another run's lease (a cancelled job): throws {@link LeaseWaitCancelled}. */
+  signal?: AbortSignal;
 }
+
+/** The wait for another run's lease was cancelled; the lease was not taken. */
+export class LeaseWaitCancelled extends InfraError {}
 
 /**
  * Lease times are MicroTime: the API server insists on six fractional digits, while the client library
@@ -75,6 +80,8 @@ export async function acquireLease(
   const deadline = Date.now() + options.waitMs;
   let announced = false;
   for (;;) {
+    if (options.signal?.aborted)
+      throw new LeaseWaitCancelled(`cancelled while waiting for lease ${name}; it was not taken`);
     const now = new Date();
     let lease: V1Lease | undefined;
     try {
@@ -127,8 +134,22 @@ export async function acquireLease(
       log.info(`waiting for run ${holder} to finish its rollout of ${options.service} (lease ${name})`);
       announced = true;
     }
-    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(1000, Math.max(0, deadline - Date.now())), options.signal);
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` fires. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function isStale(lease: V1Lease, now: Date): boolean {

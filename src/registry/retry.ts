@@ -1,4 +1,4 @@
-import { messageOf } from '../util/errors.js';
+import { InfraError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 
 export interface RetryPolicy {
@@ -40,7 +40,12 @@ export async function withRetries<T>(
     try {
       return await operation();
     } catch (error) {
-      if (attempt >= policy.retries || !isRetryableRegistryError(messageOf(error))) throw error;
+      if (!isRetryableRegistryError(messageOf(error))) throw error;
+      if (attempt >= policy.retries) {
+        // Say that this was not a one-off: the registry failed every attempt.
+        if (attempt === 0) throw error;
+        throw new InfraError(`${messageOf(error)} (gave up after ${attempt + 1} attempts)`, { cause: error });
+      }
       const delay = backoffDelay(attempt + 1, policy);
       log.warn(`${what} failed (${messageOf(error)}); retry ${attempt + 1}/${policy.retries} in ${delay} ms`);
       await sleep(delay);

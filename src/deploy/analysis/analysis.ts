@@ -66,7 +66,15 @@ export interface AnalysisStepOutcome {
   cancelled?: boolean;
   /** When the abort was decided: the deciding measurement's time (absent when the step passed). */
   decidedAt?: Date;
+  /**
+   * True when the abort came from measurements the metrics provider failed to answer (down, timing out,
+   * erroring): an infrastructure failure (exit 3), not a verdict on the new version (exit 1).
+   */
+  infrastructure?: boolean;
 }
+
+/** Checks that are inconclusive because the provider failed (not because the query found no data). */
+const providerFailures = new WeakSet<Check>();
 
 /**
  * Runs the analysis of one step: every `spec.intervalMs` during `durationMs`, query every metric for the
@@ -98,6 +106,8 @@ export async function runAnalysisStep(options: AnalysisStepOptions): Promise<Ana
     reason: decision.reason,
     checks,
     decidedAt: new Date(decision.check.at),
+    ...(decision.cause === 'inconclusive' &&
+      providerFailures.has(decision.check) && { infrastructure: true }),
   });
   const record = (check: AnalysisCheck) => {
     run.record(check);
@@ -237,7 +247,7 @@ function queryVars(vars: AnalysisVars, track: string, spec: AnalysisSpec, step: 
   return { ...vars, track, interval: formatPromDuration(spec.intervalMs), step };
 }
 
-type Reading = { value: number } | { error: string };
+type Reading = { value: number } | { error: string; providerFailed?: boolean };
 
 /** One query, with every failure turned into the reason the measurement is inconclusive. */
 async function read(
@@ -251,7 +261,7 @@ async function read(
     return { value: await provider.query(query, { signal }) };
   } catch (error) {
     if (error instanceof NoDataError || error instanceof MultipleValuesError) return { error: error.message };
-    return { error: `query failed: ${messageOf(error)}` };
+    return { error: `query failed: ${messageOf(error)}`, providerFailed: error instanceof InfraError };
   }
 }
 
@@ -277,15 +287,15 @@ async function measureMetric(context: {
   if (!metric.compare) {
     const canary = await read(provider, metric, canaryVars, signal);
     if ('error' in canary) {
-      return [
-        {
-          ...base,
-          kind: 'threshold',
-          value: null,
-          result: 'inconclusive',
-          message: inconclusiveMessage(canary.error),
-        },
-      ];
+      const check: AnalysisCheck = {
+        ...base,
+        kind: 'threshold',
+        value: null,
+        result: 'inconclusive',
+        message: inconclusiveMessage(canary.error),
+      };
+      if (canary.providerFailed) providerFailures.add(check);
+      return [check];
     }
     return [{ ...base, kind: 'threshold', value: canary.value, ...judgeValue(metric, canary.value) }];
   }
@@ -329,6 +339,8 @@ async function measureMetric(context: {
       message: `${judged.message}; stable ${formatNumber(stable.value)}`,
     });
   }
+  if (('error' in canary && canary.providerFailed) || ('error' in stable && stable.providerFailed))
+    providerFailures.add(checks[0]!);
 
   const { minSamples, alpha } = metric.compare;
   if (samples.canary.length >= minSamples && samples.stable.length >= minSamples) {

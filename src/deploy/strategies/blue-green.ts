@@ -125,6 +125,10 @@ export class BlueGreenStrategy implements Strategy {
     if (!context.analyze) return pause(durationMs, context.signal);
     const result = await context.analyze({ step, durationMs, track: 'preview', signal: context.signal });
     if (result.outcome === 'aborted')
-      throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
+      throw new RollbackReason(
+        result.reason ?? 'analysis failed',
+        result.decidedAt,
+        result.infrastructure ? 3 : 1,
+      );
   }
 }

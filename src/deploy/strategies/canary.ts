@@ -80,7 +80,11 @@ export class CanaryStrategy implements Strategy {
             signal: stepSignal,
           });
           if (result.outcome === 'aborted' && !(result.cancelled && cutShort()))
-            throw new RollbackReason(result.reason ?? 'analysis failed', result.decidedAt);
+            throw new RollbackReason(
+              result.reason ?? 'analysis failed',
+              result.decidedAt,
+              result.infrastructure ? 3 : 1,
+            );
         } else {
           await pause(context.pauseMs, stepSignal).catch((error) => {
             if (!cutShort()) throw error;

@@ -21,6 +21,8 @@ export type StepAnalyzer = (options: {
   decidedAt?: Date;
   /** True when the step ended because `signal` fired, not because of a measurement. */
   cancelled?: boolean;
+  /** True when the metrics provider failed (down, erroring) rather than the new version: exit 3. */
+  infrastructure?: boolean;
 }>;
 
 export interface RolloutContext {

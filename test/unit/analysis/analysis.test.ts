@@ -184,7 +184,51 @@ describe('runAnalysisStep', () => {
       outcome: 'aborted',
       reason:
         'error-rate: query failed: prometheus at http://p:9090 answered 503 Service Unavailable (2 inconclusive measurements > limit 1)',
+      // The metrics server failed, not the new version: the strategies turn this into exit 3.
+      infrastructure: true,
     });
+  });
+
+  it('says the abort was not the infrastructure when the query found no data', async () => {
+    const provider = new FakeProvider(() => new NoDataError('no data: the query selected no series'));
+    const { options } = setup(spec({ inconclusiveLimit: 1 }), provider);
+    const result = await runAnalysisStep(options);
+    expect(result.outcome).toBe('aborted');
+    expect(result.infrastructure).toBeUndefined();
+  });
+
+  it('goes by the measurement that tipped the limit: provider down after no data is infrastructure', async () => {
+    const provider = new FakeProvider((_query, call) =>
+      call === 1
+        ? new NoDataError('no data: the query selected no series')
+        : new InfraError('prometheus at http://p:9090 is unreachable (ECONNREFUSED)'),
+    );
+    const { options } = setup(spec({ inconclusiveLimit: 1 }), provider);
+    const result = await runAnalysisStep(options);
+    expect(result.checks.map((c) => c.result)).toEqual(['inconclusive', 'inconclusive']);
+    expect(result.infrastructure).toBe(true);
+  });
+
+  it('a query the provider cannot evaluate (bad input) is not counted as infrastructure', async () => {
+    const provider = new FakeProvider(
+      () => new InputError('--analysis', 'metric "error-rate": query cannot be evaluated: boom'),
+    );
+    const { options } = setup(spec({ inconclusiveLimit: 0 }), provider);
+    const result = await runAnalysisStep(options);
+    expect(result.outcome).toBe('aborted');
+    expect(result.infrastructure).toBeUndefined();
+  });
+
+  it('marks a comparison whose stable track the provider failed to measure as infrastructure', async () => {
+    const provider = new FakeProvider((query) =>
+      query.includes('stable')
+        ? new InfraError('prometheus at http://p:9090 did not answer within 10s')
+        : 0.2,
+    );
+    const { options } = setup(spec({ inconclusiveLimit: 1, metrics: [latency] }), provider);
+    const result = await runAnalysisStep(options);
+    expect(result.outcome).toBe('aborted');
+    expect(result.infrastructure).toBe(true);
   });
 
   it('reports several series as inconclusive', async () => {

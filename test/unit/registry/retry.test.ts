@@ -59,8 +59,32 @@ describe('withRetries', () => {
         },
         noSleep,
       ),
-    ).rejects.toThrow('429 Too Many Requests #3');
+    ).rejects.toThrow('429 Too Many Requests #3 (gave up after 3 attempts)');
     expect(calls).toBe(3);
+  });
+
+  it('gives up with an infrastructure error that says how many attempts failed', async () => {
+    const error = await withRetries(
+      'op',
+      { retries: 1, delayMs: 1 },
+      async () => {
+        throw new Error('received unexpected HTTP status: 500 Internal Server Error');
+      },
+      noSleep,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InfraError);
+    expect((error as InfraError).exitCode).toBe(3);
+    expect((error as Error).message).toBe(
+      'received unexpected HTTP status: 500 Internal Server Error (gave up after 2 attempts)',
+    );
+  });
+
+  it('without retries, the error is passed through unchanged', async () => {
+    const original = new InfraError('HTTP status: 503 Service Unavailable');
+    const error = await withRetries('op', { retries: 0, delayMs: 1 }, async () => {
+      throw original;
+    }).catch((e: unknown) => e);
+    expect(error).toBe(original);
   });
 
   it('does not retry what a retry cannot fix', async () => {

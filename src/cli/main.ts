@@ -8,10 +8,6 @@ import { type CommandName, OPTIONS, optionsFor } from '../config/options.js';
 import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
 import { setQuiet } from '../util/log.js';
 import { redact } from '../util/secrets.js';
-import { runBuildCommand } from './commands/build.js';
-import { runControlCommand, runDeployCommand, runStatusCommand } from './commands/deploy.js';
-import { runPushCommand } from './commands/push.js';
-import { runScanCommand } from './commands/scan.js';
 import { type CommandOutcome, writeJson, writeSummary } from './output.js';
 
 export interface GlobalOptions {
@@ -22,34 +18,52 @@ export interface GlobalOptions {
 
 type Handler = (raw: RawInputs, globals: GlobalOptions) => Promise<CommandOutcome>;
 
+// Each command's code (the Kubernetes client for the rollout commands, the builders, scanners and registry
+// client for the others) is imported when that command runs, so `gantry --help`, `--version` and every
+// command start without loading what they do not use.
+const build: Handler = async (raw, globals) =>
+  (await import('./commands/build.js')).runBuildCommand(raw, globals);
+const scan: Handler = async (raw, globals) =>
+  (await import('./commands/scan.js')).runScanCommand(raw, globals);
+const push: Handler = async (raw, globals) =>
+  (await import('./commands/push.js')).runPushCommand(raw, globals);
+const deploy: Handler = async (raw, globals) =>
+  (await import('./commands/deploy.js')).runDeployCommand(raw, globals);
+const status: Handler = async (raw, globals) =>
+  (await import('./commands/deploy.js')).runStatusCommand(raw, globals);
+const control =
+  (action: 'promote' | 'abort'): Handler =>
+  async (raw, globals) =>
+    (await import('./commands/deploy.js')).runControlCommand(action)(raw, globals);
+
 const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
   build: {
     summary: 'Build an image from a context (buildah or buildx), tag it from the git context',
-    handler: runBuildCommand,
+    handler: build,
   },
   scan: {
     summary: 'Scan an image for vulnerabilities, secrets and misconfigurations; gate on severity',
-    handler: runScanCommand,
+    handler: scan,
   },
   push: {
     summary: 'Push a local image, or copy a registry image by digest, to one or more registries',
-    handler: runPushCommand,
+    handler: push,
   },
   deploy: {
     summary: 'Roll out by digest (rolling, canary, blue-green) with metric analysis and automatic rollback',
-    handler: runDeployCommand,
+    handler: deploy,
   },
   status: {
     summary: 'Show the rollout of a Deployment: phase, step, weight, stable and canary',
-    handler: runStatusCommand,
+    handler: status,
   },
   promote: {
     summary: 'Ask the running rollout to end its current step now, skip the rest, and promote',
-    handler: runControlCommand('promote'),
+    handler: control('promote'),
   },
   abort: {
     summary: 'Abort a rollout: the new version is taken out of traffic and removed',
-    handler: runControlCommand('abort'),
+    handler: control('abort'),
   },
 };
 

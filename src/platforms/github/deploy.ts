@@ -1,15 +1,17 @@
 /** Entry of gantry/actions/deploy (dist/actions/deploy.js, main and post): roll out progressively. */
 import { isMain, runAction } from '../github.js';
 import { DEPLOY } from './actions.js';
-import { deployStage, rolloutPost } from './rollout.js';
+
+// The rollout engine and the Kubernetes client load once the step has read its inputs (bad input fails first).
+const rollout = () => import('./rollout.js');
 
 export const run = (): Promise<void> =>
   runAction(
     DEPLOY,
     async (inputs) => {
-      await deployStage(DEPLOY, inputs);
+      await (await rollout()).deployStage(DEPLOY, inputs);
     },
-    rolloutPost,
+    async () => (await rollout()).rolloutPost(),
   );
 
 if (isMain(import.meta.url)) await run();

@@ -9,7 +9,9 @@ import { InputError } from '../../util/errors.js';
 import { booleanInput, type Inputs, isMain, runAction, setOutputs, stage, toRawInputs } from '../github.js';
 import { PIPELINE } from './actions.js';
 import { buildStage, pushStage, scanStage } from './image.js';
-import { deployStage, rolloutPost } from './rollout.js';
+
+// The rollout engine and the Kubernetes client load when the deploy stage starts.
+const rollout = () => import('./rollout.js');
 
 async function pipeline(inputs: Inputs): Promise<void> {
   const push = booleanInput(inputs, 'push', true);
@@ -31,9 +33,10 @@ async function pipeline(inputs: Inputs): Promise<void> {
   const pinned = `${build.image}@${pushed.digest}`;
   setOutputs({ digest: pushed.digest, ref: pinned });
   if (!deploying) return;
-  await deployStage(PIPELINE, inputs, [`${inputs.container ?? build.image}=${pinned}`]);
+  await (await rollout()).deployStage(PIPELINE, inputs, [`${inputs.container ?? build.image}=${pinned}`]);
 }
 
-export const run = (): Promise<void> => runAction(PIPELINE, pipeline, rolloutPost);
+export const run = (): Promise<void> =>
+  runAction(PIPELINE, pipeline, async () => (await rollout()).rolloutPost());
 
 if (isMain(import.meta.url)) await run();

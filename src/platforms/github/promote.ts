@@ -1,10 +1,11 @@
 /** Entry of gantry/actions/promote (dist/actions/promote.js): promote the rollout in progress now. */
 import { isMain, runAction } from '../github.js';
 import { PROMOTE } from './actions.js';
-import { controlStage } from './rollout.js';
 
 export const run = (): Promise<void> =>
   runAction(PROMOTE, async (inputs) => {
+    // The Kubernetes client loads once the step has read its inputs.
+    const { controlStage } = await import('./rollout.js');
     await controlStage(PROMOTE, inputs, 'promote');
   });
 

@@ -2,7 +2,6 @@
  * The rollout summary as a merge-request note (@gitbeaker/rest). GitLab renders Mermaid in notes but cannot
  * inline an SVG, so the note carries the Mermaid timeline (DESIGN.md, "Visible").
  */
-import { MergeRequestNotes } from '@gitbeaker/rest';
 import type { RolloutReport } from '../../deploy/types.js';
 import { escapeMarkdown, markdownCode } from '../../report/format.js';
 import { renderMarkdown } from '../../report/index.js';
@@ -68,6 +67,8 @@ export function mergeRequestNoteBody(report: RolloutReport, context: NoteContext
  */
 export async function postMergeRequestNote(options: MergeRequestNoteOptions): Promise<{ id: number }> {
   registerSecret(options.token);
+  // @gitbeaker/rest is most of gantry-gitlab's bundle and only merge-request pipelines post a note: load it here.
+  const { MergeRequestNotes } = await import('@gitbeaker/rest');
   const notes = new MergeRequestNotes({ host: options.host, token: options.token });
   try {
     const note = await notes.create(options.projectId, options.mrIid, options.body);

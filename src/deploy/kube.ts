@@ -167,11 +167,22 @@ export class Kube {
           );
           options.signal?.addEventListener('abort', onAbort);
           this.count('watch');
+          // The watch starts where the fresh read left off: without a resourceVersion the server may answer
+          // from its watch cache with an object older than that read (seen under load: a Deployment just
+          // updated came back as its previous, fully rolled-out self, and a rollout "passed" in 0.2 s).
+          const resourceVersion = current?.metadata?.resourceVersion;
           this.watcher
             .watch(
               target.path,
-              { fieldSelector: `metadata.name=${target.name}`, allowWatchBookmarks: false },
+              {
+                fieldSelector: `metadata.name=${target.name}`,
+                allowWatchBookmarks: false,
+                ...(resourceVersion && { resourceVersion }),
+              },
               (phase, object: T) => {
+                // An ERROR event (410 Gone: the version is older than the server keeps) ends this watch; the
+                // loop re-reads and watches again.
+                if (phase === 'ERROR') return finish({ matched: false, object: current, broken: true });
                 current = phase === 'DELETED' ? undefined : object;
                 if (done(current)) finish({ matched: true, object: current });
               },

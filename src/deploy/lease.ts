@@ -239,9 +239,16 @@ function holdLease(
     return writing;
   };
 
+  // One renewal at a time: while the API is down a renewal waits (retrying), and renewals queued behind it
+  // would each wait again before the final write of `release` could run.
+  let renewing = false;
   const renewer = setInterval(
     () => {
-      if (!released) void write({}, options.runId);
+      if (released || renewing) return;
+      renewing = true;
+      void write({}, options.runId).finally(() => {
+        renewing = false;
+      });
     },
     Math.max(500, (options.durationSeconds * 1000) / 3),
   );

@@ -79,14 +79,21 @@ async function deployStable(ns: string, replicas: number, image = V1): Promise<v
 function canaryArgs(
   ns: string,
   image: string,
-  options: { replicas: number; steps: string; pause: string; analysis?: string; extra?: string[] },
+  options: {
+    replicas: number;
+    steps: string;
+    pause: string;
+    analysis?: string;
+    extra?: string[];
+    errorRate?: number;
+  },
 ): string[] {
   return [
     cliPath,
     'deploy',
     '--json',
     '--manifests',
-    writeApp({ replicas: options.replicas }),
+    writeApp({ replicas: options.replicas, errorRate: options.errorRate ?? 0 }),
     '--image',
     `app=${image}`,
     '--namespace',
@@ -146,6 +153,46 @@ describe('the Kubernetes API server restarted in the middle of a canary', () => 
     // With retries the outage is ridden out: the canary carries on and is promoted.
     expect(report.verdict).toBe('promoted');
     expect(result.exitCode).toBe(0);
+  });
+});
+
+describe('the Kubernetes API server killed while a bad canary is being rolled back', () => {
+  it('the rollback waits for the API and completes: exit 1, stable untouched and available throughout', async () => {
+    const ns = await namespace('flt-apirb');
+    const replicas = 3;
+    await deployStable(ns, replicas);
+    const before = await readDeployment(ns, 'web');
+    const bad = fakeImage('fault-api-bad');
+    const watch = watchDeployment(ns, 'web');
+    const child = execa(
+      process.execPath,
+      canaryArgs(ns, bad, { replicas, steps: '34,67', pause: '20s', errorRate: 0.5 }),
+      { reject: false, forceKillAfterDelay: false },
+    );
+    await waitForCanaryTraffic(ns);
+    // A crash (SIGKILL), not a shutdown: the analysis (Prometheus) keeps going and decides to abort while the
+    // API is down, so the whole rollback has to wait for it.
+    const down = Date.now();
+    const killMs = await apiserver('kill');
+    await sleep(6000);
+    const startMs = await apiserver('start');
+    const outageMs = Date.now() - down;
+    const result = await child;
+    const availability = await watch.stop();
+    const report = parseReport(String(result.stdout));
+    figure(
+      `apiserver killed before the rollback: kill took ${seconds(killMs)}, start ${seconds(startMs)}, API unavailable ~${seconds(outageMs)}; ` +
+        `exit ${result.exitCode}, verdict ${report.verdict} (${report.reason}); abort decided ${seconds(Date.parse(report.timings.abortDecidedAt ?? '') - down)} ` +
+        `after the kill, canary removed ${seconds(Date.parse(report.timings.canaryRemovedAt ?? '') - down)} after it; stable min available ${availability.minAvailable}/${replicas}`,
+    );
+    expect(result.exitCode, String(result.stderr)).toBe(1);
+    expect(report.verdict).toBe('rolled-back');
+    expect(report.reason).toMatch(/error-rate.*Kubernetes API did not answer/);
+    expect(Date.parse(report.timings.abortDecidedAt ?? '')).toBeLessThan(down + outageMs);
+    expect(availability.minAvailable).toBeGreaterThanOrEqual(replicas);
+    const clean = await waitClean(ns, V1, 30_000);
+    expect(clean.clean, JSON.stringify(clean.state).slice(0, 1500)).toBe(true);
+    expect(clean.state.stable?.metadata?.generation).toBe(before?.metadata?.generation);
   });
 });
 

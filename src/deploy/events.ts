@@ -23,6 +23,8 @@ export class RolloutEvents {
   async emit(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
     const now = new Date();
     const body: CoreV1Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
       metadata: {
         generateName: `${this.deployment}.gantry.`,
         namespace: this.namespace,
@@ -47,7 +49,7 @@ export class RolloutEvents {
     };
     try {
       this.kube.count('create');
-      await this.kube.core.createNamespacedEvent({ namespace: this.namespace, body });
+      await this.kube.objects.create(body);
     } catch (error) {
       log.warn(`could not record event ${reason}: ${(error as Error).message}`);
     }

@@ -308,7 +308,7 @@ function stripSource(manifest: Manifest): Manifest {
 async function assertNamespace(kube: Kube, namespace: string): Promise<void> {
   try {
     kube.count('get');
-    await kube.core.readNamespace({ name: namespace });
+    await kube.objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   } catch (error) {
     if (isNotFound(error)) throw new InputError('--namespace', `namespace "${namespace}" does not exist`);
     throw toGantryError(`read namespace ${namespace}`, error);

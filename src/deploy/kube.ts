@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import {
   ApiException,
-  AppsV1Api,
   CoordinationV1Api,
-  CoreV1Api,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -26,9 +24,9 @@ export const FIELD_MANAGER = 'gantry';
  * and watches for conditions (never polling loops). Every failure is mapped to one readable line.
  */
 export class Kube {
+  // Generic objects rather than the typed CoreV1Api and AppsV1Api: those two classes are ~0.75 MB of the
+  // bundle that every rollout command would parse at startup for four calls (issue 5).
   readonly objects: KubernetesObjectApi;
-  readonly apps: AppsV1Api;
-  readonly core: CoreV1Api;
   readonly coordination: CoordinationV1Api;
   private readonly watcher: Watch;
   /** Requests made, by verb, for the scale benchmark (API requests per rollout step). */
@@ -45,8 +43,6 @@ export class Kube {
     this.objects = makeApiClient(config, KubernetesObjectApi, this.transport);
     // What KubernetesObjectApi.makeApiClient does: objects without a namespace go to the context's.
     (this.objects as unknown as { setDefaultNamespace(kc: KubeConfig): string }).setDefaultNamespace(config);
-    this.apps = makeApiClient(config, AppsV1Api, this.transport);
-    this.core = makeApiClient(config, CoreV1Api, this.transport);
     this.coordination = makeApiClient(config, CoordinationV1Api, this.transport);
     this.watcher = new Watch(config);
   }

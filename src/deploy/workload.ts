@@ -1,6 +1,6 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { InfraError } from '../util/errors.js';
-import type { Kube } from './kube.js';
+import { FIELD_MANAGER, type Kube } from './kube.js';
 import { deploymentsPath, MANAGED_BY, ROLLOUT_LABEL, TRACK_LABEL, type Track } from './labels.js';
 import type { Manifest } from './manifests.js';
 
@@ -148,13 +148,17 @@ export async function restoreTemplate(
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     kube.count('get');
-    const current = await kube.apps.readNamespacedDeployment({ name, namespace });
+    const current = (await kube.objects.read({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace },
+    })) as V1Deployment;
     const template = structuredClone(previous);
     if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
     current.spec!.template = template;
     try {
       kube.count('update');
-      await kube.apps.replaceNamespacedDeployment({ name, namespace, body: current, fieldManager: 'gantry' });
+      await kube.objects.replace(current, undefined, undefined, FIELD_MANAGER);
       return;
     } catch (error) {
       if ((error as { code?: number }).code !== 409 || attempt >= 4) throw error;

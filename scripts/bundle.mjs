@@ -170,7 +170,9 @@ if (check) {
   }
 } else {
   const started = Date.now();
-  // Bundle beside dist/ and swap it in, so a CLI run from dist/ never sees a half-written bundle.
+  // Bundle beside dist/ and swap it in, so a CLI run from dist/ never sees a half-written bundle. (A run that
+  // started before the swap and imports a chunk afterwards finds the new dist/; if that chunk's name changed, the
+  // import fails. A released dist/ never changes under its runs; don't rebuild under running tests.)
   const fresh = mkdtempSync(join(repo, '.dist-'));
   try {
     if (!jenkinsOnly) await bundleInto(join(fresh, 'dist'));

@@ -24,7 +24,10 @@ export class CanaryStrategy implements Strategy {
     const { kube, namespace, name, recorder, events, lease } = context;
     const canary = canaryName(name);
     const stableReplicas = replicasOf(context.current);
-    const route = (signal?: AbortSignal): RouteContext => ({
+    // Moving traffic to the canary waits up to the ready timeout (pods that do not become ready mean a bad
+    // version); taking it out again (rollback, cleanup after promotion) waits up to the overall timeout, as the
+    // rolling strategy's restore does: a slow controller is not a reason to give up on a rollback (exit 4).
+    const route = (signal?: AbortSignal, timeoutMs = context.readyTimeoutMs): RouteContext => ({
       kube,
       namespace,
       name,
@@ -33,7 +36,7 @@ export class CanaryStrategy implements Strategy {
       stableReplicas,
       canaryDeployment: canary,
       signal,
-      timeoutMs: context.readyTimeoutMs,
+      timeoutMs,
     });
     let trafficStarted = false;
     try {
@@ -96,11 +99,12 @@ export class CanaryStrategy implements Strategy {
       return takeOutNewVersion(context, error, {
         deployment: canary,
         trafficStarted,
-        restoreTraffic: () => context.router.setRoutes(route(), 0).catch(ignoreMissing),
-        removeRouting: () => context.router.finalize(route()),
+        restoreTraffic: () =>
+          context.router.setRoutes(route(undefined, context.timeoutMs), 0).catch(ignoreMissing),
+        removeRouting: () => context.router.finalize(route(undefined, context.timeoutMs)),
       });
     }
-    return this.promote(context, route());
+    return this.promote(context, route(undefined, context.timeoutMs));
   }
 
   private async promote(context: RolloutContext, route: RouteContext): Promise<StrategyOutcome> {

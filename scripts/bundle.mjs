@@ -103,7 +103,7 @@ const common = {
   banner: {
     // Every output file (entries and chunks) starts with this, so whichever module Node evaluates first
     // refuses a Node older than 22 with one line instead of a stack trace from deep in a dependency.
-    js: "#!/usr/bin/env node\nimport * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write(`gantry: needs Node.js 22 or newer; this is ${process.version}\\n`); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();",
+    js: "#!/usr/bin/env node\nimport * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();",
   },
 };
 

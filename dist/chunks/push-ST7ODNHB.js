@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write(`gantry: needs Node.js 22 or newer; this is ${process.version}\n`); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a}from"./chunk-DQWPI7B5.js";import"./chunk-PHBP7UO6.js";import"./chunk-EKJMOKTQ.js";import"./chunk-MJFRXHNX.js";import"./chunk-ANMVNIC7.js";import"./chunk-VRM76HXJ.js";import"./chunk-OOHBUF6A.js";import"./chunk-PEXBR2E2.js";import"./chunk-GCIZPU64.js";import"./chunk-3WPS7P2I.js";import"./chunk-2CYDMQXT.js";export{a as runPushCommand};

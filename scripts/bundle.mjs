@@ -13,7 +13,7 @@ import {
   statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -60,14 +60,17 @@ const jenkinsFiles = ['cli.js', 'cli.js.LEGAL.txt'];
 const unreachable = {
   name: 'gantry-unreachable-modules',
   setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
-        ? { path: join(dirname(args.importer), args.path), namespace: 'zod-locales' }
-        : undefined,
-    );
+    // A module outside the file namespace is named by its path as given here, and esbuild hashes that name into
+    // the chunk names: an absolute path would make dist/ differ with the checkout's folder (CI clones elsewhere),
+    // so the name is relative to the repository and the folder travels in pluginData.
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)) return undefined;
+      const dir = dirname(join(dirname(args.importer), args.path));
+      return { path: relative(repo, join(dir, 'index.js')), namespace: 'zod-locales', pluginData: { dir } };
+    });
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};\n`,
-      resolveDir: dirname(args.path),
+      contents: "export { default as en } from './en.js';\n",
+      resolveDir: args.pluginData.dir,
     }));
     b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, (args) =>
       /[\\/]node_modules[\\/]@actions[\\/]core[\\/]/.test(args.importer)

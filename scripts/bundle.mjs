@@ -24,19 +24,21 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * file holds its own code and imports what it shares with the others from dist/chunks/, and code that only
  * some of an entry's work needs (a CLI command's handler, the rollout engine with the Kubernetes client, the
  * GitLab merge-request client) is imported when that work starts. Startup then parses and runs only what it
- * uses (issue 5: `gantry --version` went from ~2.8 MB parsed to ~0.1 MB). dist/ is used as a whole: the GitHub
- * actions point into it, npm's `bin` links to it, the GitLab tool image copies it.
+ * uses (issue 5: `gantry --version` went from ~2.8 MB parsed to ~0.1 MB). An action's entry
+ * (src/platforms/github/entries/) holds only its step header and imports the step itself on demand, so the step
+ * log starts before the adapter and its dependencies load. dist/ is used as a whole: the GitHub actions point
+ * into it, npm's `bin` links to it, the GitLab tool image copies it.
  */
 export const entries = {
   'src/cli/index.ts': 'cli.js',
   'src/platforms/gitlab/main.ts': 'gitlab.js',
-  'src/platforms/github/pipeline.ts': 'actions/pipeline.js',
-  'src/platforms/github/build.ts': 'actions/build.js',
-  'src/platforms/github/scan.ts': 'actions/scan.js',
-  'src/platforms/github/push.ts': 'actions/push.js',
-  'src/platforms/github/deploy.ts': 'actions/deploy.js',
-  'src/platforms/github/promote.ts': 'actions/promote.js',
-  'src/platforms/github/abort.ts': 'actions/abort.js',
+  'src/platforms/github/entries/pipeline.ts': 'actions/pipeline.js',
+  'src/platforms/github/entries/build.ts': 'actions/build.js',
+  'src/platforms/github/entries/scan.ts': 'actions/scan.js',
+  'src/platforms/github/entries/push.ts': 'actions/push.js',
+  'src/platforms/github/entries/deploy.ts': 'actions/deploy.js',
+  'src/platforms/github/entries/promote.ts': 'actions/promote.js',
+  'src/platforms/github/entries/abort.ts': 'actions/abort.js',
 };
 
 /**

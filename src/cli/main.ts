@@ -8,6 +8,7 @@ import { type CommandName, OPTIONS, optionsFor } from '../config/options.js';
 import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
 import { setQuiet } from '../util/log.js';
 import { redact } from '../util/secrets.js';
+import { VERSION } from '../version.js';
 import { type CommandOutcome, writeJson, writeSummary } from './output.js';
 
 export interface GlobalOptions {
@@ -74,7 +75,7 @@ const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.to
 export function buildProgram(onOutcome: (code: number) => void): Command {
   const program = new Command('gantry')
     .description('Build, scan, push and progressively roll out container images.')
-    .version(process.env.GANTRY_VERSION ?? '0.1.0')
+    .version(process.env.GANTRY_VERSION ?? VERSION)
     .option('--json', 'print exactly one JSON object on stdout (logs stay on stderr)', false)
     .option(
       '--config <file>',

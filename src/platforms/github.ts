@@ -3,10 +3,8 @@
  * writes back what GitHub shows — step outputs, the job summary, annotations and one failure line. It holds
  * no pipeline logic: the stages in ./github/ call the same core (and CLI command handlers) as `gantry`.
  */
-import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as core from '@actions/core';
 import type { BuildResult } from '../build/index.js';
 import type { GlobalOptions } from '../cli/main.js';
@@ -347,17 +345,6 @@ export async function stage<T>(spec: ActionSpec, command: CommandName, fn: () =>
     return await fn();
   } catch (error) {
     throw renameInputError(error, spec, command);
-  }
-}
-
-/** True when this module is the script node was started with (the runner runs `node dist/actions/x.js`). */
-export function isMain(moduleUrl: string): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return moduleUrl === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
   }
 }
 

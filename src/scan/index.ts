@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import packageJson from '../../package.json' with { type: 'json' };
 import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { VERSION } from '../version.js';
 import { GrypeScanner } from './grype.js';
 import { evaluatePolicy, type IgnoreEntry, loadIgnoreFile, parseSeverityThreshold } from './policy.js';
 import { renderGitLabReport } from './report/gitlab.js';
@@ -88,7 +88,7 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
     log.warn(`ignore entry ${expired.id} expired on ${expired.expires} and no longer applies`);
   }
   const context: ReportContext = {
-    gantryVersion: packageJson.version,
+    gantryVersion: VERSION,
     dockerfile: options.dockerfile ?? 'Dockerfile',
   };
   const reports = await writeReports(summary, options.reports, context);

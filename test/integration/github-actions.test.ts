@@ -487,6 +487,10 @@ describe('deploy, promote and abort actions against the sandbox cluster', () => 
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).not.toBe(0);
+    // The runner's `node dist/actions/deploy.js`: the step header is the first line, before the step loads.
+    expect(String(result.stdout).split('\n')[0]).toMatch(
+      /^gantry\/actions\/deploy \d+\.\d+\.\d+\S* \(node v[\d.]+\)$/,
+    );
     expect(readFileCommands(step.env.GITHUB_OUTPUT!).verdict).toBe('rolled-back');
     const state = readFileCommands(step.env.GITHUB_STATE!);
     expect(state.rollout).toBe('');
@@ -513,6 +517,7 @@ describe('deploy, promote and abort actions against the sandbox cluster', () => 
     expect(post.stdout).toMatch(
       /::warning::the job stopped during the rollout of gh-\S+\/web \(run \S+\): aborting it/,
     );
+    expect(post.stdout).toMatch(/^gantry\/actions\/deploy \d+\.\d+\.\d+\S* \(node v[\d.]+, post step\)$/m);
     expect(post.summary).toContain('### Rollout aborted by the post step');
     await expectRolledBack(killed, V1);
   });

@@ -1,5 +1,5 @@
-/** Entry of gantry/actions/abort (dist/actions/abort.js): abort the rollout in progress, or an orphaned one. */
-import { isMain, runAction } from '../github.js';
+/** The step of gantry/actions/abort (run by ./entries/abort.ts): abort the rollout in progress, or an orphaned one. */
+import { runAction } from '../github.js';
 import { ABORT } from './actions.js';
 
 export const run = (): Promise<void> =>
@@ -8,5 +8,3 @@ export const run = (): Promise<void> =>
     const { controlStage } = await import('./rollout.js');
     await controlStage(ABORT, inputs, 'abort');
   });
-
-if (isMain(import.meta.url)) await run();

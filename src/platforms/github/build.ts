@@ -1,5 +1,5 @@
-/** Entry of gantry/actions/build (dist/actions/build.js): build, and with `push`, push every tag. */
-import { isMain, runAction } from '../github.js';
+/** The step of gantry/actions/build (run by ./entries/build.ts): build, and with `push`, push every tag. */
+import { runAction } from '../github.js';
 import { BUILD } from './actions.js';
 import { buildStage } from './image.js';
 
@@ -7,5 +7,3 @@ export const run = (): Promise<void> =>
   runAction(BUILD, async (inputs) => {
     await buildStage(BUILD, inputs);
   });
-
-if (isMain(import.meta.url)) await run();

@@ -1,5 +1,5 @@
-/** Entry of gantry/actions/deploy (dist/actions/deploy.js, main and post): roll out progressively. */
-import { isMain, runAction } from '../github.js';
+/** The step of gantry/actions/deploy (run by ./entries/deploy.ts, main and post): roll out progressively. */
+import { runAction } from '../github.js';
 import { DEPLOY } from './actions.js';
 
 // The rollout engine and the Kubernetes client load once the step has read its inputs (bad input fails first).
@@ -13,5 +13,3 @@ export const run = (): Promise<void> =>
     },
     async () => (await rollout()).rolloutPost(),
   );
-
-if (isMain(import.meta.url)) await run();

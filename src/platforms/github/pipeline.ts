@@ -1,12 +1,12 @@
 /**
- * Entry of the root action (dist/actions/pipeline.js, main and post): build → scan → push → deploy. The
+ * The step of the root action (run by ./entries/pipeline.ts, main and post): build → scan → push → deploy. The
  * image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and rolled
  * out by digest when there are manifests: the `manifests` input, or `deploy.manifests` in gantry.yml.
  */
 import { resolveConfig } from '../../config/load.js';
 import { loadManifests } from '../../deploy/manifests.js';
 import { InputError } from '../../util/errors.js';
-import { booleanInput, type Inputs, isMain, runAction, setOutputs, stage, toRawInputs } from '../github.js';
+import { booleanInput, type Inputs, runAction, setOutputs, stage, toRawInputs } from '../github.js';
 import { PIPELINE } from './actions.js';
 import { buildStage, pushStage, scanStage } from './image.js';
 
@@ -38,5 +38,3 @@ async function pipeline(inputs: Inputs): Promise<void> {
 
 export const run = (): Promise<void> =>
   runAction(PIPELINE, pipeline, async () => (await rollout()).rolloutPost());
-
-if (isMain(import.meta.url)) await run();

@@ -1,5 +1,5 @@
-/** Entry of gantry/actions/promote (dist/actions/promote.js): promote the rollout in progress now. */
-import { isMain, runAction } from '../github.js';
+/** The step of gantry/actions/promote (run by ./entries/promote.ts): promote the rollout in progress now. */
+import { runAction } from '../github.js';
 import { PROMOTE } from './actions.js';
 
 export const run = (): Promise<void> =>
@@ -8,5 +8,3 @@ export const run = (): Promise<void> =>
     const { controlStage } = await import('./rollout.js');
     await controlStage(PROMOTE, inputs, 'promote');
   });
-
-if (isMain(import.meta.url)) await run();

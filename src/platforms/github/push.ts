@@ -1,5 +1,5 @@
-/** Entry of gantry/actions/push (dist/actions/push.js): push or copy an image by digest. */
-import { isMain, runAction, setOutputs } from '../github.js';
+/** The step of gantry/actions/push (run by ./entries/push.ts): push or copy an image by digest. */
+import { runAction, setOutputs } from '../github.js';
 import { PUSH } from './actions.js';
 import { pushStage } from './image.js';
 
@@ -8,5 +8,3 @@ export const run = (): Promise<void> =>
     const pushed = await pushStage(PUSH, inputs);
     setOutputs({ digest: pushed.digest, refs: pushed.refs.join('\n') });
   });
-
-if (isMain(import.meta.url)) await run();

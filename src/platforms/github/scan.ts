@@ -1,5 +1,5 @@
-/** Entry of gantry/actions/scan (dist/actions/scan.js): scan an image and gate on severity. */
-import { isMain, runAction } from '../github.js';
+/** The step of gantry/actions/scan (run by ./entries/scan.ts): scan an image and gate on severity. */
+import { runAction } from '../github.js';
 import { SCAN } from './actions.js';
 import { scanStage } from './image.js';
 
@@ -7,5 +7,3 @@ export const run = (): Promise<void> =>
   runAction(SCAN, async (inputs) => {
     await scanStage(SCAN, inputs);
   });
-
-if (isMain(import.meta.url)) await run();

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { InfraError, oneLine } from './errors.js';
 import { log } from './log.js';
 import { redact } from './secrets.js';
@@ -32,6 +31,9 @@ export async function run(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
+  // execa (~110 kB with its dependencies) loads with the first tool a command runs, not at startup: a step
+  // that fails on its input or talks only HTTP (registry, Kubernetes, Prometheus) never parses it.
+  const { execa } = await import('execa');
   const child = execa(file, args, {
     input: options.input ?? '',
     env: options.env,

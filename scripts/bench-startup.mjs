@@ -288,18 +288,18 @@ function firstLine(entry, scenario) {
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
     const onLine = (line) => {
       if (finished) return;
+      const ms = elapsed();
       if (!first) {
-        first = { ms: elapsed(), cpu: cpuMs(child.pid), line };
+        first = { ms, cpu: cpuMs(child.pid), line };
         scenario.onFirstLine?.();
         if (HEADER.test(line)) return;
       }
       finished = true;
-      const workMs = line === first.line ? first.ms : elapsed();
       scenario.onWorkLine?.();
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {}
-      done({ ...first, workMs, workLine: line });
+      done({ ...first, workMs: ms, workLine: line });
     };
     const onData = (chunk) => {
       buffered += chunk;
@@ -422,9 +422,9 @@ for (const entry of entries) {
     });
     process.stderr.write(
       `${entry} (${scenario.label}): median ${median(times).toFixed(0)} ms to the first line: ${line.slice(0, 100)}\n` +
-        (workLine === line
-          ? ''
-          : `  median ${median(workTimes).toFixed(0)} ms to the first work line: ${workLine.slice(0, 100)}\n`),
+        (HEADER.test(line)
+          ? `  median ${median(workTimes).toFixed(0)} ms to the first work line: ${workLine.slice(0, 100)}\n`
+          : ''),
     );
   }
 }

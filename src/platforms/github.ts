@@ -18,6 +18,7 @@ import { type ScanResult, SEVERITIES, type Severity } from '../scan/types.js';
 import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
 import { setLogSink } from '../util/log.js';
 import { redact, registerSecret } from '../util/secrets.js';
+import { POST_STATE } from './github/entry.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Action specs
@@ -297,8 +298,6 @@ const githubLog = {
   startGroup: (title: string) => core.startGroup(title),
   endGroup: () => core.endGroup(),
 };
-
-const POST_STATE = 'isPost';
 
 /**
  * Runs one action step: reads and checks the inputs, runs `main` (or `post`, in the post step of an action

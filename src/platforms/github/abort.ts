@@ -1,4 +1,7 @@
-/** The step of gantry/actions/abort (run by ./entries/abort.ts): abort the rollout in progress, or an orphaned one. */
+/**
+ * The step of gantry/actions/abort (run by ./entries/abort.ts): abort the rollout in progress, or an orphaned
+ * one.
+ */
 import { runAction } from '../github.js';
 import { ABORT } from './actions.js';
 

@@ -1,7 +1,7 @@
 /**
- * The step of the root action (run by ./entries/pipeline.ts, main and post): build → scan → push → deploy. The
- * image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and rolled
- * out by digest when there are manifests: the `manifests` input, or `deploy.manifests` in gantry.yml.
+ * The step of the root action (run by ./entries/pipeline.ts, main and post): build → scan → push → deploy.
+ * The image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and
+ * rolled out by digest when there are manifests: the `manifests` input, or `deploy.manifests` in gantry.yml.
  */
 import { resolveConfig } from '../../config/load.js';
 import { loadManifests } from '../../deploy/manifests.js';

@@ -1,13 +1,7 @@
-/**
- * Entry of gantry/actions/abort (dist/actions/abort.js): abort the rollout in progress, or an orphaned one. It prints the step header before it loads
- * anything else, then imports the step (../abort.ts) and runs it.
- */
+/** Entry of gantry/actions/abort (dist/actions/abort.js): abort the rollout in progress, or an orphan. */
 import { ABORT } from '../actions.js';
-import { announce, isMain } from '../entry.js';
+import { actionEntry, isMain } from '../entry.js';
 
-export async function run(): Promise<void> {
-  announce(ABORT.name);
-  await (await import('../abort.js')).run();
-}
+export const run = actionEntry(ABORT.name, () => import('../abort.js'));
 
 if (isMain(import.meta.url)) await run();

@@ -1,13 +1,7 @@
-/**
- * Entry of the root action `gantry` (dist/actions/pipeline.js): build → scan → push → deploy (main and post). It prints the step header before it loads
- * anything else, then imports the step (../pipeline.ts) and runs it.
- */
+/** Entry of the root action (dist/actions/pipeline.js, main and post): build → scan → push → deploy. */
 import { PIPELINE } from '../actions.js';
-import { announce, isMain } from '../entry.js';
+import { actionEntry, isMain } from '../entry.js';
 
-export async function run(): Promise<void> {
-  announce(PIPELINE.name);
-  await (await import('../pipeline.js')).run();
-}
+export const run = actionEntry(PIPELINE.name, () => import('../pipeline.js'));
 
 if (isMain(import.meta.url)) await run();

@@ -1,13 +1,7 @@
-/**
- * Entry of gantry/actions/push (dist/actions/push.js): push or copy an image by digest. It prints the step header before it loads
- * anything else, then imports the step (../push.ts) and runs it.
- */
+/** Entry of gantry/actions/push (dist/actions/push.js): push or copy an image by digest. */
 import { PUSH } from '../actions.js';
-import { announce, isMain } from '../entry.js';
+import { actionEntry, isMain } from '../entry.js';
 
-export async function run(): Promise<void> {
-  announce(PUSH.name);
-  await (await import('../push.js')).run();
-}
+export const run = actionEntry(PUSH.name, () => import('../push.js'));
 
 if (isMain(import.meta.url)) await run();

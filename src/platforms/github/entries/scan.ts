@@ -1,13 +1,7 @@
-/**
- * Entry of gantry/actions/scan (dist/actions/scan.js): scan an image and gate on severity. It prints the step header before it loads
- * anything else, then imports the step (../scan.ts) and runs it.
- */
+/** Entry of gantry/actions/scan (dist/actions/scan.js): scan an image and gate on severity. */
 import { SCAN } from '../actions.js';
-import { announce, isMain } from '../entry.js';
+import { actionEntry, isMain } from '../entry.js';
 
-export async function run(): Promise<void> {
-  announce(SCAN.name);
-  await (await import('../scan.js')).run();
-}
+export const run = actionEntry(SCAN.name, () => import('../scan.js'));
 
 if (isMain(import.meta.url)) await run();

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{n as t}from"./chunk-R5AS4ZPX.js";import"./chunk-35GOJKPS.js";import"./chunk-I3DO7AYU.js";import"./chunk-XM3JSR35.js";import"./chunk-3WC5SNOX.js";import"./chunk-VROJDG2M.js";import"./chunk-76UOC4ST.js";import{d as o}from"./chunk-SCYM3XYP.js";import"./chunk-S5CCOZPH.js";var r=()=>import("./rollout-YSJL42UT.js"),m=()=>t(o,async a=>{await(await r()).deployStage(o,a)},async()=>(await r()).rolloutPost());export{m as run};

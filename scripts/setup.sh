@@ -43,3 +43,4 @@ fi
 bash test/bed/install-trivy.sh
 if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
 if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi
+bash test/bed/install-docker.sh

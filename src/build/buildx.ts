@@ -1,9 +1,22 @@
+import { rm } from 'node:fs/promises';
+import { describeLayout, forgetRefs, newLayoutDir, recordLayout } from '../store/oci-layout.js';
+import { InfraError, InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { log } from '../util/log.js';
+import { buildxCacheArg } from './cache.js';
 import type { Builder, BuildOutput, BuildRequest } from './types.js';
 
 /**
- * Docker buildx, for runners with a Docker daemon (GitHub's hosted runners). The image is loaded into the
- * daemon (`--load`); pushing goes through the same registry stage as buildah images.
+ * Where a buildx build goes. The `docker` driver (a GitHub-hosted runner's default builder) can only load
+ * the image into the daemon; every other driver (`docker-container`, as docker/setup-buildx-action creates,
+ * `remote`, `kubernetes`) has no local store that scan and push could read, so the result is exported as an
+ * OCI layout into Gantry's image store (src/store/).
+ */
+export type BuildxOutput = { type: 'load' } | { type: 'oci'; dest: string };
+
+/**
+ * Docker buildx, for runners with a Docker daemon or a buildx builder. The builder is buildx's current one:
+ * `BUILDX_BUILDER`, else what `docker buildx use` chose, else the daemon's default (docker driver).
  */
 export class BuildxBuilder implements Builder {
   readonly name = 'buildx' as const;
@@ -19,23 +32,73 @@ export class BuildxBuilder implements Builder {
     return info?.exitCode === 0 && info.stdout.trim() !== '';
   }
 
-  buildArgs(request: BuildRequest): string[] {
-    const args = ['buildx', 'build', '--file', request.dockerfile, '--load', '--provenance=false'];
-    for (const ref of request.refs) args.push('--tag', ref);
+  /** The current builder's name and driver, from `docker buildx inspect`. */
+  async inspect(): Promise<{ name: string; driver: string }> {
+    const { stdout } = await run('docker', ['buildx', 'inspect'], { timeoutMs: 30_000 });
+    return parseBuildxInspect(stdout);
+  }
+
+  buildArgs(request: BuildRequest, output: BuildxOutput = { type: 'load' }): string[] {
+    const args = ['buildx', 'build', '--file', request.dockerfile, '--provenance=false'];
+    if (output.type === 'load') {
+      args.push('--load');
+      for (const ref of request.refs) args.push('--tag', ref);
+    } else {
+      // The refs name the image inside the layout; the tags are applied when it is pushed.
+      args.push('--output', `type=oci,dest=${output.dest},tar=false,name=${request.refs[0]}`);
+    }
     for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
     for (const [key, value] of Object.entries(request.labels)) args.push('--label', `${key}=${value}`);
     if (request.target) args.push('--target', request.target);
+    if (request.network) args.push('--network', request.network);
     if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));
     for (const secret of request.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
-    for (const repo of request.cacheFrom) args.push('--cache-from', `type=registry,ref=${repo}`);
-    for (const repo of request.cacheTo) args.push('--cache-to', `type=registry,ref=${repo},mode=max`);
+    for (const spec of request.cacheFrom) args.push('--cache-from', buildxCacheArg(spec, 'from'));
+    for (const spec of request.cacheTo) args.push('--cache-to', buildxCacheArg(spec, 'to'));
     args.push(request.context);
     return args;
   }
 
   async build(request: BuildRequest): Promise<BuildOutput> {
-    await run('docker', this.buildArgs(request), { stream: true });
-    const inspect = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', request.refs[0]!]);
-    return { builder: this.name, imageId: inspect.stdout.trim() };
+    const builder = await this.inspect();
+    log.info(`buildx builder "${builder.name}" (${builder.driver} driver)`);
+    if (builder.driver === 'docker') return this.buildIntoDaemon(request, builder.name);
+    const dest = await newLayoutDir();
+    try {
+      await run('docker', this.buildArgs(request, { type: 'oci', dest }), { stream: true });
+      const layout = await describeLayout(dest);
+      await recordLayout(dest, request.refs);
+      return { builder: this.name, imageId: layout.digest, store: 'oci-layout' };
+    } catch (error) {
+      await rm(dest, { recursive: true, force: true });
+      throw error;
+    }
   }
+
+  private async buildIntoDaemon(request: BuildRequest, builderName: string): Promise<BuildOutput> {
+    if (request.platforms.length > 1) {
+      throw new InputError(
+        '--platform',
+        `buildx builder "${builderName}" uses the docker driver, which loads a single platform into the daemon; build several platforms with a builder of its own (docker buildx create --driver docker-container, or docker/setup-buildx-action), or with --builder buildah`,
+      );
+    }
+    if (request.cacheTo.length > 0) {
+      log.warn(
+        `buildx builder "${builderName}" uses the docker driver, which cannot export a layer cache; --cache-to is skipped (a docker-container or remote builder writes it)`,
+      );
+    }
+    await run('docker', this.buildArgs({ ...request, cacheTo: [] }, { type: 'load' }), { stream: true });
+    await forgetRefs(request.refs);
+    const inspect = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', request.refs[0]!]);
+    return { builder: this.name, imageId: inspect.stdout.trim(), store: 'docker' };
+  }
+}
+
+/** Name and driver of the current builder from `docker buildx inspect`'s text (it has no JSON form). */
+export function parseBuildxInspect(text: string): { name: string; driver: string } {
+  const name = /^Name:\s+(\S+)/m.exec(text)?.[1];
+  const driver = /^Driver:\s+(\S+)/m.exec(text)?.[1];
+  if (!name || !driver)
+    throw new InfraError(`cannot read the builder's name and driver from docker buildx inspect`);
+  return { name, driver };
 }

@@ -10,6 +10,7 @@ import { log } from '../util/log.js';
 import { registerSecret } from '../util/secrets.js';
 import { BuildahBuilder } from './buildah.js';
 import { BuildxBuilder } from './buildx.js';
+import { type CacheSpec, parseCacheSpec } from './cache.js';
 import { checkDockerfile, checkTarget } from './dockerfile.js';
 import type { Builder, BuildRequest } from './types.js';
 
@@ -22,6 +23,8 @@ export interface BuildResult {
   digest?: string;
   builder: 'buildah' | 'buildx';
   imageId?: string;
+  /** Where the built image waits for scan and push: buildah's storage, the Docker daemon, or an OCI layout. */
+  store: 'buildah' | 'docker' | 'oci-layout';
   labels: Record<string, string>;
   pushed: boolean;
   durationMs: number;
@@ -87,6 +90,15 @@ export async function buildImage(
   const refs = tags.map((tag) => `${repository}:${tag}`);
   for (const ref of refs) parseImageReference(ref, '--tag');
   const labels = ociLabels(context, { version: computed.version, extra: config.build.labels });
+  const cacheRef = config.build.cacheRef ? [parseCacheSpec(config.build.cacheRef, '--cache-ref')] : [];
+  const cacheFrom: CacheSpec[] = [
+    ...cacheRef,
+    ...config.build.cacheFrom.map((value) => parseCacheSpec(value, '--cache-from')),
+  ];
+  const cacheTo: CacheSpec[] = [
+    ...cacheRef,
+    ...config.build.cacheTo.map((value) => parseCacheSpec(value, '--cache-to')),
+  ];
 
   const builder = await createBuilder(config.build.builder);
   const secretDir = await mkdtemp(join(tmpdir(), 'gantry-secrets-'));
@@ -119,17 +131,13 @@ export async function buildImage(
       buildArgs: config.build.buildArgs,
       labels,
       target: config.build.target,
+      network: config.build.network,
       platforms: config.build.platforms,
       secrets,
-      cacheFrom: config.build.cacheRef
-        ? [config.build.cacheRef, ...config.build.cacheFrom]
-        : config.build.cacheFrom,
-      cacheTo: config.build.cacheRef
-        ? [config.build.cacheRef, ...config.build.cacheTo]
-        : config.build.cacheTo,
+      cacheFrom,
+      cacheTo,
       insecureRegistries: config.registry.insecure,
     };
-    for (const repo of [...request.cacheFrom, ...request.cacheTo]) parseImageReference(repo, '--cache-ref');
     const output = await log.group(`build ${refs[0]} with ${builder.name}`, () => builder.build(request));
     let digest: string | undefined;
     if (config.build.push) {
@@ -150,6 +158,7 @@ export async function buildImage(
       digest,
       builder: output.builder,
       imageId: output.imageId,
+      store: output.store,
       labels,
       pushed: config.build.push,
       durationMs: Date.now() - started,

@@ -1,3 +1,5 @@
+import type { CacheSpec } from './cache.js';
+
 /** Everything a builder needs, already validated and resolved (full tag references, secret files). */
 export interface BuildRequest {
   context: string;
@@ -8,22 +10,29 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   target?: string;
+  /** Network mode for RUN instructions (`host`, `none`). */
+  network?: string;
   platforms: string[];
   /** Secrets as files on disk (env secrets are written to 0600 temp files first). */
   secrets: { id: string; src: string }[];
-  cacheFrom: string[];
-  cacheTo: string[];
+  cacheFrom: CacheSpec[];
+  cacheTo: CacheSpec[];
   /** Registries to reach without TLS verification (host[:port]). */
   insecureRegistries: string[];
 }
 
 export interface BuildOutput {
   builder: 'buildah' | 'buildx';
-  /** Local image id (config digest) when the builder keeps the image locally. */
+  /**
+   * The image's local id: the config digest in buildah's storage or the Docker daemon; the manifest (or, for
+   * several platforms, index) digest of an OCI layout, which the registry will serve once it is pushed.
+   */
   imageId?: string;
+  /** Where the image waits for scan and push (see src/store/). */
+  store: 'buildah' | 'docker' | 'oci-layout';
 }
 
-/** A builder turns a context into a local image (buildah) or a pushed one (buildx with --push). */
+/** A builder turns a context into a local image: in buildah's storage, the Docker daemon or an OCI layout. */
 export interface Builder {
   readonly name: 'buildah' | 'buildx';
   /** True when this builder can run here (its binary answers; for buildx, a daemon too). */

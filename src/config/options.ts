@@ -120,12 +120,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Build stage to stop at',
   },
   {
+    flag: 'network',
+    path: 'build.network',
+    type: 'string',
+    valueName: 'host|none',
+    commands: ['build'],
+    description: "Network for RUN instructions (default: the builder's own)",
+  },
+  {
     flag: 'platform',
     path: 'build.platforms',
     type: 'list',
     valueName: 'os/arch',
-    commands: ['build'],
-    description: 'Target platform (repeatable)',
+    commands: ['build', 'scan'],
+    commaSeparated: true,
+    description:
+      'Target platform (repeatable; several make one multi-platform image); scan: the platforms of a multi-platform image to scan (default: all)',
   },
   {
     flag: 'secret',
@@ -147,17 +157,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'cache-from',
     path: 'build.cacheFrom',
     type: 'list',
-    valueName: 'repo',
+    valueName: 'repo|type=registry,ref=repo',
     commands: ['build'],
-    description: 'Registry repository to read layer cache from (repeatable)',
+    description:
+      'Layer cache to read (repeatable): a registry repository, or buildx syntax type=registry,ref=<repo> (type=local,src=<dir> with buildx)',
   },
   {
     flag: 'cache-to',
     path: 'build.cacheTo',
     type: 'list',
-    valueName: 'repo',
+    valueName: 'repo|type=registry,ref=repo,mode=max',
     commands: ['build'],
-    description: 'Registry repository to write layer cache to',
+    description:
+      'Layer cache to write: a registry repository, or buildx syntax type=registry,ref=<repo>[,mode=max|min] (type=local,dest=<dir> with buildx)',
   },
   {
     flag: 'push',

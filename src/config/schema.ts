@@ -35,6 +35,11 @@ export const buildSchema = z.strictObject({
   file: z.string().min(1).optional(),
   builder: z.enum(['auto', 'buildah', 'buildx']).default('auto'),
   target: z.string().min(1).optional(),
+  /** Network mode for RUN instructions (`host`, `none`); the builder's default when unset. */
+  network: z
+    .string()
+    .regex(/^[a-z][a-z0-9:_./-]*$/, 'expected a network mode such as host or none')
+    .optional(),
   buildArgs: keyValueMap.default({}),
   labels: keyValueMap.default({}),
   platforms: z

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LocalImage, locateLocalImage } from '../store/index.js';
 import { InfraError, messageOf } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -11,7 +12,7 @@ import { assertReachable } from './reachability.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 
 export interface PushRequest {
-  /** A local (buildah storage) image name or a registry reference. */
+  /** A local image name (buildah, the Docker daemon, Gantry's OCI store) or a registry reference. */
   source: string;
   /** Destination references; each receives the same manifest, byte for byte. */
   destinations: string[];
@@ -25,12 +26,16 @@ export interface PushResult {
   refs: string[];
   /** Where the image came from: local storage, or a registry (copied by digest). */
   sourceKind: 'local' | 'registry';
+  /** For a local image, which store it was read from. */
+  store?: LocalImage['store'];
 }
 
 /**
- * Pushes a local image, or copies a registry image by digest, to every destination. All destinations
- * must end with the same digest; a failure on any destination fails the push (exit 3) and says which
- * destinations were already written, so a partial push is never reported as success.
+ * Pushes a local image (buildah's storage, the Docker daemon or Gantry's OCI layout store: see src/store/), or
+ * copies a registry image by digest, to every destination. All destinations must end with the same digest; a
+ * failure on any destination fails the push (exit 3) and says which destinations were already written, so a
+ * partial push is never reported as success. A multi-platform image (manifest list / OCI index) is pushed
+ * whole, every platform and the index, and its digest is the index's.
  */
 export async function pushImage(request: PushRequest): Promise<PushResult> {
   const hosts = new Set(request.destinations.map(hostOf));
@@ -38,18 +43,27 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
   const auth = await prepareAuthFile();
   const work = await mkdtemp(join(tmpdir(), 'gantry-push-'));
   try {
-    const local = await isLocalImage(request.source);
-    const source = local ? request.source : await pinnedSource(request, auth.path);
+    const local = await locateLocalImage(request.source);
+    let registrySource = local ? undefined : await pinnedSource(request, auth.path);
     const digests = new Map<string, string>();
     for (const destination of request.destinations) {
       const digestFile = join(work, `digest-${digests.size}`);
-      const args = local
-        ? buildahPushArgs(source, destination, digestFile, auth.path, request.insecureRegistries)
-        : skopeoCopyArgs(source, destination, digestFile, auth.path, request.insecureRegistries);
+      const command = registrySource
+        ? {
+            tool: 'skopeo' as const,
+            args: skopeoCopyArgs(
+              registrySource,
+              destination,
+              digestFile,
+              auth.path,
+              request.insecureRegistries,
+            ),
+          }
+        : localPushCommand(local!, destination, digestFile, auth.path, request.insecureRegistries);
       log.info(`pushing ${destination}`);
       try {
         await withRetries(`push to ${destination}`, request.retry, () =>
-          run(local ? 'buildah' : 'skopeo', args, { timeoutMs: 30 * 60_000 }),
+          run(command.tool, command.args, { timeoutMs: 30 * 60_000 }),
         );
       } catch (error) {
         const done = [...digests.keys()];
@@ -58,7 +72,11 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
           { cause: error },
         );
       }
-      digests.set(destination, (await readFile(digestFile, 'utf8')).trim());
+      const digest = (await readFile(digestFile, 'utf8')).trim();
+      digests.set(destination, digest);
+      // The Docker daemon holds layers uncompressed: compress them once, then copy what the first registry
+      // serves, byte for byte, to the others.
+      if (local?.store === 'docker') registrySource = `${repositoryOf(destination)}@${digest}`;
     }
     const distinct = new Set(digests.values());
     if (distinct.size !== 1) {
@@ -68,6 +86,7 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
       digest: [...distinct][0]!,
       refs: request.destinations,
       sourceKind: local ? 'local' : 'registry',
+      ...(local ? { store: local.store } : {}),
     };
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -75,12 +94,56 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
   }
 }
 
-/** Whether `name` is an image in local buildah storage (a built image not pushed yet). */
-export async function isLocalImage(name: string): Promise<boolean> {
-  const result = await run('buildah', ['inspect', '--type', 'image', '--format', '{{.FromImageID}}', name], {
-    allowFailure: true,
-  }).catch(() => undefined);
-  return result?.exitCode === 0;
+/** `registry/repo:tag` or `registry/repo@sha256:…` → `registry/repo`. */
+function repositoryOf(ref: string): string {
+  return ref.replace(/@sha256:[a-f0-9]+$/, '').replace(/:[^:/]+$/, '');
+}
+
+/** The command that pushes a local image to one destination, writing the pushed digest to `digestFile`. */
+export function localPushCommand(
+  image: LocalImage,
+  destination: string,
+  digestFile: string,
+  authfile: string,
+  insecureRegistries: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { tool: 'buildah' | 'skopeo'; args: string[] } {
+  const destInsecure = isInsecure(hostOf(destination), insecureRegistries);
+  switch (image.store) {
+    case 'buildah':
+      if (!image.list) {
+        return {
+          tool: 'buildah',
+          args: buildahPushArgs(image.ref, destination, digestFile, authfile, insecureRegistries),
+        };
+      }
+      return {
+        tool: 'buildah',
+        args: [
+          'manifest',
+          'push',
+          '--all',
+          '--authfile',
+          authfile,
+          ...(destInsecure ? ['--tls-verify=false'] : []),
+          '--digestfile',
+          digestFile,
+          image.ref,
+          `docker://${destination}`,
+        ],
+      };
+    case 'docker': {
+      // The daemon's layers are uncompressed: they are compressed on the way, so digests cannot be kept.
+      const daemon = env.DOCKER_HOST ? ['--src-daemon-host', env.DOCKER_HOST] : [];
+      const source = `docker-daemon:${image.ref}`;
+      const args = copyArgs(source, daemon, destination, digestFile, authfile, destInsecure);
+      return { tool: 'skopeo', args: args.filter((arg) => arg !== '--preserve-digests') };
+    }
+    case 'oci-layout': {
+      const source = `oci:${image.layout}`;
+      return { tool: 'skopeo', args: copyArgs(source, [], destination, digestFile, authfile, destInsecure) };
+    }
+  }
 }
 
 /** Resolves a registry source to `repo@sha256:…` so that every destination receives exactly that manifest. */
@@ -155,7 +218,22 @@ export function skopeoCopyArgs(
   insecureRegistries: string[],
 ): string[] {
   const srcTls = isInsecure(hostOf(source), insecureRegistries) ? ['--src-tls-verify=false'] : [];
-  const destTls = isInsecure(hostOf(destination), insecureRegistries) ? ['--dest-tls-verify=false'] : [];
+  const destInsecure = isInsecure(hostOf(destination), insecureRegistries);
+  return copyArgs(`docker://${source}`, srcTls, destination, digestFile, authfile, destInsecure);
+}
+
+/**
+ * `skopeo copy` of every platform (`--all`) with blobs and manifests unchanged (`--preserve-digests`), so each
+ * destination serves the source's digest. Retries are Gantry's (exponential backoff, logged).
+ */
+function copyArgs(
+  source: string,
+  sourceOptions: string[],
+  destination: string,
+  digestFile: string,
+  authfile: string,
+  destInsecure: boolean,
+): string[] {
   return [
     'copy',
     '--retry-times',
@@ -165,11 +243,11 @@ export function skopeoCopyArgs(
     '--quiet',
     '--authfile',
     authfile,
-    ...srcTls,
-    ...destTls,
+    ...sourceOptions,
+    ...(destInsecure ? ['--dest-tls-verify=false'] : []),
     '--digestfile',
     digestFile,
-    `docker://${source}`,
+    source,
     `docker://${destination}`,
   ];
 }

@@ -65,7 +65,14 @@ export function getGrypeScanArgs(target: ScanTarget, archiveSource?: string): st
   const source = target.archive
     ? (archiveSource ?? `docker-archive:${target.archive}`)
     : `registry:${target.ref}`;
-  return [source, '-o', 'json', '-q', '--by-cve'];
+  return [
+    source,
+    '-o',
+    'json',
+    '-q',
+    '--by-cve',
+    ...(target.platform ? ['--platform', target.platform] : []),
+  ];
 }
 
 /** Environment for a grype run: plain HTTP and unverified TLS for an insecure registry. */

@@ -9,8 +9,10 @@ import { renderGitLabReport } from './report/gitlab.js';
 import { renderJUnit } from './report/junit.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
+import { countBySeverity } from './severity.js';
 import { TrivyScanner } from './trivy.js';
 import {
+  type Finding,
   type ReportContext,
   type ReportPaths,
   SCAN_KINDS,
@@ -68,18 +70,29 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
     async () => {
       const version = await scanner.version();
       log.info(`${scanner.name} ${version}: ${kinds.join(', ')}`);
-      return { version, findings: await scanner.scan(options.target, { kinds }) };
+      return { version, findings: await scanPlatforms(scanner, options, kinds) };
     },
   );
   const finished = new Date();
 
   const outcome = evaluatePolicy(findings, { threshold, ignoreUnfixed: options.ignoreUnfixed, ignores, now });
+  const platforms = options.platforms?.length
+    ? options.platforms.map(({ platform }) => {
+        const found = (f: Finding) => f.platforms?.includes(platform) ?? false;
+        return {
+          platform,
+          passed: !outcome.failing.some(found),
+          counts: countBySeverity(outcome.findings.filter(found)),
+        };
+      })
+    : undefined;
   const summary: ScanSummary = {
     image: options.target.ref,
     scanner: scanner.name,
     scannerVersion: version,
     threshold,
     ...outcome,
+    ...(platforms ? { platforms } : {}),
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
@@ -93,6 +106,32 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
   };
   const reports = await writeReports(summary, options.reports, context);
   return { ...summary, reports };
+}
+
+/**
+ * Runs the scanner once, or once per platform of a multi-platform image; a finding present on several
+ * platforms is reported once, with the platforms it was found on.
+ */
+async function scanPlatforms(scanner: Scanner, options: ScanOptions, kinds: ScanKind[]): Promise<Finding[]> {
+  if (!options.platforms?.length) return scanner.scan(options.target, { kinds });
+  const merged = new Map<string, Finding>();
+  for (const { platform, target } of options.platforms) {
+    log.info(`platform ${platform}`);
+    for (const finding of await scanner.scan(target, { kinds })) {
+      const key = [
+        finding.class,
+        finding.id,
+        finding.package?.name,
+        finding.package?.version,
+        finding.location?.path,
+        finding.location?.startLine,
+      ].join('\u0000');
+      const seen = merged.get(key);
+      if (seen) seen.platforms = [...(seen.platforms ?? []), platform];
+      else merged.set(key, { ...finding, platforms: [platform] });
+    }
+  }
+  return [...merged.values()];
 }
 
 function validateKinds(kinds: readonly ScanKind[], scanner: Scanner): ScanKind[] {

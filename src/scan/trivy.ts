@@ -81,6 +81,7 @@ export function getTrivyScanArgs(
   // ENV are found, so misconfig and secret scanning cover both.
   const configKinds = unique.filter((kind) => kind !== 'vuln');
   if (configKinds.length > 0) args.push('--image-config-scanners', configKinds.join(','));
+  if (target.platform) args.push('--platform', target.platform);
   if (target.archive) return [...args, '--input', inputPath ?? target.archive];
   return [...args, '--image-src', 'remote', ...(target.insecure ? ['--insecure'] : []), target.ref];
 }

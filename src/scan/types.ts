@@ -37,6 +37,8 @@ export interface Finding {
   cvssSource?: string;
   /** The image's operating system (`alpine 3.16.2`), when the scanner detected one. */
   operatingSystem?: string;
+  /** The platforms (`linux/arm64`) it was found in, when a multi-platform image was scanned per platform. */
+  platforms?: string[];
 }
 
 /** A finding the ignore file silenced. */
@@ -65,6 +67,8 @@ export interface ScanTarget {
   insecure?: boolean;
   /** Registry credentials for a private image; handed to the scanner in its environment, never on argv. */
   credentials?: { username: string; password: string };
+  /** One platform (`linux/arm64`) of a multi-platform image. */
+  platform?: string;
 }
 
 export const SCANNER_NAMES = ['trivy', 'grype'] as const;
@@ -92,6 +96,11 @@ export interface ReportPaths {
 /** What {@link scanImage} is asked to do. */
 export interface ScanOptions {
   target: ScanTarget;
+  /**
+   * A multi-platform image: scan each platform from its own target (a single-platform archive, or the
+   * registry image with `platform` set) instead of `target`, and report per platform.
+   */
+  platforms?: { platform: string; target: ScanTarget }[];
   scanner: ScannerName;
   kinds: ScanKind[];
   /** A finding at or above this severity fails the gate; `none` never fails. */
@@ -118,6 +127,8 @@ export interface ScanResult {
   passed: boolean;
   /** Findings per severity, after ignores. */
   counts: SeverityCounts;
+  /** A multi-platform image scanned per platform: each platform's counts and verdict. */
+  platforms?: PlatformVerdict[];
   /** Findings after ignores, worst first. */
   findings: Finding[];
   /** The findings at or above the threshold: the ones that failed the gate. */
@@ -131,6 +142,13 @@ export interface ScanResult {
   startedAt: string;
   finishedAt: string;
   durationMs: number;
+}
+
+/** One platform's share of a multi-platform scan. */
+export interface PlatformVerdict {
+  platform: string;
+  passed: boolean;
+  counts: SeverityCounts;
 }
 
 /** A scan result as report writers see it (written before the report paths are known). */

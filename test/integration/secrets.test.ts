@@ -9,13 +9,12 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuthRegistry, startAuthRegistry } from '../helpers/auth-registry.js';
 import { cliPath, registryTags, repoRoot, runCli } from '../helpers/cli.js';
 import { createNamespace, deleteNamespace, fakeImage, writeApp } from '../helpers/kube.js';
 
@@ -64,47 +63,12 @@ let kubeKeyForms: string[] = [];
 // ---------------------------------------------------------------------------------------------------------
 // A registry that requires basic auth
 
-let front: http.Server;
+let front: AuthRegistry;
 let authRegistry: string;
-let authRequests = 0;
-let refused = 0;
 
-function startAuthFront(): Promise<void> {
-  const [targetHost, targetPort] = registry().split(':');
-  const expected = `Basic ${Buffer.from(`${USER}:${SECRETS.registryPassword}`).toString('base64')}`;
-  front = http.createServer((req, res) => {
-    authRequests++;
-    if (req.headers.authorization !== expected) {
-      refused++;
-      req.resume();
-      res.writeHead(401, {
-        'content-type': 'application/json',
-        'docker-distribution-api-version': 'registry/2.0',
-        'www-authenticate': 'Basic realm="gantry-secrets-test"',
-      });
-      res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
-      return;
-    }
-    // Host is passed on unchanged, so the registry's Location headers point back at this front.
-    const upstream = http.request(
-      { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
-  });
-  return new Promise((resolve) => {
-    front.listen(0, '127.0.0.1', () => {
-      authRegistry = `127.0.0.1:${(front.address() as AddressInfo).port}`;
-      resolve();
-    });
-  });
+async function startAuthFront(): Promise<void> {
+  front = await startAuthRegistry(registry(), USER, SECRETS.registryPassword);
+  authRegistry = front.address;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -342,7 +306,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => front.close(resolve));
+  await front.close();
   await deleteNamespace(ns);
 });
 
@@ -410,7 +374,7 @@ describe('secrets never appear in any output', () => {
       { GANTRY_REGISTRY_PASSWORD: SECRETS.registryPassword },
     );
     expect(half.exitCode, half.texts.stderr).toBe(2);
-    expect(refused).toBeGreaterThan(0);
+    expect(front.counts.refused).toBeGreaterThan(0);
   });
 
   it('gantry push with credentials from a docker config.json, and build with a secret from the environment', async () => {
@@ -678,7 +642,7 @@ describe('secrets never appear in any output', () => {
 
   it('no marker in any stdout, stderr, JSON, report, runner file or job artifact', () => {
     expect(runs.length).toBeGreaterThanOrEqual(20);
-    expect(authRequests).toBeGreaterThan(0);
+    expect(front.counts.requests).toBeGreaterThan(0);
     const found = runs.flatMap((run) => leaks(run).map((leak) => `${run.name}: ${leak}`));
     expect(found).toEqual([]);
   });

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{b as a}from"./chunk-B5UH7TTU.js";import"./chunk-35GOJKPS.js";import"./chunk-OAEDDN34.js";import"./chunk-KAFAMQOG.js";import"./chunk-TPAJLFC6.js";import"./chunk-FHLQ73LS.js";import"./chunk-I3DO7AYU.js";import"./chunk-VVCFGBWU.js";import"./chunk-3WC5SNOX.js";import"./chunk-3GCYGJBR.js";import"./chunk-VROJDG2M.js";import"./chunk-76UOC4ST.js";import"./chunk-HELDKQS4.js";import"./chunk-S5CCOZPH.js";export{a as runScanCommand};

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Build and push figures on the local sandbox (printed, never asserted):
-//   - cold build (empty image store) vs warm rebuild of an unchanged context, median of N runs each;
+//   - cold build (empty image store) vs warm rebuild of an unchanged context, median of N runs each, with
+//     buildah and with docker buildx (the daemon's docker driver, and the remote BuildKit builder, whose cold
+//     build is also timed reading only the registry cache written with type=registry,mode=max);
 //   - bytes uploaded to the registry when an image is pushed the first time and when it is pushed again
 //     unchanged (goal: 0), counted by a proxy in front of the real registry.
 // Usage: node scripts/bench-build-push.mjs [--runs 5]
@@ -22,7 +24,7 @@ const sandbox = Object.fromEntries(
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       ...process.env,
-      GANTRY_TESTBED_COMPONENTS: process.env.GANTRY_TESTBED_COMPONENTS ?? 'registry,buildah,trivy',
+      GANTRY_TESTBED_COMPONENTS: process.env.GANTRY_TESTBED_COMPONENTS ?? 'registry,buildah,docker,trivy',
     },
   })
     .trim()
@@ -89,6 +91,53 @@ for (let i = 0; i < runs; i++) {
   rmSync(store.root, { recursive: true, force: true });
 }
 
+// buildx: the builder's own cache is emptied before each cold build.
+const daemon = {
+  DOCKER_HOST: sandbox.GANTRY_TESTBED_DOCKER_HOST,
+  DOCKER_CONFIG: sandbox.GANTRY_TESTBED_DOCKER_CONFIG,
+};
+const builders = {
+  'buildx, docker driver': { ...daemon },
+  'buildx, remote builder': { ...daemon, BUILDX_BUILDER: sandbox.GANTRY_TESTBED_BUILDX_REMOTE },
+};
+const buildx = {};
+for (const [name, builderEnv] of Object.entries(builders)) {
+  const env = { ...builderEnv, GANTRY_IMAGE_STORE: mkdtempSync(join(tmpdir(), 'gantry-bench-images-')) };
+  const figures = { cold: [], warm: [], registryCache: [] };
+  const remote = Boolean(builderEnv.BUILDX_BUILDER);
+  const cache = `${sandbox.REGISTRY}/bench/buildx-cache-${Date.now()}`;
+  for (let i = 0; i < runs; i++) {
+    const image = `${sandbox.REGISTRY}/bench/buildx`;
+    const args = [
+      'build',
+      '--builder',
+      'buildx',
+      '--network',
+      'host',
+      '--image',
+      image,
+      '--context',
+      context,
+      '--tag',
+      `run${i}`,
+    ];
+    const prune = () =>
+      execFileAsync('docker', ['buildx', 'prune', '--all', '--force'], { env: { ...process.env, ...env } });
+    await prune();
+    const withCache = remote ? ['--cache-to', `type=registry,ref=${cache},mode=max`] : [];
+    figures.cold.push((await gantry([...args, ...withCache], env)).ms);
+    figures.warm.push((await gantry(args, env)).ms);
+    if (remote) {
+      await prune();
+      figures.registryCache.push(
+        (await gantry([...args, '--cache-from', `type=registry,ref=${cache}`], env)).ms,
+      );
+    }
+  }
+  buildx[name] = figures;
+  rmSync(env.GANTRY_IMAGE_STORE, { recursive: true, force: true });
+}
+
 const proxy = await startRegistryProxy({ target: sandbox.REGISTRY });
 const store = freshStore();
 const env = { CONTAINERS_STORAGE_CONF: store.conf };
@@ -115,6 +164,25 @@ console.log(`build/push figures (${runs} runs each, medians; buildah vfs store, 
 console.log(`  cold build (empty store)          median ${fmt(median(cold))}  [${cold.map(fmt).join(', ')}]`);
 console.log(`  warm rebuild (unchanged context)  median ${fmt(median(warm))}  [${warm.map(fmt).join(', ')}]`);
 console.log(`  warm / cold                       ${(median(warm) / median(cold)).toFixed(2)}`);
+for (const [name, figures] of Object.entries(buildx)) {
+  console.log(`  ${name}:`);
+  console.log(
+    `    cold build (builder cache emptied) median ${fmt(median(figures.cold))}  [${figures.cold.map(fmt).join(', ')}]`,
+  );
+  console.log(
+    `    warm rebuild (unchanged context)   median ${fmt(median(figures.warm))}  [${figures.warm.map(fmt).join(', ')}]`,
+  );
+  console.log(
+    `    warm / cold                        ${(median(figures.warm) / median(figures.cold)).toFixed(2)}`,
+  );
+  if (figures.registryCache.length > 0) {
+    const hit = median(figures.registryCache);
+    console.log(
+      `    cold, registry cache only          median ${fmt(hit)}  [${figures.registryCache.map(fmt).join(', ')}]`,
+    );
+    console.log(`    registry cache / cold              ${(hit / median(figures.cold)).toFixed(2)}`);
+  }
+}
 console.log(`  first push: ${firstStats.uploadedBytes} layer bytes uploaded in ${fmt(first.ms)}`);
 console.log(`  same image pushed again: ${againBytes} layer bytes uploaded in ${fmt(again.ms)} (goal: 0)`);
 console.log(`  same image under a new tag: ${tagBytes} layer bytes uploaded`);

@@ -22,13 +22,15 @@ export class BuildahBuilder implements Builder {
   }
 
   buildArgs(request: BuildRequest, iidfile = 'IIDFILE'): string[] {
-    const args = ['bud', '--isolation', process.env.BUILDAH_ISOLATION ?? 'chroot', '--layers'];
+    const args = ['bud', '--isolation', process.env.BUILDAH_ISOLATION ?? 'chroot'];
     args.push('--file', request.dockerfile);
     // Several platforms make a manifest list, named by the first ref (the others are tagged after the build);
     // buildah 1.28 would give --tag to the last platform's image only, and has no single image id to write.
+    // Nor --layers: with --manifest it stores a list whose instances `buildah images` can no longer resolve
+    // ("locating item named manifest-sha256:…"), which breaks every later listing of the store.
     if (request.platforms.length > 1) args.push('--manifest', request.refs[0]!);
     else {
-      args.push('--iidfile', iidfile);
+      args.push('--layers', '--iidfile', iidfile);
       for (const ref of request.refs) args.push('--tag', ref);
     }
     for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);

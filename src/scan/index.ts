@@ -114,10 +114,22 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
  */
 async function scanPlatforms(scanner: Scanner, options: ScanOptions, kinds: ScanKind[]): Promise<Finding[]> {
   if (!options.platforms?.length) return scanner.scan(options.target, { kinds });
-  const merged = new Map<string, Finding>();
+  const perPlatform = [];
   for (const { platform, target } of options.platforms) {
     log.info(`platform ${platform}`);
-    for (const finding of await scanner.scan(target, { kinds })) {
+    perPlatform.push({ platform, findings: await scanner.scan(target, { kinds }) });
+  }
+  return mergePlatformFindings(perPlatform);
+}
+
+/**
+ * One finding per problem across platforms: the same id in the same package version or file on several
+ * platforms is one finding whose `platforms` lists them, in scan order.
+ */
+export function mergePlatformFindings(perPlatform: { platform: string; findings: Finding[] }[]): Finding[] {
+  const merged = new Map<string, Finding>();
+  for (const { platform, findings } of perPlatform) {
+    for (const finding of findings) {
       const key = [
         finding.class,
         finding.id,

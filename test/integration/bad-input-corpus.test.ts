@@ -231,7 +231,12 @@ async function clusterSnapshot(): Promise<string> {
   const versions = (items: { metadata?: { name?: string; resourceVersion?: string } }[]) =>
     items.map((i) => [i.metadata?.name, i.metadata?.resourceVersion]);
   return JSON.stringify([
-    namespaces.items.map((n) => n.metadata?.name).sort(),
+    // A namespace another suite deleted just before this one started may vanish at any moment: only live
+    // ones count.
+    namespaces.items
+      .filter((n) => n.status?.phase !== 'Terminating')
+      .map((n) => n.metadata?.name)
+      .sort(),
     versions(deployments.items),
     versions(services.items),
     versions(leases.items),
@@ -399,6 +404,31 @@ const cliCases: Case[] = [
     'build: cache ref with a space',
     () => build(['--cache-ref', 'x y']),
     /^--cache-ref: invalid image reference "x y"/,
+  ],
+  [
+    'build: cache-to type=gha (the Actions cache service)',
+    () => build(['--cache-to', 'type=gha,mode=max']),
+    /^--cache-to: type=gha is not supported: it needs the GitHub Actions cache service, which Gantry does not use/,
+  ],
+  [
+    'build: cache-from of an unknown type',
+    () => build(['--cache-from', 'type=s3,bucket=x']),
+    /^--cache-from: cache type "s3" is not supported; use type=registry,ref=<repository>$/,
+  ],
+  [
+    'build: cache-from without ref',
+    () => build(['--cache-from', 'type=registry,mode=max']),
+    /^--cache-from: type=registry needs ref=<repository>/,
+  ],
+  [
+    'build: buildah with a local cache directory',
+    () => build(['--builder', 'buildah', '--cache-to', 'type=local,dest=/tmp/c']),
+    /^--cache-to: buildah keeps layer cache in a registry only/,
+  ],
+  [
+    'build: network with a command',
+    () => build(['--network', `host;${touch}`]),
+    /^--network: expected a network mode such as host or none/,
   ],
   [
     'build: unknown flag',
@@ -879,6 +909,11 @@ const githubCases: Case[] = [
     'GitHub build: platforms without arch',
     () => github('build', { image: goodImage(), context, tags: 'v1', platforms: 'linux/amd64,linux' }),
     /^input "platforms": expected os\/arch/,
+  ],
+  [
+    'GitHub build: cache-to type=gha',
+    () => github('build', { image: goodImage(), context, tags: 'v1', 'cache-to': 'type=gha' }),
+    /^input "cache-to": type=gha is not supported/,
   ],
   [
     'GitHub scan: image-ref as $(…)',

@@ -411,6 +411,9 @@ describe('multi-platform with buildah: a manifest list, pushed with every platfo
     ]);
     expect(build.exitCode, build.stderr).toBe(0);
     expect(build.json).toMatchObject({ builder: 'buildah', store: 'buildah' });
+    // The store stays usable: buildah 1.28 with --layers and --manifest left a list it cannot list.
+    const images = await execa('buildah', ['images'], { reject: false });
+    expect(images.exitCode, String(images.stderr)).toBe(0);
     const scan = await runCli(['scan', '--json', '--image', `${image}:two`, '--scanners', 'secret']);
     expect(scan.exitCode).toBe(1);
     // In the list's order, which buildah does not keep stable: compared sorted.

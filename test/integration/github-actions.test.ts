@@ -598,3 +598,115 @@ describe('the root action: build → scan → push → deploy', () => {
     expect(imageOf(await readDeployment(ns, 'web'))).toBe(before);
   });
 });
+
+describe('the Docker path, as on a GitHub-hosted runner: buildx and a Docker daemon', () => {
+  const daemon = () => {
+    const host = process.env.GANTRY_TESTBED_DOCKER_HOST;
+    const config = process.env.GANTRY_TESTBED_DOCKER_CONFIG;
+    if (!host || !config) throw new Error('the sandbox docker component did not start');
+    return { DOCKER_HOST: host, DOCKER_CONFIG: config };
+  };
+  /** A builder of its own (what docker/setup-buildx-action gives a job): no local image store. */
+  const ownBuilder = () => ({ ...daemon(), BUILDX_BUILDER: process.env.GANTRY_TESTBED_BUILDX_REMOTE ?? '' });
+  let ns: string;
+  beforeAll(async () => {
+    ns = await createNamespace('gh-bx');
+    const stable = await runCli([
+      'deploy',
+      '--manifests',
+      writeApp(),
+      '--image',
+      `app=${fakeImage('bx-v1')}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'rolling',
+      '--ready-timeout',
+      '60s',
+    ]);
+    expect(stable.exitCode, stable.stderr).toBe(0);
+  });
+  afterAll(() => deleteNamespace(ns));
+
+  it.each([
+    ['the daemon’s builder (docker driver)', 'docker', () => daemon(), ''],
+    ['a builder of its own, two platforms', 'remote', () => ownBuilder(), 'linux/amd64,linux/arm64'],
+  ])(
+    'root action with %s: built, scanned, pushed, rolled out by digest',
+    async (_name, kind, env, platforms) => {
+      const image = `${registry()}/gh-it/bx-${kind}-${id}`;
+      const run = await runAction(
+        '.',
+        {
+          image,
+          context: makeContext(`buildx ${kind} ${id}`),
+          builder: 'buildx',
+          platforms,
+          tags: 'release',
+          'insecure-registry': registry(),
+          manifests: writeApp(),
+          container: 'app',
+          namespace: ns,
+          steps: '50',
+          pause: '2s',
+          analysis: writeAnalysis(),
+          'ready-timeout': '60s',
+        },
+        env(),
+      );
+      expect(run.exitCode, run.stdout).toBe(0);
+      const { outputs } = run;
+      expect(outputs).toMatchObject({
+        passed: 'true',
+        verdict: 'promoted',
+        ref: `${image}@${outputs.digest}`,
+      });
+      expect(JSON.parse(outputs.metadata!)).toMatchObject({
+        builder: 'buildx',
+        store: kind === 'docker' ? 'docker' : 'oci-layout',
+      });
+      expect(await registryDigest(registry(), `gh-it/bx-${kind}-${id}`, 'release')).toBe(outputs.digest);
+      expect(imageOf(await readDeployment(ns, 'web'))).toBe(`${image}@${outputs.digest}`);
+      if (platforms) {
+        // The deployment names the index: each node pulls its own platform from it.
+        const raw = await execa('skopeo', [
+          'inspect',
+          '--raw',
+          '--tls-verify=false',
+          `docker://${image}@${outputs.digest}`,
+        ]);
+        const index = JSON.parse(String(raw.stdout)) as {
+          mediaType: string;
+          manifests: { platform: { architecture: string } }[];
+        };
+        expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+        expect(index.manifests.map((m) => m.platform.architecture).sort()).toEqual(['amd64', 'arm64']);
+      }
+    },
+  );
+
+  it('build (not pushed) → scan → push as separate steps of one job (one RUNNER_TEMP)', async () => {
+    const runnerTemp = mkdtempSync(join(tmpdir(), 'gantry-gh-runner-temp-'));
+    const env = { ...ownBuilder(), RUNNER_TEMP: runnerTemp };
+    const image = `${registry()}/gh-it/bx-stages-${id}`;
+    const build = await runAction(
+      'build',
+      { image, context: makeContext(`stages ${id}`), builder: 'buildx', tags: 'v1', push: 'false' },
+      env,
+    );
+    expect(build.exitCode, build.stdout).toBe(0);
+    expect(build.outputs.digest).toBeUndefined();
+    expect(await registryTags(registry(), `gh-it/bx-stages-${id}`)).toEqual([]);
+    const scan = await runAction('scan', { 'image-ref': `${image}:v1` }, env);
+    expect(scan.exitCode, scan.stdout).toBe(0);
+    expect(scan.outputs.passed).toBe('true');
+    const push = await runAction(
+      'push',
+      { image: `${image}:v1`, to: `${image}:v1`, 'insecure-registry': registry() },
+      env,
+    );
+    expect(push.exitCode, push.stdout).toBe(0);
+    expect(push.outputs.digest).toBe(JSON.parse(build.outputs.metadata!).imageId);
+    expect(await registryDigest(registry(), `gh-it/bx-stages-${id}`, 'v1')).toBe(push.outputs.digest);
+  });
+});

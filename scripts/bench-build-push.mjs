@@ -108,12 +108,14 @@ for (const [name, builderEnv] of Object.entries(builders)) {
   const cache = `${sandbox.REGISTRY}/bench/buildx-cache-${Date.now()}`;
   for (let i = 0; i < runs; i++) {
     const image = `${sandbox.REGISTRY}/bench/buildx`;
+    // The daemon's builder has no bridge in the sandbox: its RUN steps take the host's network (the remote
+    // builder runs every step in it already).
+    const network = remote ? [] : ['--network', 'host'];
     const args = [
       'build',
       '--builder',
       'buildx',
-      '--network',
-      'host',
+      ...network,
       '--image',
       image,
       '--context',

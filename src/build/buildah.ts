@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostOf, isInsecure } from '../registry/hosts.js';
-import { forgetRefs } from '../store/oci-layout.js';
+import { describeLayout, forgetRefs, newLayoutDir, recordLayout } from '../store/oci-layout.js';
 import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -24,7 +25,7 @@ export class BuildahBuilder implements Builder {
   buildArgs(request: BuildRequest, iidfile = 'IIDFILE'): string[] {
     const args = ['bud', '--isolation', process.env.BUILDAH_ISOLATION ?? 'chroot'];
     args.push('--file', request.dockerfile);
-    // Several platforms make a manifest list, named by the first ref (the others are tagged after the build);
+    // Several platforms make a manifest list named by the first ref (buildList() gives a name of its own):
     // buildah 1.28 would give --tag to the last platform's image only, and has no single image id to write.
     // Nor --layers: with --manifest it stores a list whose instances `buildah images` can no longer resolve
     // ("locating item named manifest-sha256:…"), which breaks every later listing of the store.
@@ -69,33 +70,39 @@ export class BuildahBuilder implements Builder {
         'buildah reads one --cache-from and writes one --cache-to repository; using the first of each',
       );
     }
-    const args = this.buildArgs(request, 'IIDFILE');
-    const list = request.platforms.length > 1;
-    // --manifest adds to a list of that name if there is one: start from none, so a rebuild replaces it.
-    if (list) await removeLocal(request.refs);
+    if (request.platforms.length > 1) return this.buildList(request);
     const dir = await mkdtemp(join(tmpdir(), 'gantry-build-'));
     try {
       const iidfile = join(dir, 'iid');
-      await run(
-        'buildah',
-        args.map((arg) => (arg === 'IIDFILE' ? iidfile : arg)),
-        { stream: true },
-      );
-      if (list) for (const ref of request.refs.slice(1)) await run('buildah', ['tag', request.refs[0]!, ref]);
+      await run('buildah', this.buildArgs(request, iidfile), { stream: true });
       await forgetRefs(request.refs);
-      // A list's digest is known only once it is pushed (buildah converts it to an OCI index on the way).
-      const imageId = list ? undefined : (await readFile(iidfile, 'utf8')).trim();
+      const imageId = (await readFile(iidfile, 'utf8')).trim();
       return { builder: this.name, imageId, store: 'buildah' };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
-}
 
-/** Removes images and manifest lists of these names from buildah's storage; missing ones are not an error. */
-async function removeLocal(refs: readonly string[]): Promise<void> {
-  for (const ref of refs) {
-    await run('buildah', ['manifest', 'rm', ref], { allowFailure: true });
-    await run('buildah', ['rmi', '--force', ref], { allowFailure: true });
+  /**
+   * Several platforms: buildah builds a manifest list under a name of its own, which is exported with every
+   * platform to an OCI layout in Gantry's image store (where scan and push read it, as for buildx builders
+   * without a store) and then dropped. A manifest list kept in buildah 1.28's storage breaks `buildah images`
+   * once a list of the same images is built again ("locating item named manifest-sha256:…").
+   */
+  private async buildList(request: BuildRequest): Promise<BuildOutput> {
+    const list = `localhost/gantry-build-${randomBytes(6).toString('hex')}:list`;
+    const dest = await newLayoutDir();
+    try {
+      await run('buildah', this.buildArgs({ ...request, refs: [list] }), { stream: true });
+      await run('buildah', ['manifest', 'push', '--all', list, `oci:${dest}`], { timeoutMs: 30 * 60_000 });
+      const layout = await describeLayout(dest);
+      await recordLayout(dest, request.refs);
+      return { builder: this.name, imageId: layout.digest, store: 'oci-layout' };
+    } catch (error) {
+      await rm(dest, { recursive: true, force: true });
+      throw error;
+    } finally {
+      await run('buildah', ['manifest', 'rm', list], { allowFailure: true });
+    }
   }
 }

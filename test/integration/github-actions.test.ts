@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryDigest, registryTags, repoRoot, runCli } from '../helpers/cli.js';
+import { registryDigest, registryTags, repoRoot } from '../helpers/cli.js';
 import { writeImageContext } from '../helpers/images.js';
 import {
   clients,
@@ -13,6 +13,7 @@ import {
   fakeImage,
   fullyAvailable,
   imageOf,
+  namespaceWithStableApp,
   readDeployment,
   writeAnalysis,
   writeApp,
@@ -526,21 +527,7 @@ describe('deploy, promote and abort actions against the sandbox cluster', () => 
 describe('the root action: build → scan → push → deploy', () => {
   let ns: string;
   beforeAll(async () => {
-    ns = await createNamespace('gh-pipe');
-    const stable = await runCli([
-      'deploy',
-      '--manifests',
-      writeApp(),
-      '--image',
-      `app=${fakeImage('pipe-v1')}`,
-      '--namespace',
-      ns,
-      '--strategy',
-      'rolling',
-      '--ready-timeout',
-      '60s',
-    ]);
-    expect(stable.exitCode, stable.stderr).toBe(0);
+    ns = await namespaceWithStableApp('gh-pipe', 'pipe-v1');
   });
   afterAll(() => deleteNamespace(ns));
 
@@ -610,21 +597,7 @@ describe('the Docker path, as on a GitHub-hosted runner: buildx and a Docker dae
   const ownBuilder = () => ({ ...daemon(), BUILDX_BUILDER: process.env.GANTRY_TESTBED_BUILDX_REMOTE ?? '' });
   let ns: string;
   beforeAll(async () => {
-    ns = await createNamespace('gh-bx');
-    const stable = await runCli([
-      'deploy',
-      '--manifests',
-      writeApp(),
-      '--image',
-      `app=${fakeImage('bx-v1')}`,
-      '--namespace',
-      ns,
-      '--strategy',
-      'rolling',
-      '--ready-timeout',
-      '60s',
-    ]);
-    expect(stable.exitCode, stable.stderr).toBe(0);
+    ns = await namespaceWithStableApp('gh-bx', 'bx-v1');
   });
   afterAll(() => deleteNamespace(ns));
 

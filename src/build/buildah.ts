@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostOf, isInsecure } from '../registry/hosts.js';
-import { describeLayout, forgetRefs, newLayoutDir, recordLayout } from '../store/oci-layout.js';
+import { addToStore, forgetRefs } from '../store/oci-layout.js';
 import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -91,16 +91,12 @@ export class BuildahBuilder implements Builder {
    */
   private async buildList(request: BuildRequest): Promise<BuildOutput> {
     const list = `localhost/gantry-build-${randomBytes(6).toString('hex')}:list`;
-    const dest = await newLayoutDir();
     try {
-      await run('buildah', this.buildArgs({ ...request, refs: [list] }), { stream: true });
-      await run('buildah', ['manifest', 'push', '--all', list, `oci:${dest}`], { timeoutMs: 30 * 60_000 });
-      const layout = await describeLayout(dest);
-      await recordLayout(dest, request.refs);
-      return { builder: this.name, imageId: layout.digest, store: 'oci-layout' };
-    } catch (error) {
-      await rm(dest, { recursive: true, force: true });
-      throw error;
+      const imageId = await addToStore(request.refs, async (dest) => {
+        await run('buildah', this.buildArgs({ ...request, refs: [list] }), { stream: true });
+        await run('buildah', ['manifest', 'push', '--all', list, `oci:${dest}`], { timeoutMs: 30 * 60_000 });
+      });
+      return { builder: this.name, imageId, store: 'oci-layout' };
     } finally {
       await run('buildah', ['manifest', 'rm', list], { allowFailure: true });
     }

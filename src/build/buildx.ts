@@ -1,5 +1,4 @@
-import { rm } from 'node:fs/promises';
-import { describeLayout, forgetRefs, newLayoutDir, recordLayout } from '../store/oci-layout.js';
+import { addToStore, forgetRefs } from '../store/oci-layout.js';
 import { InfraError, InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -63,16 +62,10 @@ export class BuildxBuilder implements Builder {
     const builder = await this.inspect();
     log.info(`buildx builder "${builder.name}" (${builder.driver} driver)`);
     if (builder.driver === 'docker') return this.buildIntoDaemon(request, builder.name);
-    const dest = await newLayoutDir();
-    try {
-      await run('docker', this.buildArgs(request, { type: 'oci', dest }), { stream: true });
-      const layout = await describeLayout(dest);
-      await recordLayout(dest, request.refs);
-      return { builder: this.name, imageId: layout.digest, store: 'oci-layout' };
-    } catch (error) {
-      await rm(dest, { recursive: true, force: true });
-      throw error;
-    }
+    const imageId = await addToStore(request.refs, (dest) =>
+      run('docker', this.buildArgs(request, { type: 'oci', dest }), { stream: true }),
+    );
+    return { builder: this.name, imageId, store: 'oci-layout' };
   }
 
   private async buildIntoDaemon(request: BuildRequest, builderName: string): Promise<BuildOutput> {

@@ -28,6 +28,28 @@ export async function newLayoutDir(env: NodeJS.ProcessEnv = process.env): Promis
   return mkdtemp(join(root, 'build-'));
 }
 
+/**
+ * Adds an image to the store: `write` exports it as an OCI layout into a fresh directory, which then holds
+ * every reference in `refs`. Returns the image's digest (its index's, for several platforms); a failed
+ * export leaves nothing behind.
+ */
+export async function addToStore(
+  refs: readonly string[],
+  write: (dest: string) => Promise<unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const dest = await newLayoutDir(env);
+  try {
+    await write(dest);
+    const { digest } = await describeLayout(dest);
+    await recordLayout(dest, refs, env);
+    return digest;
+  } catch (error) {
+    await rm(dest, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 /** Points each reference at `layout` (replacing what it pointed at before). */
 export async function recordLayout(
   layout: string,

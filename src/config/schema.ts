@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCAN_KINDS, SEVERITIES } from '../scan/types.js';
+import { parseDuration } from '../util/duration.js';
 
 /**
  * The one schema for `gantry.yml` and for every flag and wrapper input. Flags, GitHub action inputs,
@@ -88,24 +89,22 @@ export const pushSchema = z.strictObject({
   to: z.array(z.string().min(1)).default([]),
 });
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-
 /**
- * A duration as `500ms`, `30s`, `2m`, `1h` or a number of seconds; parsed to milliseconds. With `minMs`, a
+ * A duration as `500ms`, `30s`, `2m`, `1h`, `1m30s` or a number of seconds (util/duration.ts, the parser every
+ * duration goes through); parsed to milliseconds. With `minMs`, a
  * shorter one is refused: a bound on cluster waits of 0s fails every wait, the rollback's included.
  */
 const durationAtLeast = (minMs: number, min: string) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const match = DURATION.exec(String(value).trim());
-    if (!match) {
+    const parsed = parseDuration(value);
+    if (parsed === undefined) {
       ctx.addIssue({
         code: 'custom',
         message: `expected a duration like 30s, 500ms or 2m, got ${JSON.stringify(value)}`,
       });
       return z.NEVER;
     }
-    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-    const ms = Math.round(Number(match[1]) * unit);
+    const ms = Math.round(parsed);
     if (ms < minMs) {
       ctx.addIssue({ code: 'custom', message: `expected at least ${min}, got ${JSON.stringify(value)}` });
       return z.NEVER;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { GantryConfig } from '../config/schema.js';
-import { prepareReportDir } from '../report/index.js';
 import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { prepareReportDir } from '../util/report-dir.js';
 import { prepareAnalysis } from './analysis-setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';

@@ -1,6 +1,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
 import { InfraError } from '../util/errors.js';
 import { log } from '../util/log.js';
+import { sleep } from '../util/sleep.js';
 import { isConflict, isNotFound, type Kube, toGantryError } from './kube.js';
 
 /** What a run records about itself on the Lease, so the next run can tell what an orphan was doing. */
@@ -136,20 +137,6 @@ export async function acquireLease(
     }
     await sleep(Math.min(1000, Math.max(0, deadline - Date.now())), options.signal);
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` fires. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function isStale(lease: V1Lease, now: Date): boolean {

@@ -1,4 +1,5 @@
 import { log } from '../util/log.js';
+import { formatNumber } from './analysis/format.js';
 import type { Check, RolloutTimings, StepRecord } from './types.js';
 
 type TimingName = Exclude<keyof RolloutTimings, 'startedAt' | 'finishedAt'>;
@@ -59,8 +60,4 @@ export class Recorder {
     this.stepEnded('aborted');
     this.timings.finishedAt = new Date().toISOString();
   }
-}
-
-export function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4).replace(/\.?0+$/, '');
 }

@@ -2,7 +2,7 @@
  * The run report of a rollout (DESIGN.md, "Visible"): JSON for machines, Markdown for job summaries and
  * merge-request notes (with a Mermaid timeline), and an SVG timeline for artifacts.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RolloutReport } from '../deploy/types.js';
 import { InputError } from '../util/errors.js';
@@ -41,26 +41,7 @@ export interface ReportPaths {
   svg: string;
 }
 
-/**
- * Checks before a rollout that its report can be written to `dir` (creating it when missing), so that a path
- * naming a file, or a folder that cannot be created, is bad input found before the cluster changes rather
- * than an error after the rollout.
- *
- * @throws InputError naming `input` (default `--report`).
- */
-export async function prepareReportDir(dir: string, input = '--report'): Promise<void> {
-  const existing = await stat(dir).catch(() => undefined);
-  if (existing && !existing.isDirectory()) {
-    throw new InputError(input, `"${dir}" is not a directory: the report is written into a folder`);
-  }
-  if (existing) return;
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(input, `cannot create the folder "${dir}"${code ? ` (${code})` : ''}`);
-  }
-}
+export { prepareReportDir } from '../util/report-dir.js';
 
 /**
  * Writes the report as `<dir>/<basename>.json`, `.md` and `.svg` and returns the three paths.

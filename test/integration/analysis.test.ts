@@ -2,7 +2,8 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runAnalysisStep, validateQueries } from '../../src/deploy/analysis/analysis.js';
 import { AnalysisRun } from '../../src/deploy/analysis/judge.js';
-import { createProvider, MultipleValuesError, NoDataError } from '../../src/deploy/analysis/provider.js';
+import { MultipleValuesError, NoDataError } from '../../src/deploy/analysis/provider.js';
+import { createProvider } from '../../src/deploy/analysis/providers.js';
 import { parseAnalysis } from '../../src/deploy/analysis/spec.js';
 import { InfraError, InputError } from '../../src/util/errors.js';
 

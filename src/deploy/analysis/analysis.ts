@@ -1,4 +1,5 @@
 import { InfraError, InputError, messageOf } from '../../util/errors.js';
+import { sleep as sleepUntilAborted } from '../../util/sleep.js';
 import type { AnalysisSpec, Check, MetricSpec } from '../types.js';
 import { formatNumber } from './format.js';
 import {
@@ -92,7 +93,7 @@ const providerFailures = new WeakSet<Check>();
 export async function runAnalysisStep(options: AnalysisStepOptions): Promise<AnalysisStepOutcome> {
   const { spec, provider, vars, step, durationMs, run, signal } = options;
   const now = options.now ?? (() => new Date());
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? sleepUntilAborted;
   const checks: Check[] = [];
   const cancelled = (): AnalysisStepOutcome => ({
     outcome: 'aborted',
@@ -228,19 +229,6 @@ export function measurementCount(durationMs: number, intervalMs: number): number
 }
 
 /** Resolves after `ms`, or as soon as `signal` fires (it never rejects: callers check `signal.aborted`). */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 // --- internals ---
 
 function queryVars(vars: AnalysisVars, track: string, spec: AnalysisSpec, step: number): QueryVars {

@@ -8,7 +8,6 @@ export {
   type AnalysisStepOptions,
   type AnalysisStepOutcome,
   type AnalysisVars,
-  abortableSleep,
   measurementCount,
   runAnalysisStep,
   validateQueries,
@@ -35,15 +34,12 @@ export {
 export { type PrometheusOptions, PrometheusProvider } from './prometheus.js';
 // --- providers ---
 export {
-  createProvider,
   type MetricsProvider,
   MultipleValuesError,
   NoDataError,
-  PROVIDER_NAMES,
-  type ProviderName,
-  type ProviderOptions,
   type QueryOptions,
 } from './provider.js';
+export { createProvider, PROVIDER_NAMES, type ProviderName, type ProviderOptions } from './providers.js';
 // --- the analysis file ---
 export {
   analysisSchema,

@@ -1,6 +1,3 @@
-import { InputError } from '../../util/errors.js';
-import { type PrometheusOptions, PrometheusProvider } from './prometheus.js';
-
 /**
  * A source of metric values for the analysis (DESIGN.md, "Analysis"). Like Flagger's metric provider it is
  * deliberately small: run a query that yields one number, and say whether the server answers at all.
@@ -49,27 +46,5 @@ export class MultipleValuesError extends Error {
   constructor(readonly count: number) {
     super(`query returned ${count} series, expected one (aggregate it with sum, avg or max)`);
     this.name = 'MultipleValuesError';
-  }
-}
-
-export const PROVIDER_NAMES = ['prometheus'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
-
-/** Options for every provider: where it is and how to authenticate. Credentials are never logged. */
-export type ProviderOptions = PrometheusOptions;
-
-/**
- * Picks the provider implementation by name.
- * @throws InputError naming `--metrics-provider` for an unknown name.
- */
-export function createProvider(name: string, options: ProviderOptions): MetricsProvider {
-  switch (name) {
-    case 'prometheus':
-      return new PrometheusProvider(options);
-    default:
-      throw new InputError(
-        '--metrics-provider',
-        `unknown metrics provider "${name}"; expected one of ${PROVIDER_NAMES.join(', ')}`,
-      );
   }
 }

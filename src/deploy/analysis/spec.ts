@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { z } from 'zod';
+import { parseDuration } from '../../util/duration.js';
 import { InputError } from '../../util/errors.js';
 import type { AnalysisSpec, MetricSpec } from '../types.js';
+
+export { parseDuration };
 
 /**
  * The analysis file (`--analysis analysis.yml`) and the `analysis:` section of gantry.yml share this schema:
@@ -33,21 +36,6 @@ export const DEFAULT_INTERVAL = '30s';
 export const DEFAULT_FAILURE_LIMIT = 0;
 export const DEFAULT_INCONCLUSIVE_LIMIT = 1;
 export const COMPARE_DEFAULTS = { alpha: 0.05, minEffectSize: 0.3, minSamples: 5 } as const;
-
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `500ms`, `5s`, `1m`, `1m30s` → milliseconds; a bare number is seconds. Undefined when unreadable. */
-export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
-  const text = value.trim();
-  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
-  if (!DURATION.test(text)) return undefined;
-  let ms = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * UNIT_MS[unit!]!;
-  return ms;
-}
 
 const MIN_INTERVAL_MS = 100;
 const MAX_INTERVAL_MS = 3_600_000;

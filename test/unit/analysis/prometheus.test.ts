@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrometheusProvider } from '../../../src/deploy/analysis/prometheus.js';
-import { createProvider, MultipleValuesError, NoDataError } from '../../../src/deploy/analysis/provider.js';
+import { MultipleValuesError, NoDataError } from '../../../src/deploy/analysis/provider.js';
+import { createProvider } from '../../../src/deploy/analysis/providers.js';
 import { InfraError, InputError } from '../../../src/util/errors.js';
 import { redact } from '../../../src/util/secrets.js';
 
@@ -278,7 +279,7 @@ describe('createProvider', () => {
 
   it('rejects an unknown provider', () => {
     expect(() => createProvider('datadog', { url: base })).toThrow(
-      '--metrics-provider: unknown metrics provider "datadog"; expected one of prometheus',
+      'metrics provider: unknown provider "datadog"; expected one of prometheus',
     );
   });
 });

@@ -125,3 +125,20 @@ describe('resolveConfig', () => {
     ).toThrow(/^input "scanner": /);
   });
 });
+
+describe('durations: one parser for flags, gantry.yml and analysis files', () => {
+  it.each<[string, number]>([
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['2m', 120_000],
+    ['45', 45_000],
+    ['1h15m', 4_500_000],
+  ])('--pause %s is %i ms', (pause, ms) => {
+    const config = resolveConfig({ command: 'deploy', raw: { pause }, cwd: emptyDir() });
+    expect(config.deploy.pause).toBe(ms);
+  });
+
+  it.each(['90x', '-5s', '1m30', ''])('--pause %j is refused naming the flag', (pause) => {
+    expect(() => resolveConfig({ command: 'deploy', raw: { pause }, cwd: emptyDir() })).toThrow(/^--pause: /);
+  });
+});

@@ -1,0 +1,26 @@
+/** The metric providers by name: the factory, apart from the provider interface (provider.ts). */
+import { InputError } from '../../util/errors.js';
+import { type PrometheusOptions, PrometheusProvider } from './prometheus.js';
+import type { MetricsProvider } from './provider.js';
+
+export const PROVIDER_NAMES = ['prometheus'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** Options for every provider: where it is and how to authenticate. Credentials are never logged. */
+export type ProviderOptions = PrometheusOptions;
+
+/**
+ * Picks the provider implementation by name (the one place that knows them all).
+ * @throws InputError naming the metrics provider for an unknown name.
+ */
+export function createProvider(name: string, options: ProviderOptions): MetricsProvider {
+  switch (name) {
+    case 'prometheus':
+      return new PrometheusProvider(options);
+    default:
+      throw new InputError(
+        'metrics provider',
+        `unknown provider "${name}"; expected one of ${PROVIDER_NAMES.join(', ')}`,
+      );
+  }
+}

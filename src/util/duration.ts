@@ -1,0 +1,18 @@
+/**
+ * The one duration parser: every duration Gantry reads (`--pause`, `--timeout`, an analysis `interval`, …)
+ * is written `500ms`, `30s`, `2m`, `1h`, `1m30s`, or as a number of seconds.
+ */
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `5s`, `1m`, `1m30s` → milliseconds; a bare number is seconds. Undefined when unreadable. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
+  const text = value.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (!DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * UNIT_MS[unit!]!;
+  return ms;
+}

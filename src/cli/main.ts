@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
+import type { CommandOutcome } from '../commands/outcome.js';
 import type { RawInputs } from '../config/load.js';
 import { type CommandName, OPTIONS, optionsFor } from '../config/options.js';
 import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
 import { setQuiet } from '../util/log.js';
 import { redact } from '../util/secrets.js';
 import { VERSION } from '../version.js';
-import { type CommandOutcome, writeJson, writeSummary } from './output.js';
+import { writeJson, writeSummary } from './output.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -19,23 +20,25 @@ export interface GlobalOptions {
 
 type Handler = (raw: RawInputs, globals: GlobalOptions) => Promise<CommandOutcome>;
 
+const commandOptions = (globals: GlobalOptions) => ({ configPath: globals.config });
+
 // Each command's code (the Kubernetes client for the rollout commands, the builders, scanners and registry
 // client for the others) is imported when that command runs, so `gantry --help`, `--version` and every
 // command start without loading what they do not use.
 const build: Handler = async (raw, globals) =>
-  (await import('./commands/build.js')).runBuildCommand(raw, globals);
+  (await import('../commands/build.js')).runBuildCommand(raw, commandOptions(globals));
 const scan: Handler = async (raw, globals) =>
-  (await import('./commands/scan.js')).runScanCommand(raw, globals);
+  (await import('../commands/scan.js')).runScanCommand(raw, commandOptions(globals));
 const push: Handler = async (raw, globals) =>
-  (await import('./commands/push.js')).runPushCommand(raw, globals);
+  (await import('../commands/push.js')).runPushCommand(raw, commandOptions(globals));
 const deploy: Handler = async (raw, globals) =>
-  (await import('./commands/deploy.js')).runDeployCommand(raw, globals);
+  (await import('../commands/deploy.js')).runDeployCommand(raw, commandOptions(globals));
 const status: Handler = async (raw, globals) =>
-  (await import('./commands/deploy.js')).runStatusCommand(raw, globals);
+  (await import('../commands/deploy.js')).runStatusCommand(raw, commandOptions(globals));
 const control =
   (action: 'promote' | 'abort'): Handler =>
   async (raw, globals) =>
-    (await import('./commands/deploy.js')).runControlCommand(action)(raw, globals);
+    (await import('../commands/deploy.js')).runControlCommand(action)(raw, commandOptions(globals));
 
 const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
   build: {

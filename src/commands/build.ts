@@ -1,7 +1,6 @@
-import { buildImage } from '../../build/index.js';
-import { type RawInputs, resolveConfig } from '../../config/load.js';
-import type { GlobalOptions } from '../main.js';
-import type { CommandOutcome } from '../output.js';
+import { type BuildResult, buildImage } from '../build/index.js';
+import { type RawInputs, resolveConfig } from '../config/load.js';
+import type { CommandOptions, CommandOutcome } from './outcome.js';
 
 const STORES = {
   buildah: "buildah's storage",
@@ -9,8 +8,11 @@ const STORES = {
   'oci-layout': "Gantry's image store (an OCI layout)",
 } as const;
 
-export async function runBuildCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
-  const config = resolveConfig({ command: 'build', raw, configPath: globals.config });
+export async function runBuildCommand(
+  raw: RawInputs,
+  options: CommandOptions,
+): Promise<CommandOutcome<BuildResult>> {
+  const config = resolveConfig({ command: 'build', raw, configPath: options.configPath });
   const result = await buildImage(config);
   const summary = [
     `built ${result.refs[0]} with ${result.builder} in ${(result.durationMs / 1000).toFixed(1)}s`,

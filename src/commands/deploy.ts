@@ -1,29 +1,31 @@
-import { type RawInputs, resolveConfig } from '../../config/load.js';
-import { commandRollout, rolloutStatus } from '../../deploy/control.js';
-import { deploy } from '../../deploy/index.js';
-import { Kube } from '../../deploy/kube.js';
-import { RollbackReason } from '../../deploy/strategies/types.js';
-import { writeReports } from '../../report/index.js';
-import { InputError } from '../../util/errors.js';
-import { log } from '../../util/log.js';
-import type { GlobalOptions } from '../main.js';
-import type { CommandOutcome } from '../output.js';
+import { type RawInputs, resolveConfig } from '../config/load.js';
+import { commandRollout, type RolloutStatus, rolloutStatus } from '../deploy/control.js';
+import { deploy } from '../deploy/index.js';
+import { Kube } from '../deploy/kube.js';
+import { RollbackReason } from '../deploy/strategies/types.js';
+import type { RolloutReport } from '../deploy/types.js';
+import { writeReports } from '../report/index.js';
+import { InputError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import type { CommandOptions, CommandOutcome } from './outcome.js';
 
 /**
  * `gantry deploy`. SIGTERM and SIGINT (a cancelled CI job) abort the rollout: the new version is taken out of
  * traffic and removed, the lease released, and the exit code is not 0.
  */
-export async function runDeployCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
-  const config = resolveConfig({ command: 'deploy', raw, configPath: globals.config });
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    log.warn(`${signal} received: aborting the rollout (the new version will be removed)`);
-    controller.abort(new RollbackReason(`cancelled by ${signal}`));
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    const { report, exitCode, apiRequests } = await deploy(config, { signal: controller.signal });
+/** The deploy result: the rollout report, the report files written, and the API requests it took. */
+export type DeployOutcome = RolloutReport & {
+  reports: Awaited<ReturnType<typeof writeReports>> | undefined;
+  apiRequests: Awaited<ReturnType<typeof deploy>>['apiRequests'];
+};
+
+export async function runDeployCommand(
+  raw: RawInputs,
+  options: CommandOptions,
+): Promise<CommandOutcome<DeployOutcome>> {
+  const config = resolveConfig({ command: 'deploy', raw, configPath: options.configPath });
+  return abortOnCancel(async (signal) => {
+    const { report, exitCode, apiRequests } = await deploy(config, { signal });
     const reports = config.deploy.report
       ? await writeReports(report, { dir: config.deploy.report, basename: 'rollout' })
       : undefined;
@@ -38,14 +40,32 @@ export async function runDeployCommand(raw: RawInputs, globals: GlobalOptions): 
       summary,
       forceExitCode: exitCode,
     };
+  });
+}
+
+/**
+ * Runs a rollout with a signal that SIGTERM and SIGINT (a cancelled CI job) fire: the rollout is aborted, the
+ * new version taken out of traffic and removed, the lease released, and the exit code is not 0. Every front
+ * end that rolls out in its own process goes through this (the CLI, the GitHub deploy and pipeline steps).
+ */
+export async function abortOnCancel<T>(rollout: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.warn(`${signal} received: aborting the rollout (the new version will be removed)`);
+    controller.abort(new RollbackReason(`cancelled by ${signal}`));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    return await rollout(controller.signal);
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
   }
 }
 
-function target(raw: RawInputs, globals: GlobalOptions, command: 'status' | 'promote' | 'abort') {
-  const config = resolveConfig({ command, raw, configPath: globals.config });
+function target(raw: RawInputs, options: CommandOptions, command: 'status' | 'promote' | 'abort') {
+  const config = resolveConfig({ command, raw, configPath: options.configPath });
   if (!config.deploy.name) throw new InputError('--name', 'required: the Deployment whose rollout to act on');
   return {
     config,
@@ -55,8 +75,11 @@ function target(raw: RawInputs, globals: GlobalOptions, command: 'status' | 'pro
   };
 }
 
-export async function runStatusCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
-  const { kube, name, namespace } = target(raw, globals, 'status');
+export async function runStatusCommand(
+  raw: RawInputs,
+  options: CommandOptions,
+): Promise<CommandOutcome<RolloutStatus>> {
+  const { kube, name, namespace } = target(raw, options, 'status');
   const status = await rolloutStatus(kube, namespace, name);
   const summary = [
     `${namespace}/${name}: ${status.phase}${status.runId ? ` (run ${status.runId}, step ${status.step}, ${status.weight}%)` : ''}`,
@@ -73,8 +96,8 @@ export async function runStatusCommand(raw: RawInputs, globals: GlobalOptions): 
 }
 
 export function runControlCommand(command: 'promote' | 'abort') {
-  return async (raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> => {
-    const { config, kube, name, namespace } = target(raw, globals, command);
+  return async (raw: RawInputs, options: CommandOptions): Promise<CommandOutcome<RolloutStatus>> => {
+    const { config, kube, name, namespace } = target(raw, options, command);
     const status = await commandRollout(kube, namespace, name, command, config.deploy.timeout);
     return {
       exitCode: 0,

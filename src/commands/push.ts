@@ -1,12 +1,14 @@
-import { type RawInputs, resolveConfig } from '../../config/load.js';
-import { parseImageReference } from '../../context/reference.js';
-import { pushImage } from '../../registry/push.js';
-import { InputError } from '../../util/errors.js';
-import type { GlobalOptions } from '../main.js';
-import type { CommandOutcome } from '../output.js';
+import { type RawInputs, resolveConfig } from '../config/load.js';
+import { parseImageReference } from '../context/reference.js';
+import { type PushResult, pushImage } from '../registry/push.js';
+import { InputError } from '../util/errors.js';
+import type { CommandOptions, CommandOutcome } from './outcome.js';
 
-export async function runPushCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
-  const config = resolveConfig({ command: 'push', raw, configPath: globals.config });
+export async function runPushCommand(
+  raw: RawInputs,
+  options: CommandOptions,
+): Promise<CommandOutcome<PushResult & { durationMs: number }>> {
+  const config = resolveConfig({ command: 'push', raw, configPath: options.configPath });
   if (!config.image)
     throw new InputError('--image', 'required: the local image or registry reference to push');
   if (config.push.to.length === 0)

@@ -1,12 +1,15 @@
-import { type RawInputs, resolveConfig } from '../../config/load.js';
-import { parseImageReference } from '../../context/reference.js';
-import { scanImageRef } from '../../scan/image.js';
-import { InputError } from '../../util/errors.js';
-import type { GlobalOptions } from '../main.js';
-import type { CommandOutcome } from '../output.js';
+import { type RawInputs, resolveConfig } from '../config/load.js';
+import { parseImageReference } from '../context/reference.js';
+import { scanImageRef } from '../scan/image.js';
+import type { ScanResult } from '../scan/types.js';
+import { InputError } from '../util/errors.js';
+import type { CommandOptions, CommandOutcome } from './outcome.js';
 
-export async function runScanCommand(raw: RawInputs, globals: GlobalOptions): Promise<CommandOutcome> {
-  const config = resolveConfig({ command: 'scan', raw, configPath: globals.config });
+export async function runScanCommand(
+  raw: RawInputs,
+  options: CommandOptions,
+): Promise<CommandOutcome<ScanResult>> {
+  const config = resolveConfig({ command: 'scan', raw, configPath: options.configPath });
   if (!config.image)
     throw new InputError('--image', 'required: the local image or registry reference to scan');
   parseImageReference(config.image, '--image');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { BuildResult } from '../build/index.js';
-import type { GlobalOptions } from '../cli/main.js';
+import type { CommandOptions } from '../commands/outcome.js';
 import type { RawInputs } from '../config/load.js';
 import { type CommandName, type OptionSpec, optionFor } from '../config/options.js';
 import { imageName, parseImageReference } from '../context/reference.js';
@@ -138,8 +138,8 @@ export function renameInputError(error: unknown, spec: ActionSpec, command: Comm
 }
 
 /** Options the CLI command handlers take: the JSON result is what the wrapper maps to outputs. */
-export function globalOptions(inputs: Inputs): GlobalOptions {
-  return { json: true, quiet: false, config: inputs.config };
+export function commandOptions(inputs: Inputs): CommandOptions {
+  return { configPath: inputs.config };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 /**
- * The image stages of the actions — build, scan, push: inputs → the `gantry` command handlers → outputs,
+ * The image stages of the actions — build, scan, push: inputs → the use cases (src/commands) → outputs,
  * job summary and annotations. Nothing here loads the Kubernetes client, so these bundles stay small.
  */
 import { join } from 'node:path';
 import type { BuildResult } from '../../build/index.js';
-import { runBuildCommand } from '../../cli/commands/build.js';
-import { runPushCommand } from '../../cli/commands/push.js';
-import { runScanCommand } from '../../cli/commands/scan.js';
+import { runBuildCommand } from '../../commands/build.js';
+import { runPushCommand } from '../../commands/push.js';
+import { runScanCommand } from '../../commands/scan.js';
 import { type RawInputs, resolveConfig } from '../../config/load.js';
 import type { PushResult } from '../../registry/push.js';
 import { markdownCode } from '../../report/format.js';
@@ -18,7 +18,7 @@ import {
   annotateFindings,
   appendSummary,
   buildMarkdown,
-  globalOptions,
+  commandOptions,
   type Inputs,
   reportInputs,
   scanFailure,
@@ -44,7 +44,7 @@ export function buildStage(
     const secrets = secretInputs(inputs);
     if (secrets.length > 0) raw.secret = secrets;
     if (options.push !== undefined) raw.push = options.push;
-    const build = (await runBuildCommand(raw, globalOptions(inputs))).result as BuildResult;
+    const { result: build } = await runBuildCommand(raw, commandOptions(inputs));
     setOutputs({
       image: build.image,
       tags: build.refs.join('\n'),
@@ -69,8 +69,7 @@ export function scanStage(spec: ActionSpec, inputs: Inputs, image?: string): Pro
     if (inputs.severity) raw['severity-threshold'] = severityThreshold(inputs.severity);
     const config = resolveConfig({ command: 'scan', raw, configPath: inputs.config });
     if (!config.scan.sarif) raw.sarif = join(stepDirectory(), 'scan.sarif');
-    const outcome = await runScanCommand(raw, globalOptions(inputs));
-    const scan = outcome.result as ScanResult;
+    const { result: scan } = await runScanCommand(raw, commandOptions(inputs));
     setOutputs({
       passed: scan.passed,
       ...scan.counts,
@@ -96,7 +95,7 @@ export function pushStage(
   return stage(spec, 'push', async () => {
     useCredentials(inputs);
     const raw: RawInputs = { ...toRawInputs('push', spec, inputs), ...source };
-    const pushed = (await runPushCommand(raw, globalOptions(inputs))).result as PushResult;
+    const { result: pushed } = await runPushCommand(raw, commandOptions(inputs));
     await appendSummary(
       [
         `### Image pushed: ${markdownCode(pushed.digest)}`,

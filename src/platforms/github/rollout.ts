@@ -4,21 +4,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { runControlCommand } from '../../cli/commands/deploy.js';
+import { abortOnCancel, runControlCommand } from '../../commands/deploy.js';
 import { resolveConfig } from '../../config/load.js';
 import { commandRollout, type RolloutStatus, rolloutStatus } from '../../deploy/control.js';
 import { deploy, newRunId } from '../../deploy/index.js';
 import { Kube } from '../../deploy/kube.js';
 import { findTarget, loadManifests } from '../../deploy/manifests.js';
-import { RollbackReason } from '../../deploy/strategies/types.js';
 import type { RolloutReport } from '../../deploy/types.js';
 import { verdictLine, writeReports } from '../../report/index.js';
 import { ExitCode, GantryError } from '../../util/errors.js';
-import { log } from '../../util/log.js';
 import {
   type ActionSpec,
   appendSummary,
-  globalOptions,
+  commandOptions,
   type Inputs,
   inputLabel,
   setOutputs,
@@ -60,19 +58,10 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
     if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
     core.saveState(ROLLOUT_STATE, JSON.stringify(state));
 
-    const controller = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      log.warn(`${signal} received (job cancelled): aborting the rollout, the new version will be removed`);
-      controller.abort(new RollbackReason(`cancelled by ${signal}`));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     let outcome: Awaited<ReturnType<typeof deploy>>;
     try {
-      outcome = await deploy(config, { signal: controller.signal, runId });
+      outcome = await abortOnCancel((signal) => deploy(config, { signal, runId }));
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       // Finished, one way or another: only a step killed before this line leaves work for the post step.
       core.saveState(ROLLOUT_STATE, '');
     }
@@ -109,9 +98,9 @@ export function controlStage(
   return stage(spec, command, async () => {
     const outcome = await runControlCommand(command)(
       toRawInputs(command, spec, inputs),
-      globalOptions(inputs),
+      commandOptions(inputs),
     );
-    const status = outcome.result as RolloutStatus;
+    const status = outcome.result;
     setOutputs({ phase: status.phase, status: JSON.stringify(status) });
     await appendSummary(`### ${command === 'promote' ? 'Promoted' : 'Aborted'}: ${outcome.summary}\n`);
     return status;

@@ -8,7 +8,13 @@ import { prepareAnalysis } from './analysis-setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
 import { TRACK_LABEL } from './labels.js';
-import { acquireLease, LeaseWaitCancelled, leaseName, type RolloutState } from './lease.js';
+import {
+  type AcquiredLease,
+  acquireLease,
+  LeaseWaitCancelled,
+  leaseName,
+  type RolloutState,
+} from './lease.js';
 import {
   findTarget,
   loadManifests,
@@ -20,11 +26,11 @@ import { cleanupOrphan } from './orphans.js';
 import { Recorder } from './recorder.js';
 import { createRouter } from './routers/index.js';
 import { serviceForTrack } from './routers/service.js';
-import { BlueGreenStrategy } from './strategies/blue-green.js';
-import { CanaryStrategy } from './strategies/canary.js';
+import type { Router } from './routers/types.js';
+import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
-import { abortReason, RollbackReason, type Strategy } from './strategies/types.js';
-import type { RolloutReport, StrategyName } from './types.js';
+import { abortReason, RollbackReason } from './strategies/types.js';
+import type { RolloutReport } from './types.js';
 import { imageOf, restoreTemplate, waitRolledOut } from './workload.js';
 
 export interface DeployResult {
@@ -34,259 +40,352 @@ export interface DeployResult {
   apiRequests: Record<string, number>;
 }
 
-export function createStrategy(name: StrategyName): Strategy {
-  switch (name) {
-    case 'rolling':
-      return new RollingStrategy();
-    case 'canary':
-      return new CanaryStrategy();
-    case 'blue-green':
-      return new BlueGreenStrategy();
-  }
-}
-
 export function newRunId(env: NodeJS.ProcessEnv = process.env): string {
   const ci = env.GITHUB_RUN_ID ?? env.CI_JOB_ID ?? env.BUILD_TAG;
   return `${ci ? `${ci}-` : ''}${randomBytes(4).toString('hex')}`;
 }
 
 /**
- * `gantry deploy`. Everything that can be checked is checked before the cluster changes: manifests parse,
- * images are pinned by digest, the namespace exists, analysis queries parse, and the server accepts every
- * object in a server-side dry run. Then: take the service's lease (roll back an orphan left by a dead run),
- * run the strategy, release, and report.
+ * `gantry deploy`, as named phases. Pre-flight checks everything that can be checked before the cluster
+ * changes: manifests parse, images are pinned by digest, the namespace exists, analysis queries parse, and the
+ * server accepts every object in a server-side dry run. Then: lock (take the service's lease), recover (roll
+ * back, or resume, an orphan a dead run left), apply, run the strategy, and finalise (release, report).
  */
 export async function deploy(
   config: GantryConfig,
   options: { signal: AbortSignal; runId?: string; stdin?: () => string },
 ): Promise<DeployResult> {
-  const d = config.deploy;
   const runId = options.runId ?? newRunId();
-  if (d.report) await prepareReportDir(d.report);
-  const substitutions = d.images.map(parseImageSubstitution);
-  const loaded = await loadManifests(d.manifests, options.stdin);
-  const manifests = substituteImages(loaded, substitutions).map((m) => withNamespace(m, d.namespace));
-  const target = findTarget(manifests, d.name);
-  const name = target.metadata.name;
-  const service = manifests.find((m) => m.kind === 'Service' && m.metadata.name === name);
-  if (d.strategy !== 'rolling' && !service) {
-    throw new InputError(
-      '--manifests',
-      `${d.strategy} needs a Service named "${name}" beside the Deployment`,
-    );
-  }
-  if (d.strategy === 'rolling' && d.router !== 'replicas') {
-    throw new InputError(
-      '--router',
-      'rolling updates do not route traffic; use --router replicas (the default)',
-    );
-  }
-  const kube = Kube.load(d.kubeconfig);
-  await assertNamespace(kube, d.namespace);
-  const analyze = await prepareAnalysis(config, { namespace: d.namespace, name });
-  await dryRun(kube, manifests);
-
-  const recorder = new Recorder(`${d.namespace}/${name}`);
-  const newImage = imageOf(target) ?? '';
-  const initialState: RolloutState = {
-    runId,
-    phase: 'progressing',
-    strategy: d.strategy,
-    router: d.router,
-    step: -1,
-    weight: 0,
-    image: newImage,
-    previousImage: null,
-    startedAt: recorder.timings.startedAt,
-    updatedAt: recorder.timings.startedAt,
-  };
-  // A cancel during the checks above (or while waiting for another run's lease) stops here: nothing changed.
-  const cancelledBeforeStart = () =>
-    new GantryError(
-      `${messageOf(abortReason(options.signal))} before the rollout of ${name} started; nothing was changed`,
-      ExitCode.gate,
-    );
-  if (options.signal.aborted) throw cancelledBeforeStart();
-  const lease = await acquireLease(
-    kube,
-    {
-      namespace: d.namespace,
-      service: name,
-      runId,
-      durationSeconds: d.leaseDuration,
-      waitMs: d.lockTimeout,
-      signal: options.signal,
-    },
-    initialState,
-  ).catch((error) => {
-    if (options.signal.aborted && error instanceof LeaseWaitCancelled) throw cancelledBeforeStart();
-    throw toGantryError(`lease ${leaseName(name)}`, error);
-  });
-  const events = new RolloutEvents(kube, d.namespace, name, runId);
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(options.signal.reason);
-  options.signal.addEventListener('abort', onAbort, { once: true });
-  lease.lost.addEventListener('abort', () => controller.abort(lease.lost.reason), { once: true });
-  // A signal that arrived while the lease was being taken fired before the listener above existed.
-  if (options.signal.aborted) controller.abort(options.signal.reason);
-  const promotion = new AbortController();
-  lease.onCommand((command) => {
-    if (command === 'abort') controller.abort(new RollbackReason('aborted by `gantry abort`'));
-    else promotion.abort();
-  });
-
-  const router = createRouter(d.router);
-  const report: RolloutReport = {
-    verdict: 'failed',
-    name,
-    namespace: d.namespace,
-    strategy: d.strategy,
-    router: d.router,
-    runId,
-    revision: null,
-    previousImage: null,
-    image: newImage,
-    reason: '',
-    steps: recorder.steps,
-    checks: recorder.checks,
-    timings: recorder.timings,
-  };
+  const plan = await preflight(config, options.stdin);
+  const recorder = new Recorder(`${plan.settings.namespace}/${plan.name}`);
+  const lease = await lock(plan, runId, recorder, options.signal);
+  const run = connectSignals(plan, runId, lease, options.signal);
+  const report = newReport(plan, runId, recorder);
   let exitCode: DeployResult['exitCode'] = 3;
   try {
-    let startStep = 0;
-    const orphan = lease.orphan && lease.orphan.phase !== 'done' ? lease.orphan : undefined;
-    if (orphan) {
-      const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
-      const resumable =
-        orphan.phase === 'progressing' &&
-        orphan.image === newImage &&
-        orphan.strategy === 'canary' &&
-        d.strategy === 'canary';
-      if (d.resume && resumable) {
-        startStep = Math.max(0, Math.min(orphan.step, d.steps.length - 1));
-        recorder.progress(`found an orphaned rollout (${where}); resuming at step ${startStep + 1}`);
-        void events.emit(
-          'OrphanResumed',
-          `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`,
-        );
-      } else {
-        if (d.resume)
-          recorder.progress(
-            `cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image in progress; '}rolling it back`,
-          );
-        else recorder.progress(`found an orphaned rollout (${where}); rolling it back`);
-        void events.emit(
-          'OrphanFound',
-          `run ${orphan.runId} died during its rollout; rolling it back`,
-          'Warning',
-        );
-        await cleanupOrphan(kube, d.namespace, name, orphan, d.timeout);
-        recorder.progress('orphan removed; stable version untouched');
-      }
-    }
-    let current = await kube.read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name);
-    events.setUid(current?.metadata?.uid);
-    report.previousImage = imageOf(current);
-    void lease.record({ previousImage: report.previousImage });
-    recorder.progress(
-      current
-        ? `${d.strategy} rollout of ${newImage} (was ${report.previousImage}); steps ${d.strategy === 'canary' ? d.steps.join('/') : '-'}%`
-        : `first deploy of ${name}: ${newImage}`,
-    );
-    void events.emit('RolloutStarted', `${d.strategy} rollout of ${newImage} started`);
-
-    // Selector-pinning routers and blue-green need the stable pods labelled with their track.
-    const pins = d.strategy === 'blue-green' || (d.strategy === 'canary' && router.pinsStableSelector);
-    if (current && pins && current.spec?.template?.metadata?.labels?.[TRACK_LABEL] !== 'stable') {
-      recorder.progress(
-        `labelling ${name}'s pods with ${TRACK_LABEL}=stable (one-time rolling restart, same image)`,
-      );
-      const template = structuredClone(current.spec!.template!);
-      template.metadata = {
-        ...template.metadata,
-        labels: { ...template.metadata?.labels, [TRACK_LABEL]: 'stable' },
-      };
-      await restoreTemplate(kube, d.namespace, name, template);
-      current = await waitRolledOut(kube, d.namespace, name, { readyTimeoutMs: d.timeout });
-    }
-    // Everything but the Deployment goes first; the main Service pinned to the stable track when routing needs it.
-    for (const manifest of manifests) {
-      if (manifest === target) continue;
-      const object = manifest === service && pins ? serviceForTrack(manifest, 'stable') : manifest;
-      await kube.apply(stripSource(object));
-    }
-    const strategy = current ? createStrategy(d.strategy) : new RollingStrategy();
-    if (controller.signal.aborted) {
-      // Cancelled before the strategy changed anything (an orphan found above was still cleaned up).
-      const reason = abortReason(controller.signal);
-      throw Object.assign(new RollbackReason(`${reason.message}; the rollout had not started`), {
-        notStarted: true,
-      });
-    }
-    const outcome = await strategy.run({
-      kube,
-      namespace: d.namespace,
-      name,
-      runId,
-      target: stripSource(target),
-      service: service ? stripSource(service) : undefined,
-      current,
-      router,
-      steps: d.steps,
-      pauseMs: d.pause,
-      startStep,
-      readyTimeoutMs: d.readyTimeout,
-      timeoutMs: d.timeout,
-      blueGreenDelayMs: d.blueGreenDelay,
-      analyze: analyze
-        ? (step) =>
-            analyze({
-              ...step,
-              onCheck: (check) => recorder.check(check),
-            })
-        : undefined,
-      signal: controller.signal,
-      promoteNow: () => promotion.signal.aborted,
-      promoted: promotion.signal,
-      events,
-      lease,
-      recorder,
-    });
+    const startStep = await recover(plan, lease, recorder, run.events);
+    const current = await apply(plan, run, lease, report, recorder);
+    const outcome = await runStrategy(plan, run, lease, recorder, current, startStep);
     report.verdict = outcome.verdict;
     report.reason = outcome.reason;
     exitCode = outcome.exitCode;
   } catch (error) {
     report.reason = messageOf(error);
-    if ((error as { notStarted?: boolean }).notStarted) {
-      // Cancelled (SIGTERM, `gantry abort`) before anything of the new version existed: as after a rollback,
-      // the stable version is untouched.
-      report.verdict = 'rolled-back';
-      exitCode = 1;
-    } else {
-      report.verdict = 'failed';
-      // Something failed before or outside the strategy (which handles its own rollback): infrastructure.
-      exitCode = 3;
-      log.warn(`rollout failed: ${report.reason}`);
-    }
+    ({ verdict: report.verdict, exitCode } = failureVerdict(error, report.reason));
   } finally {
-    options.signal.removeEventListener('abort', onAbort);
-    recorder.finish();
-    const after = await kube
-      .read<V1Deployment>('apps/v1', 'Deployment', d.namespace, name)
-      .catch(() => undefined);
-    report.revision = after?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? null;
-    // An API outage the run rode out is part of what happened.
-    const { outages, outageMs } = kube.transport;
-    if (outages > 0) {
-      report.reason += `; the Kubernetes API did not answer for ${(outageMs / 1000).toFixed(1)}s${outages > 1 ? ` (${outages} outages)` : ''}, requests were retried`;
-    }
-    // The outcome stays on the lease (not the Deployment, which a rolled-back run never touches).
-    await lease
-      .release({ phase: 'done', verdict: report.verdict, reason: report.reason })
-      .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
-    recorder.progress(`${report.verdict}: ${report.reason}`);
+    run.disconnect();
+    await finalise(plan, lease, report, recorder);
   }
-  return { report, exitCode, apiRequests: kube.requestCounts };
+  return { report, exitCode, apiRequests: plan.kube.requestCounts };
+}
+
+/** Everything pre-flight established: what to roll out, where, and how it will be judged. */
+interface Plan {
+  settings: GantryConfig['deploy'];
+  kube: Kube;
+  manifests: Manifest[];
+  /** The Deployment rolled out, and the Service of the same name (canary and blue-green need one). */
+  target: Manifest;
+  service: Manifest | undefined;
+  name: string;
+  newImage: string;
+  analyze: Awaited<ReturnType<typeof prepareAnalysis>>;
+  router: Router;
+}
+
+/** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
+async function preflight(config: GantryConfig, stdin?: () => string): Promise<Plan> {
+  const settings = config.deploy;
+  if (settings.report) await prepareReportDir(settings.report);
+  const substitutions = settings.images.map(parseImageSubstitution);
+  const loaded = await loadManifests(settings.manifests, stdin);
+  const manifests = substituteImages(loaded, substitutions).map((m) => withNamespace(m, settings.namespace));
+  const target = findTarget(manifests, settings.name);
+  const name = target.metadata.name;
+  const service = manifests.find((m) => m.kind === 'Service' && m.metadata.name === name);
+  if (settings.strategy !== 'rolling' && !service) {
+    throw new InputError(
+      '--manifests',
+      `${settings.strategy} needs a Service named "${name}" beside the Deployment`,
+    );
+  }
+  if (settings.strategy === 'rolling' && settings.router !== 'replicas') {
+    throw new InputError(
+      '--router',
+      'rolling updates do not route traffic; use --router replicas (the default)',
+    );
+  }
+  const kube = Kube.load(settings.kubeconfig);
+  await assertNamespace(kube, settings.namespace);
+  const analyze = await prepareAnalysis(config, { namespace: settings.namespace, name });
+  await dryRun(kube, manifests);
+  const newImage = imageOf(target) ?? '';
+  return {
+    settings,
+    kube,
+    manifests,
+    target,
+    service,
+    name,
+    newImage,
+    analyze,
+    router: createRouter(settings.router),
+  };
+}
+
+/** Lock: takes the service's lease, waiting for another run's; a cancel before it is taken changes nothing. */
+async function lock(
+  plan: Plan,
+  runId: string,
+  recorder: Recorder,
+  signal: AbortSignal,
+): Promise<AcquiredLease> {
+  const { settings, name } = plan;
+  const initialState: RolloutState = {
+    runId,
+    phase: 'progressing',
+    strategy: settings.strategy,
+    router: settings.router,
+    step: -1,
+    weight: 0,
+    image: plan.newImage,
+    previousImage: null,
+    startedAt: recorder.timings.startedAt,
+    updatedAt: recorder.timings.startedAt,
+  };
+  // A cancel during pre-flight (or while waiting for another run's lease) stops here: nothing changed.
+  const cancelledBeforeStart = () =>
+    new GantryError(
+      `${messageOf(abortReason(signal))} before the rollout of ${name} started; nothing was changed`,
+      ExitCode.gate,
+    );
+  if (signal.aborted) throw cancelledBeforeStart();
+  const lease = { namespace: settings.namespace, service: name, runId, signal };
+  return acquireLease(
+    plan.kube,
+    { ...lease, durationSeconds: settings.leaseDuration, waitMs: settings.lockTimeout },
+    initialState,
+  ).catch((error) => {
+    if (signal.aborted && error instanceof LeaseWaitCancelled) throw cancelledBeforeStart();
+    throw toGantryError(`lease ${leaseName(name)}`, error);
+  });
+}
+
+/** The running rollout's signals: abort (SIGTERM, a lost lease, `gantry abort`) and promote now. */
+interface RunSignals {
+  runId: string;
+  signal: AbortSignal;
+  promotion: AbortSignal;
+  events: RolloutEvents;
+  disconnect(): void;
+}
+
+function connectSignals(plan: Plan, runId: string, lease: AcquiredLease, cancel: AbortSignal): RunSignals {
+  const events = new RolloutEvents(plan.kube, plan.settings.namespace, plan.name, runId);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(cancel.reason);
+  cancel.addEventListener('abort', onAbort, { once: true });
+  lease.lost.addEventListener('abort', () => controller.abort(lease.lost.reason), { once: true });
+  // A signal that arrived while the lease was being taken fired before the listener above existed.
+  if (cancel.aborted) controller.abort(cancel.reason);
+  const promotion = new AbortController();
+  lease.onCommand((command) => {
+    if (command === 'abort') controller.abort(new RollbackReason('aborted by `gantry abort`'));
+    else promotion.abort();
+  });
+  return {
+    runId,
+    signal: controller.signal,
+    promotion: promotion.signal,
+    events,
+    disconnect: () => cancel.removeEventListener('abort', onAbort),
+  };
+}
+
+function newReport(plan: Plan, runId: string, recorder: Recorder): RolloutReport {
+  const { settings } = plan;
+  return {
+    verdict: 'failed',
+    name: plan.name,
+    namespace: settings.namespace,
+    strategy: settings.strategy,
+    router: settings.router,
+    runId,
+    revision: null,
+    previousImage: null,
+    image: plan.newImage,
+    reason: '',
+    steps: recorder.steps,
+    checks: recorder.checks,
+    timings: recorder.timings,
+  };
+}
+
+/**
+ * Recover: a rollout left by a run that died (its lease went stale) is rolled back, or, with --resume, a
+ * canary of this same image in progress is continued. Returns the step to start at.
+ */
+async function recover(
+  plan: Plan,
+  lease: AcquiredLease,
+  recorder: Recorder,
+  events: RolloutEvents,
+): Promise<number> {
+  const { settings } = plan;
+  const orphan = lease.orphan && lease.orphan.phase !== 'done' ? lease.orphan : undefined;
+  if (!orphan) return 0;
+  const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
+  const resumable =
+    orphan.phase === 'progressing' &&
+    orphan.image === plan.newImage &&
+    orphan.strategy === 'canary' &&
+    settings.strategy === 'canary';
+  if (settings.resume && resumable) {
+    const startStep = Math.max(0, Math.min(orphan.step, settings.steps.length - 1));
+    recorder.progress(`found an orphaned rollout (${where}); resuming at step ${startStep + 1}`);
+    void events.emit(
+      'OrphanResumed',
+      `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`,
+    );
+    return startStep;
+  }
+  if (settings.resume)
+    recorder.progress(
+      `cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image in progress; '}rolling it back`,
+    );
+  else recorder.progress(`found an orphaned rollout (${where}); rolling it back`);
+  void events.emit('OrphanFound', `run ${orphan.runId} died during its rollout; rolling it back`, 'Warning');
+  await cleanupOrphan(plan.kube, settings.namespace, plan.name, orphan, settings.timeout);
+  recorder.progress('orphan removed; stable version untouched');
+  return 0;
+}
+
+/**
+ * Apply: labels the stable pods with their track where routing needs it, then applies every object but the
+ * Deployment (which the strategy rolls out), the main Service pinned to the stable track when routing needs it.
+ * Returns the Deployment as it is now (undefined on a first deploy).
+ */
+async function apply(
+  plan: Plan,
+  run: RunSignals,
+  lease: AcquiredLease,
+  report: RolloutReport,
+  recorder: Recorder,
+): Promise<V1Deployment | undefined> {
+  const { settings, kube, name, newImage } = plan;
+  let current = await kube.read<V1Deployment>('apps/v1', 'Deployment', settings.namespace, name);
+  run.events.setUid(current?.metadata?.uid);
+  report.previousImage = imageOf(current);
+  void lease.record({ previousImage: report.previousImage });
+  recorder.progress(
+    current
+      ? `${settings.strategy} rollout of ${newImage} (was ${report.previousImage}); steps ${settings.strategy === 'canary' ? settings.steps.join('/') : '-'}%`
+      : `first deploy of ${name}: ${newImage}`,
+  );
+  void run.events.emit('RolloutStarted', `${settings.strategy} rollout of ${newImage} started`);
+  // Selector-pinning routers and blue-green need the stable pods labelled with their track.
+  const pins = pinsStable(plan);
+  if (current && pins && current.spec?.template?.metadata?.labels?.[TRACK_LABEL] !== 'stable') {
+    recorder.progress(
+      `labelling ${name}'s pods with ${TRACK_LABEL}=stable (one-time rolling restart, same image)`,
+    );
+    const template = structuredClone(current.spec!.template!);
+    template.metadata = {
+      ...template.metadata,
+      labels: { ...template.metadata?.labels, [TRACK_LABEL]: 'stable' },
+    };
+    await restoreTemplate(kube, settings.namespace, name, template);
+    current = await waitRolledOut(kube, settings.namespace, name, { readyTimeoutMs: settings.timeout });
+  }
+  for (const manifest of plan.manifests) {
+    if (manifest === plan.target) continue;
+    const object = manifest === plan.service && pins ? serviceForTrack(manifest, 'stable') : manifest;
+    await kube.apply(stripSource(object));
+  }
+  return current;
+}
+
+const pinsStable = (plan: Plan) =>
+  plan.settings.strategy === 'blue-green' ||
+  (plan.settings.strategy === 'canary' && plan.router.pinsStableSelector);
+
+/** Run: the strategy (a first deploy is always rolling); cancelled before it started, nothing of it exists. */
+async function runStrategy(
+  plan: Plan,
+  run: RunSignals,
+  lease: AcquiredLease,
+  recorder: Recorder,
+  current: V1Deployment | undefined,
+  startStep: number,
+) {
+  const { settings, analyze } = plan;
+  const strategy = current ? createStrategy(settings.strategy) : new RollingStrategy();
+  if (run.signal.aborted) {
+    // Cancelled before the strategy changed anything (an orphan found above was still cleaned up).
+    const reason = abortReason(run.signal);
+    throw Object.assign(new RollbackReason(`${reason.message}; the rollout had not started`), {
+      notStarted: true,
+    });
+  }
+  return strategy.run({
+    kube: plan.kube,
+    namespace: settings.namespace,
+    name: plan.name,
+    runId: run.runId,
+    target: stripSource(plan.target),
+    service: plan.service ? stripSource(plan.service) : undefined,
+    current,
+    router: plan.router,
+    steps: settings.steps,
+    pauseMs: settings.pause,
+    startStep,
+    readyTimeoutMs: settings.readyTimeout,
+    timeoutMs: settings.timeout,
+    blueGreenDelayMs: settings.blueGreenDelay,
+    analyze: analyze ? (step) => analyze({ ...step, onCheck: (check) => recorder.check(check) }) : undefined,
+    signal: run.signal,
+    promoteNow: () => run.promotion.aborted,
+    promoted: run.promotion,
+    events: run.events,
+    lease,
+    recorder,
+  });
+}
+
+/** What a failure outside the strategy (which handles its own rollback) means for the verdict and exit code. */
+function failureVerdict(
+  error: unknown,
+  reason: string,
+): { verdict: RolloutReport['verdict']; exitCode: DeployResult['exitCode'] } {
+  // Cancelled (SIGTERM, `gantry abort`) before anything of the new version existed: as after a rollback,
+  // the stable version is untouched.
+  if ((error as { notStarted?: boolean }).notStarted) return { verdict: 'rolled-back', exitCode: 1 };
+  log.warn(`rollout failed: ${reason}`);
+  return { verdict: 'failed', exitCode: 3 };
+}
+
+/** Finalise: the revision now live, an API outage the run rode out, the lease released with the outcome. */
+async function finalise(
+  plan: Plan,
+  lease: AcquiredLease,
+  report: RolloutReport,
+  recorder: Recorder,
+): Promise<void> {
+  const { kube, settings } = plan;
+  recorder.finish();
+  const after = await kube
+    .read<V1Deployment>('apps/v1', 'Deployment', settings.namespace, plan.name)
+    .catch(() => undefined);
+  report.revision = after?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? null;
+  const { outages, outageMs } = kube.transport;
+  if (outages > 0) {
+    report.reason += `; the Kubernetes API did not answer for ${(outageMs / 1000).toFixed(1)}s${outages > 1 ? ` (${outages} outages)` : ''}, requests were retried`;
+  }
+  // The outcome stays on the lease (not the Deployment, which a rolled-back run never touches).
+  await lease
+    .release({ phase: 'done', verdict: report.verdict, reason: report.reason })
+    .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
+  recorder.progress(`${report.verdict}: ${report.reason}`);
 }
 
 function withNamespace(manifest: Manifest, namespace: string): Manifest {

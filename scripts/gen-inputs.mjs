@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Writes docs/inputs.md, the inputs reference, from the options table and what each front end declares
-// (scripts/inputs-reference.ts). `--check` fails instead when the committed file differs. The repository has
+// Writes what is generated from the options table (src/config/options.ts) and what each front end declares
+// (scripts/inputs-reference.ts): docs/inputs.md, the inputs reference, and the CLI table of the Jenkins
+// library's Options.groovy. `--check` fails instead when a committed file differs (CI runs it). The repository has
 // no TypeScript runner, so the module is bundled with esbuild first, as scripts/bundle.mjs bundles dist/.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,23 +25,34 @@ try {
     // The module finds the repository from its own directory; the bundle lives elsewhere.
     define: { 'import.meta.dirname': JSON.stringify(scripts) },
   });
-  const { renderInputsReference, REFERENCE_FILE } = await import(pathToFileURL(outfile).href);
-  const file = join(repo, REFERENCE_FILE);
-  const text = renderInputsReference();
-  if (process.argv.includes('--check')) {
+  const generator = await import(pathToFileURL(outfile).href);
+  // Each generated file: its path and what it must contain.
+  const outputs = [
+    [generator.REFERENCE_FILE, () => generator.renderInputsReference()],
+    [
+      generator.JENKINS_OPTIONS_FILE,
+      () => generator.renderJenkinsOptions(readFileSync(join(repo, generator.JENKINS_OPTIONS_FILE), 'utf8')),
+    ],
+  ];
+  let stale = false;
+  for (const [path, render] of outputs) {
+    const file = join(repo, path);
+    const text = render();
     let committed = '';
     try {
       committed = readFileSync(file, 'utf8');
     } catch {}
-    if (committed !== text) {
-      process.stderr.write(`${REFERENCE_FILE} is stale: run npm run docs\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`${REFERENCE_FILE} is up to date\n`);
-  } else {
-    writeFileSync(file, text);
-    process.stderr.write(`wrote ${REFERENCE_FILE}\n`);
+    if (process.argv.includes('--check')) {
+      if (committed !== text) {
+        process.stderr.write(`${path} is stale: run npm run docs\n`);
+        stale = true;
+      } else process.stderr.write(`${path} is up to date\n`);
+    } else if (committed !== text) {
+      writeFileSync(file, text);
+      process.stderr.write(`wrote ${path}\n`);
+    } else process.stderr.write(`${path} is up to date\n`);
   }
+  if (stale) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
-import { type CommandName, OPTIONS, type OptionSpec } from '../src/config/options.js';
+import { type CommandName, OPTIONS, type OptionSpec, optionsFor } from '../src/config/options.js';
 import { configSchema } from '../src/config/schema.js';
 import { ACTIONS } from '../src/platforms/github/actions.js';
 
@@ -316,4 +316,39 @@ export function renderInputsReference(): string {
   }
   lines.push(...wrapperTables(), '');
   return lines.join('\n');
+}
+
+// ------------------------------------------------------------------------------------ generated tables
+
+export const JENKINS_OPTIONS_FILE = 'jenkins/src/dev/gantry/jenkins/Options.groovy';
+const JENKINS_TABLE_START = '    static final Map<String, Map<String, List>> CLI = [';
+const JENKINS_TABLE_END = '\n    ]\n';
+const COMMANDS: readonly CommandName[] = ['build', 'scan', 'push', 'deploy', 'status', 'promote', 'abort'];
+
+/** The Jenkins library's type for an option: its own names, and `latest` takes a boolean or a word. */
+function jenkinsType(option: OptionSpec): string {
+  if (option.type === 'string' && /(^|\|)true\|false($|\|)/.test(option.valueName ?? ''))
+    return 'bool-or-string';
+  return option.type;
+}
+
+/**
+ * Options.groovy with its CLI table (cfg key → [flag, type, commaSeparated] per command) written from the
+ * options table; the rest of the file (the library's own wrapper options) is kept as it is.
+ */
+export function renderJenkinsOptions(current: string): string {
+  const start = current.indexOf(JENKINS_TABLE_START);
+  const end = current.indexOf(JENKINS_TABLE_END, start);
+  if (start < 0 || end < 0) throw new Error(`${JENKINS_OPTIONS_FILE}: the CLI table was not found`);
+  const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const lines = [JENKINS_TABLE_START];
+  for (const command of COMMANDS) {
+    lines.push(`        ${command}: [`);
+    for (const option of optionsFor(command)) {
+      const comma = option.commaSeparated ? ', true' : '';
+      lines.push(`            ${camel(option.flag)}: ['${option.flag}', '${jenkinsType(option)}'${comma}],`);
+    }
+    lines.push('        ],');
+  }
+  return `${current.slice(0, start)}${lines.join('\n')}${current.slice(end)}`;
 }

@@ -5,11 +5,13 @@ import {
   GITHUB_COMMANDS,
   githubInputs,
   githubNamesFor,
+  JENKINS_OPTIONS_FILE,
   jenkinsKeysFor,
   jenkinsOptions,
   REFERENCE_FILE,
   REPO,
   renderInputsReference,
+  renderJenkinsOptions,
 } from '../../../scripts/inputs-reference.js';
 import { type CommandName, OPTIONS, optionFor, optionsFor } from '../../../src/config/options.js';
 
@@ -89,6 +91,13 @@ describe('GitHub action inputs and the options table', () => {
 
 describe('Jenkins option table (Options.groovy) and the options table', () => {
   const { cli } = jenkinsOptions();
+
+  it('is what `npm run docs` generates from the options table', () => {
+    const committed = readFileSync(join(REPO, JENKINS_OPTIONS_FILE), 'utf8');
+    expect(committed, `${JENKINS_OPTIONS_FILE} is stale: run npm run docs`).toBe(
+      renderJenkinsOptions(committed),
+    );
+  });
 
   it('has a table per command', () => {
     expect(Object.keys(cli).sort()).toEqual([

@@ -5,8 +5,8 @@ import com.cloudbees.groovy.cps.NonCPS
 /**
  * What each Gantry step accepts, and how a step's config map becomes `gantry` CLI arguments.
  *
- * CLI options use the camelCase of the CLI flag (`severityThreshold` → `--severity-threshold`); the table below
- * mirrors src/config/options.ts (a test compares it with `gantry <command> --help`). Wrapper options are the
+ * CLI options use the camelCase of the CLI flag (`severityThreshold` → `--severity-threshold`); the CLI table
+ * below is generated from src/config/options.ts by `npm run docs` (CI fails when it is stale: do not edit it). Wrapper options are the
  * library's own (credentials, gates, reports). Everything here is pure computation, so it is @NonCPS.
  *
  * Types: string, boolean, number, list (a List, or one String; comma-separated lists may be one String
@@ -30,7 +30,7 @@ class Options implements Serializable {
             label: ['label', 'map'],
             target: ['target', 'string'],
             network: ['network', 'string'],
-            platform: ['platform', 'list'],
+            platform: ['platform', 'list', true],
             secret: ['secret', 'list'],
             cacheRef: ['cache-ref', 'string'],
             cacheFrom: ['cache-from', 'list'],
@@ -41,12 +41,12 @@ class Options implements Serializable {
         ],
         scan: [
             image: ['image', 'string'],
+            platform: ['platform', 'list', true],
             scanner: ['scanner', 'string'],
             severityThreshold: ['severity-threshold', 'string'],
             ignoreUnfixed: ['ignore-unfixed', 'boolean'],
             ignoreFile: ['ignore-file', 'string'],
             scanners: ['scanners', 'list', true],
-            platform: ['platform', 'list'],
             sarif: ['sarif', 'string'],
             gitlabReport: ['gitlab-report', 'string'],
             junit: ['junit', 'string'],

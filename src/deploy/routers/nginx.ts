@@ -1,6 +1,6 @@
 import { MANAGED_BY, ROLLOUT_LABEL } from '../labels.js';
 import type { Manifest } from '../manifests.js';
-import type { RouteContext, Router } from './types.js';
+import type { RouteContext, RouteNames, Router, RouteWeights } from './types.js';
 import { ensureCanaryService, readRequired } from './weighted.js';
 
 const CANARY = 'nginx.ingress.kubernetes.io/canary';
@@ -22,26 +22,6 @@ export class NginxRouter implements Router {
   readonly name = 'nginx' as const;
   readonly pinsStableSelector = true;
 
-  private canaryIngress(context: RouteContext, main: Manifest, weight: number): Manifest {
-    const spec = structuredClone((main.spec ?? {}) as IngressSpec);
-    for (const rule of spec.rules ?? []) {
-      for (const path of rule.http?.paths ?? []) {
-        if (path.backend?.service?.name === context.name) path.backend.service.name = context.canaryService;
-      }
-    }
-    return {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'Ingress',
-      metadata: {
-        name: context.canaryService,
-        namespace: context.namespace,
-        labels: { ...MANAGED_BY, [ROLLOUT_LABEL]: context.name },
-        annotations: { [CANARY]: 'true', [CANARY_WEIGHT]: String(weight) },
-      },
-      spec: spec as Record<string, unknown>,
-    };
-  }
-
   async reconcile(context: RouteContext): Promise<void> {
     await ensureCanaryService(context);
     await this.setRoutes(context, 0);
@@ -55,22 +35,51 @@ export class NginxRouter implements Router {
       context.name,
       'the nginx router',
     );
-    await context.kube.apply(this.canaryIngress(context, main, weight));
+    await context.kube.apply(canaryIngress(main, context, weight));
   }
 
-  async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
+  async getRoutes(context: RouteContext): Promise<RouteWeights> {
     const canary = await context.kube.read<Manifest>(
       'networking.k8s.io/v1',
       'Ingress',
       context.namespace,
       context.canaryService,
     );
-    const weight = Number(canary?.metadata.annotations?.[CANARY_WEIGHT] ?? 0);
-    return { stable: 100 - weight, canary: weight };
+    return canaryIngressWeights(canary);
   }
 
   async finalize(context: RouteContext): Promise<void> {
     await context.kube.delete('networking.k8s.io/v1', 'Ingress', context.namespace, context.canaryService);
     await context.kube.delete('v1', 'Service', context.namespace, context.canaryService);
   }
+}
+
+/**
+ * The canary Ingress for the main one: the same hosts and paths, the main Service's backends pointed at the
+ * canary Service, marked canary with `weight` percent by NGINX's annotations.
+ */
+export function canaryIngress(main: Manifest, names: RouteNames, weight: number): Manifest {
+  const spec = structuredClone((main.spec ?? {}) as IngressSpec);
+  for (const rule of spec.rules ?? []) {
+    for (const path of rule.http?.paths ?? []) {
+      if (path.backend?.service?.name === names.name) path.backend.service.name = names.canaryService;
+    }
+  }
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: names.canaryService,
+      namespace: names.namespace,
+      labels: { ...MANAGED_BY, [ROLLOUT_LABEL]: names.name },
+      annotations: { [CANARY]: 'true', [CANARY_WEIGHT]: String(weight) },
+    },
+    spec: spec as Record<string, unknown>,
+  };
+}
+
+/** The weights a canary Ingress (or none: all to stable) gives. */
+export function canaryIngressWeights(canary: Manifest | undefined): RouteWeights {
+  const weight = Number(canary?.metadata.annotations?.[CANARY_WEIGHT] ?? 0);
+  return { stable: 100 - weight, canary: weight };
 }

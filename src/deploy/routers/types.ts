@@ -19,6 +19,21 @@ export interface RouteContext {
   timeoutMs: number;
 }
 
+/** The names a router writes weights between (what its pure object rewrites need). */
+export type RouteNames = Pick<RouteContext, 'name' | 'canaryService' | 'namespace'>;
+
+/** Weights as the cluster says, in percent of the traffic that reaches the app. */
+export interface RouteWeights {
+  stable: number;
+  canary: number;
+}
+
+/** Stable and canary shares in percent of their sum (both 0 when nothing reaches either). */
+export function percentages(stable: number, canary: number): RouteWeights {
+  const total = stable + canary || 1;
+  return { stable: Math.round((stable / total) * 100), canary: Math.round((canary / total) * 100) };
+}
+
 /**
  * A router moves traffic between the stable version and the new one. Four methods, as in Flagger:
  * set up what routing needs, write a weight, read the weight back, and tear canary routing down.

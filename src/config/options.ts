@@ -32,8 +32,8 @@ export interface OptionSpec {
   numberItems?: boolean;
 }
 
-const ALL: readonly CommandName[] = ['build', 'scan', 'push'];
-const IMAGE_COMMANDS = ALL;
+/** The commands that read or write an image (and reach a registry). */
+const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'push'];
 
 export const OPTIONS: readonly OptionSpec[] = [
   {
@@ -413,7 +413,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     path: 'registry.insecure',
     type: 'list',
     valueName: 'host:port',
-    commands: ALL,
+    commands: IMAGE_COMMANDS,
     description: 'Registry reached over plain HTTP / without TLS verification (repeatable)',
   },
   {

@@ -15,7 +15,7 @@ export {
   OCI_LABEL_PREFIX,
   ociLabels,
   parseLabelEntries,
-} from './labels.js';
+} from './oci-labels.js';
 export {
   formatImageReference,
   type ImageReference,

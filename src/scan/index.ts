@@ -104,7 +104,7 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
     gantryVersion: VERSION,
     dockerfile: options.dockerfile ?? 'Dockerfile',
   };
-  const reports = await writeReports(summary, options.reports, context);
+  const reports = await writeScanReports(summary, options.reports, context);
   return { ...summary, reports };
 }
 
@@ -164,7 +164,7 @@ function validateKinds(kinds: readonly ScanKind[], scanner: Scanner): ScanKind[]
 }
 
 /** Writes each requested report, creating its folder; returns the paths written. */
-async function writeReports(
+async function writeScanReports(
   summary: ScanSummary,
   paths: ReportPaths,
   context: ReportContext,

@@ -2,8 +2,9 @@
  * The step of gantry/actions/abort (run by ./entries/abort.ts): abort the rollout in progress, or an orphaned
  * one.
  */
-import { runAction } from '../github.js';
+
 import { ABORT } from './actions.js';
+import { runAction } from './adapter.js';
 
 export const run = (): Promise<void> =>
   runAction(ABORT, async (inputs) => {

@@ -4,7 +4,7 @@
  * (`tags`, `build-args`, `platforms`, `image-ref`, `severity`, `format`…); elsewhere they are Gantry's flags.
  * test/unit/platforms/github-actions.test.ts keeps these tables and the action.yml files in step.
  */
-import type { ActionSpec, InputSpec } from '../github.js';
+import type { ActionSpec, InputSpec } from './adapter.js';
 
 const CONFIG = { config: {} } satisfies Record<string, InputSpec>;
 

@@ -1,6 +1,7 @@
 /** The step of gantry/actions/deploy (run by ./entries/deploy.ts, main and post): roll out progressively. */
-import { runAction } from '../github.js';
+
 import { DEPLOY } from './actions.js';
+import { runAction } from './adapter.js';
 
 // The rollout engine and the Kubernetes client load once the step has read its inputs (bad input fails first).
 const rollout = () => import('./rollout.js');

@@ -30,7 +30,7 @@ import {
   tagInputs,
   toRawInputs,
   useCredentials,
-} from '../github.js';
+} from './adapter.js';
 
 /** Builds the image; `push` overrides the input (the pipeline pushes only after the scan). */
 export function buildStage(

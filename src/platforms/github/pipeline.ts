@@ -6,8 +6,8 @@
 import { resolveConfig } from '../../config/load.js';
 import { loadManifests } from '../../deploy/manifests.js';
 import { InputError } from '../../util/errors.js';
-import { booleanInput, type Inputs, runAction, setOutputs, stage, toRawInputs } from '../github.js';
 import { PIPELINE } from './actions.js';
+import { booleanInput, type Inputs, runAction, setOutputs, stage, toRawInputs } from './adapter.js';
 import { buildStage, pushStage, scanStage } from './image.js';
 
 // The rollout engine and the Kubernetes client load when the deploy stage starts.

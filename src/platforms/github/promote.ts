@@ -1,6 +1,7 @@
 /** The step of gantry/actions/promote (run by ./entries/promote.ts): promote the rollout in progress now. */
-import { runAction } from '../github.js';
+
 import { PROMOTE } from './actions.js';
+import { runAction } from './adapter.js';
 
 export const run = (): Promise<void> =>
   runAction(PROMOTE, async (inputs) => {

@@ -1,6 +1,7 @@
 /** The step of gantry/actions/push (run by ./entries/push.ts): push or copy an image by digest. */
-import { runAction, setOutputs } from '../github.js';
+
 import { PUSH } from './actions.js';
+import { runAction, setOutputs } from './adapter.js';
 import { pushStage } from './image.js';
 
 export const run = (): Promise<void> =>

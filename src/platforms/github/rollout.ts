@@ -23,10 +23,10 @@ import {
   stage,
   stepDirectory,
   toRawInputs,
-} from '../github.js';
+} from './adapter.js';
 
 /** What the post step needs to find the rollout this job started. Cleared when the rollout has finished. */
-interface RolloutState {
+interface PostStepRollout {
   namespace: string;
   name: string;
   runId: string;
@@ -54,7 +54,7 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
     const d = config.deploy;
     const name = d.name ?? findTarget(await loadManifests(d.manifests)).metadata.name;
     const runId = newRunId();
-    const state: RolloutState = { namespace: d.namespace, name, runId, timeoutMs: d.timeout };
+    const state: PostStepRollout = { namespace: d.namespace, name, runId, timeoutMs: d.timeout };
     if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
     core.saveState(ROLLOUT_STATE, JSON.stringify(state));
 
@@ -115,7 +115,7 @@ export function controlStage(
 export async function rolloutPost(): Promise<void> {
   const saved = core.getState(ROLLOUT_STATE);
   if (!saved) return;
-  const state = JSON.parse(saved) as RolloutState;
+  const state = JSON.parse(saved) as PostStepRollout;
   const target = `${state.namespace}/${state.name}`;
   const kube = Kube.load(state.kubeconfig);
   const status = await rolloutStatus(kube, state.namespace, state.name);

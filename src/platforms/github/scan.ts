@@ -1,6 +1,7 @@
 /** The step of gantry/actions/scan (run by ./entries/scan.ts): scan an image and gate on severity. */
-import { runAction } from '../github.js';
+
 import { SCAN } from './actions.js';
+import { runAction } from './adapter.js';
 import { scanStage } from './image.js';
 
 export const run = (): Promise<void> =>

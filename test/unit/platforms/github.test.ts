@@ -18,7 +18,7 @@ import {
   tagInputs,
   toRawInputs,
   useCredentials,
-} from '../../../src/platforms/github.js';
+} from '../../../src/platforms/github/adapter.js';
 
 const { build: BUILD, scan: SCAN } = ACTIONS;
 type SpecName = keyof typeof ACTIONS;

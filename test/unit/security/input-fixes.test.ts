@@ -6,7 +6,7 @@ import { checkDockerfile, checkTarget } from '../../../src/build/dockerfile.js';
 import { strayArgument } from '../../../src/cli/main.js';
 import { resolveConfig } from '../../../src/config/load.js';
 import { kubeconfigProblem } from '../../../src/deploy/kube.js';
-import { failureExitCode } from '../../../src/platforms/github.js';
+import { failureExitCode } from '../../../src/platforms/github/adapter.js';
 import { registryCredentials } from '../../../src/registry/auth.js';
 import { imageNotFoundAsInput, isImageNotFound } from '../../../src/registry/not-found.js';
 import { prepareReportDir } from '../../../src/report/index.js';

@@ -6,19 +6,19 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import type { BuildResult } from '../build/index.js';
-import type { CommandOptions } from '../commands/outcome.js';
-import type { RawInputs } from '../config/load.js';
-import { type CommandName, type OptionSpec, optionFor } from '../config/options.js';
-import { imageName, parseImageReference } from '../context/reference.js';
-import { formatDuration, markdownCode } from '../report/format.js';
-import { findingSummary } from '../scan/report/common.js';
-import { meetsThreshold, severityRank } from '../scan/severity.js';
-import { type ScanResult, SEVERITIES, type Severity } from '../scan/types.js';
-import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/errors.js';
-import { setLogSink } from '../util/log.js';
-import { redact, registerSecret } from '../util/secrets.js';
-import { POST_STATE } from './github/entry.js';
+import type { BuildResult } from '../../build/index.js';
+import type { CommandOptions } from '../../commands/outcome.js';
+import type { RawInputs } from '../../config/load.js';
+import { type CommandName, type OptionSpec, optionFor } from '../../config/options.js';
+import { imageName, parseImageReference } from '../../context/reference.js';
+import { formatDuration, markdownCode } from '../../report/format.js';
+import { findingSummary } from '../../scan/report/common.js';
+import { meetsThreshold, severityRank } from '../../scan/severity.js';
+import { type ScanResult, SEVERITIES, type Severity } from '../../scan/types.js';
+import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../../util/errors.js';
+import { setLogSink } from '../../util/log.js';
+import { redact, registerSecret } from '../../util/secrets.js';
+import { POST_STATE } from './entry.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Action specs

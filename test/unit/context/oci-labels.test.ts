@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createdTimestamp, ociLabels, parseLabelEntries } from '../../../src/context/labels.js';
+import { createdTimestamp, ociLabels, parseLabelEntries } from '../../../src/context/oci-labels.js';
 import type { BuildContext } from '../../../src/context/types.js';
 import { HEAD_SHA } from './fixtures.js';
 

@@ -149,29 +149,38 @@ export async function runAnalysisStep(options: AnalysisStepOptions): Promise<Ana
   if (signal.aborted) return cancelled();
 
   // A comparison that never got enough samples is an inconclusive measurement, with the counts that say why.
-  for (const metric of spec.metrics) {
-    const metricSamples = samples.get(metric.name);
-    if (!metric.compare || !metricSamples) continue;
-    const judged = checks.some(
-      (check) => check.metric === metric.name && (check as AnalysisCheck).kind === 'compare',
-    );
-    if (judged) continue;
-    const comparison = compareSamples(metricSamples.canary, metricSamples.stable, metric.compare);
-    record({
-      metric: metric.name,
-      kind: 'compare',
-      step,
-      at: now().toISOString(),
-      value: null,
-      result: 'inconclusive',
-      message: comparison.message,
-    });
-  }
+  for (const check of unjudgedComparisons(spec, samples, checks, step, now())) record(check);
   const decision = run.decision();
   if (decision.action === 'abort') return aborted(decision);
   const verdict = run.stepVerdict(step);
   if (verdict.verdict === 'passed') return { outcome: 'passed', checks };
   return { outcome: 'aborted', reason: verdict.reason, checks, decidedAt: now() };
+}
+
+/** An inconclusive check for every comparison the step never judged (too few samples), saying why. */
+function unjudgedComparisons(
+  spec: AnalysisSpec,
+  samples: Map<string, { canary: number[]; stable: number[] }>,
+  checks: Check[],
+  step: number,
+  at: Date,
+): AnalysisCheck[] {
+  const judged = (name: string) =>
+    checks.some((check) => check.metric === name && (check as AnalysisCheck).kind === 'compare');
+  return spec.metrics
+    .filter((metric) => metric.compare && samples.get(metric.name) && !judged(metric.name))
+    .map((metric) => {
+      const { canary, stable } = samples.get(metric.name)!;
+      return {
+        metric: metric.name,
+        kind: 'compare',
+        step,
+        at: at.toISOString(),
+        value: null,
+        result: 'inconclusive',
+        message: compareSamples(canary, stable, metric.compare!).message,
+      };
+    });
 }
 
 /**
@@ -265,28 +274,16 @@ async function measureMetric(context: {
   measurements: number;
 }): Promise<AnalysisCheck[]> {
   const { metric, provider, vars, spec, step, at, signal } = context;
-  const bounds = {
+  const base: CheckBase = {
+    metric: metric.name,
+    step,
+    at,
     ...(metric.min !== undefined && { min: metric.min }),
     ...(metric.max !== undefined && { max: metric.max }),
   };
-  const base = { metric: metric.name, step, at, ...bounds };
   const canaryVars = queryVars(vars, vars.canary, spec, step);
-
-  if (!metric.compare) {
-    const canary = await read(provider, metric, canaryVars, signal);
-    if ('error' in canary) {
-      const check: AnalysisCheck = {
-        ...base,
-        kind: 'threshold',
-        value: null,
-        result: 'inconclusive',
-        message: inconclusiveMessage(canary.error),
-      };
-      if (canary.providerFailed) providerFailures.add(check);
-      return [check];
-    }
-    return [{ ...base, kind: 'threshold', value: canary.value, ...judgeValue(metric, canary.value) }];
-  }
+  if (!metric.compare)
+    return [thresholdCheck(base, metric, await read(provider, metric, canaryVars, signal))];
 
   const [canary, stable] = await Promise.all([
     read(provider, metric, canaryVars, signal),
@@ -295,63 +292,75 @@ async function measureMetric(context: {
   const samples = context.samples.get(metric.name)!;
   if ('value' in canary) samples.canary.push(canary.value);
   if ('value' in stable) samples.stable.push(stable.value);
+  const comparison = compareCheck(metric, samples, context.measurements, step, at);
+  return [sampleCheck(base, metric, canary, stable), ...(comparison ? [comparison] : [])];
+}
 
-  const checks: AnalysisCheck[] = [];
+type CheckBase = Pick<AnalysisCheck, 'metric' | 'step' | 'at' | 'min' | 'max'>;
+
+/** A threshold metric's measurement: the canary's value against min/max, or inconclusive. */
+function thresholdCheck(base: CheckBase, metric: MetricSpec, canary: Reading): AnalysisCheck {
+  if ('value' in canary)
+    return { ...base, kind: 'threshold', value: canary.value, ...judgeValue(metric, canary.value) };
+  const check: AnalysisCheck = {
+    ...base,
+    kind: 'threshold',
+    value: null,
+    result: 'inconclusive',
+    message: inconclusiveMessage(canary.error),
+  };
+  if (canary.providerFailed) providerFailures.add(check);
+  return check;
+}
+
+/** A compared metric's sample: the canary against min/max, with the stable track's value beside it. */
+function sampleCheck(base: CheckBase, metric: MetricSpec, canary: Reading, stable: Reading): AnalysisCheck {
   const baseline = 'value' in stable ? stable.value : null;
+  const sample = { ...base, kind: 'sample' as const, baseline };
+  let check: AnalysisCheck;
   if ('error' in canary) {
-    checks.push({
-      ...base,
-      kind: 'sample',
-      value: null,
-      baseline,
-      result: 'inconclusive',
-      message: inconclusiveMessage(canary.error),
-    });
+    check = { ...sample, value: null, result: 'inconclusive', message: inconclusiveMessage(canary.error) };
   } else if ('error' in stable) {
-    checks.push({
-      ...base,
-      kind: 'sample',
-      value: canary.value,
-      baseline,
-      result: 'inconclusive',
-      message: inconclusiveMessage(`stable track: ${stable.error}`),
-    });
+    const message = inconclusiveMessage(`stable track: ${stable.error}`);
+    check = { ...sample, value: canary.value, result: 'inconclusive', message };
   } else {
     const judged = judgeValue(metric, canary.value);
-    checks.push({
-      ...base,
-      kind: 'sample',
-      value: canary.value,
-      baseline,
-      result: judged.result,
-      message: `${judged.message}; stable ${formatNumber(stable.value)}`,
-    });
+    const message = `${judged.message}; stable ${formatNumber(stable.value)}`;
+    check = { ...sample, value: canary.value, result: judged.result, message };
   }
   if (('error' in canary && canary.providerFailed) || ('error' in stable && stable.providerFailed))
-    providerFailures.add(checks[0]!);
+    providerFailures.add(check);
+  return check;
+}
 
-  const { minSamples, alpha } = metric.compare;
-  if (samples.canary.length >= minSamples && samples.stable.length >= minSamples) {
-    // Bonferroni over the looks this step allows: the step's false-alarm rate stays at most alpha.
-    const looks = Math.max(1, context.measurements - minSamples + 1);
-    const comparison = compareSamples(samples.canary, samples.stable, {
-      ...metric.compare,
-      alpha: alpha / looks,
-    });
-    checks.push({
-      metric: metric.name,
-      kind: 'compare',
-      step,
-      at,
-      value: median(samples.canary),
-      baseline: median(samples.stable),
-      result: comparison.result,
-      message: comparison.message,
-      ...(comparison.pValue !== null && { pValue: comparison.pValue }),
-      ...(comparison.effectSize !== null && { effectSize: comparison.effectSize }),
-    });
-  }
-  return checks;
+/** Canary against stable once both have `minSamples`; undefined before that. */
+function compareCheck(
+  metric: MetricSpec,
+  samples: { canary: number[]; stable: number[] },
+  measurements: number,
+  step: number,
+  at: string,
+): AnalysisCheck | undefined {
+  const { minSamples, alpha } = metric.compare!;
+  if (samples.canary.length < minSamples || samples.stable.length < minSamples) return undefined;
+  // Bonferroni over the looks this step allows: the step's false-alarm rate stays at most alpha.
+  const looks = Math.max(1, measurements - minSamples + 1);
+  const comparison = compareSamples(samples.canary, samples.stable, {
+    ...metric.compare!,
+    alpha: alpha / looks,
+  });
+  return {
+    metric: metric.name,
+    kind: 'compare',
+    step,
+    at,
+    value: median(samples.canary),
+    baseline: median(samples.stable),
+    result: comparison.result,
+    message: comparison.message,
+    ...(comparison.pValue !== null && { pValue: comparison.pValue }),
+    ...(comparison.effectSize !== null && { effectSize: comparison.effectSize }),
+  };
 }
 
 /** The promise's value, or undefined as soon as `signal` fires (a slow provider must not delay a cancel). */

@@ -84,6 +84,21 @@ export class BlueGreenStrategy implements Strategy {
       });
     }
 
+    return this.promote(context, { route, switchTo, bySelector, preview });
+  }
+
+  /** Promotion: the stable Deployment updated while traffic stays on the preview, then switched back. */
+  private async promote(
+    context: RolloutContext,
+    routing: {
+      route: (signal?: AbortSignal) => RouteContext;
+      switchTo: (track: 'stable' | 'preview', signal?: AbortSignal) => Promise<void>;
+      bySelector: boolean;
+      preview: string;
+    },
+  ): Promise<StrategyOutcome> {
+    const { kube, namespace, name, recorder, events, lease } = context;
+    const { route, switchTo, bySelector, preview } = routing;
     void lease.record({ phase: 'promoting' });
     recorder.progress(`promoting: updating ${name} while traffic stays on ${preview}`);
     const previousTemplate = context.current?.spec?.template;

@@ -71,28 +71,7 @@ export class CanaryStrategy implements Strategy {
           'StepStarted',
           `step ${index + 1}/${context.steps.length}: ${weight}% of traffic to the canary`,
         );
-        // A promotion request ends the step in progress at once (the rollout's own signal still wins).
-        const promoted = context.promoted;
-        const stepSignal = promoted ? AbortSignal.any([context.signal, promoted]) : context.signal;
-        const cutShort = () => Boolean(promoted?.aborted) && !context.signal.aborted;
-        if (context.analyze) {
-          const result = await context.analyze({
-            step: index,
-            durationMs: context.pauseMs,
-            track: 'canary',
-            signal: stepSignal,
-          });
-          if (result.outcome === 'aborted' && !(result.cancelled && cutShort()))
-            throw new RollbackReason(
-              result.reason ?? 'analysis failed',
-              result.decidedAt,
-              result.infrastructure ? 3 : 1,
-            );
-        } else {
-          await pause(context.pauseMs, stepSignal).catch((error) => {
-            if (!cutShort()) throw error;
-          });
-        }
+        await this.judgeStep(context, index);
         recorder.stepEnded('passed');
       }
     } catch (error) {
@@ -105,6 +84,34 @@ export class CanaryStrategy implements Strategy {
       });
     }
     return this.promote(context, route(undefined, context.timeoutMs));
+  }
+
+  /**
+   * The step's analysis (or, without one, its pause). A promotion request ends the step in progress at once;
+   * the rollout's own signal still wins. A failed analysis throws the rollback's reason.
+   */
+  private async judgeStep(context: RolloutContext, index: number): Promise<void> {
+    const promoted = context.promoted;
+    const stepSignal = promoted ? AbortSignal.any([context.signal, promoted]) : context.signal;
+    const cutShort = () => Boolean(promoted?.aborted) && !context.signal.aborted;
+    if (!context.analyze) {
+      await pause(context.pauseMs, stepSignal).catch((error) => {
+        if (!cutShort()) throw error;
+      });
+      return;
+    }
+    const result = await context.analyze({
+      step: index,
+      durationMs: context.pauseMs,
+      track: 'canary',
+      signal: stepSignal,
+    });
+    if (result.outcome === 'aborted' && !(result.cancelled && cutShort()))
+      throw new RollbackReason(
+        result.reason ?? 'analysis failed',
+        result.decidedAt,
+        result.infrastructure ? 3 : 1,
+      );
   }
 
   private async promote(context: RolloutContext, route: RouteContext): Promise<StrategyOutcome> {

@@ -156,6 +156,15 @@ async function readAuths(file: string): Promise<Auths> {
  * so if the registry wants them), as the docker CLI would.
  */
 async function credentialHelper(name: string, verb: 'get' | 'list', server: string): Promise<unknown> {
+  // A command reads credentials more than once (the auth file, a scanner's environment): ask each helper once.
+  const key = `${name}\u0000${verb}\u0000${server}`;
+  if (!helperAnswers.has(key)) helperAnswers.set(key, askCredentialHelper(name, verb, server));
+  return helperAnswers.get(key);
+}
+
+const helperAnswers = new Map<string, Promise<unknown>>();
+
+async function askCredentialHelper(name: string, verb: 'get' | 'list', server: string): Promise<unknown> {
   const binary = `docker-credential-${name}`;
   const failed = (why: string) => {
     log.warn(`credential helper ${binary} ${verb}${server ? ` ${server}` : ''}: ${why}`);

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { imageName, parseImageReference } from '../context/reference.js';
 import { type LocalImage, locateLocalImage } from '../store/index.js';
 import { InfraError, messageOf } from '../util/errors.js';
 import { run } from '../util/exec.js';
@@ -76,7 +77,9 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
       digests.set(destination, digest);
       // The Docker daemon holds layers uncompressed: compress them once, then copy what the first registry
       // serves, byte for byte, to the others.
-      if (local?.store === 'docker') registrySource = `${repositoryOf(destination)}@${digest}`;
+      if (local?.store === 'docker') {
+        registrySource = `${imageName(parseImageReference(destination, '--to'))}@${digest}`;
+      }
     }
     const distinct = new Set(digests.values());
     if (distinct.size !== 1) {
@@ -92,11 +95,6 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
     await rm(work, { recursive: true, force: true });
     await auth.dispose();
   }
-}
-
-/** `registry/repo:tag` or `registry/repo@sha256:…` → `registry/repo`. */
-function repositoryOf(ref: string): string {
-  return ref.replace(/@sha256:[a-f0-9]+$/, '').replace(/:[^:/]+$/, '');
 }
 
 /** The command that pushes a local image to one destination, writing the pushed digest to `digestFile`. */

@@ -12,6 +12,7 @@ import yaml from 'js-yaml';
 import { type CommandName, OPTIONS, type OptionSpec, optionsFor } from '../src/config/options.js';
 import { configSchema } from '../src/config/schema.js';
 import { ACTIONS } from '../src/platforms/github/actions.js';
+import { ACTION_INPUT_DOCS, INPUT_DOCS, type InputDoc } from '../src/platforms/github/input-docs.js';
 
 export const REPO = resolve(import.meta.dirname, '..');
 export const REFERENCE_FILE = 'docs/inputs.md';
@@ -36,14 +37,6 @@ export const GITHUB_COMMANDS: Record<keyof typeof ACTIONS, readonly CommandName[
   promote: ['promote'],
   abort: ['abort'],
 };
-
-/** An action.yml (`.` is the root action), for the descriptions of inputs that are not Gantry options. */
-export function githubActionYaml(action: string): { inputs: Record<string, { description?: string }> } {
-  const dir = action === '.' ? REPO : join(REPO, 'actions', action);
-  return yaml.load(readFileSync(join(dir, 'action.yml'), 'utf8')) as {
-    inputs: Record<string, { description?: string }>;
-  };
-}
 
 export interface GitLabInput {
   description?: string;
@@ -247,10 +240,10 @@ function wrapperTables(): string[] {
   );
   const github = new Map<string, { actions: string[]; description: string }>();
   for (const [action, inputs] of Object.entries(githubInputs())) {
-    const declared = githubActionYaml(action).inputs;
     for (const [name, input] of Object.entries(inputs)) {
       if (input.flag) continue;
-      const entry = github.get(name) ?? { actions: [], description: declared[name]?.description ?? '' };
+      const description = inputDoc(action as keyof typeof ACTIONS, name).description;
+      const entry = github.get(name) ?? { actions: [], description };
       entry.actions.push(action === '.' ? 'root' : action);
       github.set(name, entry);
     }
@@ -349,6 +342,36 @@ export function renderJenkinsOptions(current: string): string {
       lines.push(`            ${camel(option.flag)}: ['${option.flag}', '${jenkinsType(option)}'${comma}],`);
     }
     lines.push('        ],');
+  }
+  return `${current.slice(0, start)}${lines.join('\n')}${current.slice(end)}`;
+}
+
+/** The action.yml of an action (`.` is the root action), relative to the repository. */
+export function actionFile(action: string): string {
+  return action === '.' ? 'action.yml' : `actions/${action}/action.yml`;
+}
+
+/** What an action's input means: the action's own wording where it has one, else the input's. */
+export function inputDoc(action: keyof typeof ACTIONS, input: string): InputDoc {
+  const doc = ACTION_INPUT_DOCS[action]?.[input] ?? INPUT_DOCS[input];
+  if (!doc) throw new Error(`src/platforms/github/input-docs.ts: no description of input "${input}"`);
+  return doc;
+}
+
+/**
+ * An action.yml with its `inputs:` block written from the action's table (src/platforms/github/actions.ts,
+ * every flag of which is an option of src/config/options.ts) and the input texts; the rest of the file (name,
+ * outputs, runs) is kept as it is. Every input is optional: gantry.yml may give any of them.
+ */
+export function renderActionInputs(action: keyof typeof ACTIONS, current: string): string {
+  const start = current.indexOf('\ninputs:\n');
+  const end = current.indexOf('\n\noutputs:\n', start);
+  if (start < 0 || end < 0) throw new Error(`${actionFile(action)}: no inputs: block before outputs:`);
+  const lines = ['', 'inputs:'];
+  for (const name of Object.keys(ACTIONS[action].inputs)) {
+    const doc = inputDoc(action, name);
+    lines.push(`  ${name}:`, `    description: ${JSON.stringify(doc.description)}`, '    required: false');
+    if (doc.default !== undefined) lines.push(`    default: ${doc.default}`);
   }
   return `${current.slice(0, start)}${lines.join('\n')}${current.slice(end)}`;
 }

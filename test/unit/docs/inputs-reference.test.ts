@@ -2,14 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  actionFile,
   GITHUB_COMMANDS,
   githubInputs,
   githubNamesFor,
+  inputDoc,
   JENKINS_OPTIONS_FILE,
   jenkinsKeysFor,
   jenkinsOptions,
   REFERENCE_FILE,
   REPO,
+  renderActionInputs,
   renderInputsReference,
   renderJenkinsOptions,
 } from '../../../scripts/inputs-reference.js';
@@ -86,6 +89,33 @@ describe('GitHub action inputs and the options table', () => {
         expect(found, `root action: no input sets ${command} --${option.flag}`).toBe(true);
       }
     }
+  });
+});
+
+describe('action.yml inputs blocks', () => {
+  const actions = Object.keys(GITHUB_COMMANDS) as (keyof typeof GITHUB_COMMANDS)[];
+
+  it.each(actions)('%s: is what `npm run docs` writes from the action table', (action) => {
+    const committed = readFileSync(join(REPO, actionFile(action)), 'utf8');
+    expect(committed, `${actionFile(action)} is stale: run npm run docs`).toBe(
+      renderActionInputs(action, committed),
+    );
+  });
+
+  it('describes every input of every action', () => {
+    for (const action of actions) {
+      for (const name of Object.keys(githubInputs()[action]!)) {
+        expect(inputDoc(action, name).description.length, `${action}: ${name}`).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  it('replaces an edited block, leaving the rest of the file alone', () => {
+    const committed = readFileSync(join(REPO, actionFile('push')), 'utf8');
+    const edited = committed.replace(/ {2}to:\n {4}description: "[^"]*"/, '  to:\n    description: "edited"');
+    expect(edited).not.toBe(committed);
+    expect(renderActionInputs('push', edited)).toBe(committed);
+    expect(() => renderActionInputs('push', 'name: x\n')).toThrow(/no inputs: block/);
   });
 });
 

@@ -1,0 +1,243 @@
+/**
+ * What each GitHub action input means, as its action.yml says it: the wording follows
+ * docker/build-push-action and aquasecurity/trivy-action where the inputs overlap. Only `npm run docs`
+ * (scripts/gen-inputs.mjs) reads this table: it writes the `inputs:` block of every action.yml from the
+ * action tables (./actions.ts) and these texts, so the actions never load it.
+ */
+import type { ACTIONS } from './actions.js';
+
+export interface InputDoc {
+  description: string;
+  /** A default GitHub fills in itself (an expression); Gantry's own defaults are in the description. */
+  default?: string;
+}
+
+/** By input name; an input means the same in every action that has it, unless {@link ACTION_INPUT_DOCS} says. */
+export const INPUT_DOCS: Record<string, InputDoc> = {
+  image: {
+    description:
+      'Image repository to build, without tag (e.g. ghcr.io/acme/shop). May be left out when `tags` are full references.',
+  },
+  context: {
+    description: 'Build context directory. Default: `.`',
+  },
+  file: {
+    description: 'Path to the Dockerfile / Containerfile. Default: `<context>/Dockerfile`',
+  },
+  builder: {
+    description:
+      'Builder: `auto` (buildx when a Docker daemon answers, else buildah), `buildah` or `buildx`. Default: `auto`',
+  },
+  tags: {
+    description:
+      'List of tags, added to the tags computed from the git context: full references (`ghcr.io/acme/shop:1.2.3`, as docker/metadata-action outputs them; all in one repository) or bare tags (`1.2.3`)',
+  },
+  'tag-rules': {
+    description:
+      "List of tag rules in docker/metadata-action syntax (`type=semver,pattern={{version}}`). Default: Gantry's rules (branch, PR, semver, sha)",
+  },
+  latest: {
+    description:
+      'Whether to add the `latest` tag: `auto` (on a stable semver tag), `true` or `false`. Default: `auto`',
+  },
+  'build-args': {
+    description: 'List of build-time variables (`KEY=value`); not for secrets, use `secrets`',
+  },
+  labels: {
+    description: 'List of image labels (`key=value`), added to the OCI labels Gantry computes',
+  },
+  target: {
+    description: 'Sets the target stage to build',
+  },
+  network: {
+    description: 'Set the networking mode for the RUN instructions during build (`host`, `none`)',
+  },
+  platforms: {
+    description: 'List of target platforms (`linux/amd64,linux/arm64`), comma or newline separated',
+  },
+  secrets: {
+    description:
+      'List of secrets to expose to the build (`id=value`); masked, handed over in the environment, never on argv',
+  },
+  'secret-envs': {
+    description: 'List of secret environment variables to expose to the build (`id=ENV_VAR`)',
+  },
+  'secret-files': {
+    description: 'List of secret files to expose to the build (`id=path`)',
+  },
+  'cache-ref': {
+    description: 'Registry repository used as layer cache, read and written',
+  },
+  'cache-from': {
+    description: 'List of registry repositories to read layer cache from',
+  },
+  'cache-to': {
+    description: 'List of registry repositories to write layer cache to',
+  },
+  push: {
+    description: 'Push the image once the scan passed. Must be `true` to deploy. Default: `true`',
+  },
+  'insecure-registry': {
+    description: 'List of registries (`host:port`) reached over plain HTTP / without TLS verification',
+  },
+  retries: {
+    description: 'Retries for a push that fails with a 5xx, a 429 or a dropped connection. Default: `3`',
+  },
+  scanner: {
+    description: 'Scanner: `trivy` or `grype`. Default: `trivy`',
+  },
+  severity: {
+    description:
+      'The gate: fail on a finding at or above this severity (`critical`, `high`, `medium`, `low`, `unknown`, or `none` to never fail); a trivy-action list such as `CRITICAL,HIGH` fails on the mildest listed. Default: `high`',
+  },
+  'ignore-unfixed': {
+    description: 'Ignore vulnerabilities that have no fixed version yet. Default: `false`',
+  },
+  'ignore-file': {
+    description:
+      'YAML list of `{id, reason, expires?, package?}` entries that silence findings; expired entries stop applying',
+  },
+  scanners: {
+    description: 'What to look for: `vuln`, `secret`, `misconfig`, comma separated. Default: `vuln,secret`',
+  },
+  format: {
+    description:
+      'Write one report in this format to `output`, as in trivy-action: `sarif`, `gitlab`, `junit` or `markdown`',
+  },
+  output: {
+    description: 'File the `format` report is written to',
+  },
+  sarif: {
+    description:
+      'Write a SARIF 2.1.0 report there (GitHub code scanning). Default: a file under `RUNNER_TEMP`, see the `sarif` output',
+  },
+  'gitlab-report': {
+    description: 'Write a GitLab container scanning report (schema 15.0.7) there',
+  },
+  junit: {
+    description: 'Write a JUnit XML report there',
+  },
+  markdown: {
+    description: 'Write the Markdown summary there (it is in the job summary either way)',
+  },
+  manifests: {
+    description:
+      'List of manifest files, directories or kustomization directories. The image is rolled out when there are manifests, here or in gantry.yml (`deploy.manifests`)',
+  },
+  images: {
+    description:
+      'List of images by digest, `name=ref@sha256:…`, `name` being a container name or an image repository',
+  },
+  name: {
+    description: 'Deployment to roll out. Default: the only Deployment in the manifests',
+  },
+  namespace: {
+    description: 'Namespace of the rollout. Default: `default`',
+  },
+  kubeconfig: {
+    description: 'Kubeconfig file. Default: `$KUBECONFIG`, then `~/.kube/config`',
+  },
+  strategy: {
+    description: 'Rollout strategy: `rolling`, `canary` or `blue-green`. Default: `canary`',
+  },
+  router: {
+    description:
+      'How traffic is split: `replicas` (replica ratio, no mesh), `gateway-api`, `istio` or `nginx`. Default: `replicas`',
+  },
+  steps: {
+    description:
+      'Canary traffic weights in percent, comma separated, strictly increasing, 1–99. Default: `10,25,50`',
+  },
+  pause: {
+    description: 'Length of each step, analysis running during it (`30s`, `2m`). Default: `30s`',
+  },
+  analysis: {
+    description: 'Analysis file: metrics (PromQL) with min/max, interval, failureLimit, inconclusiveLimit',
+  },
+  'prometheus-url': {
+    description: 'Prometheus for the analysis. Default: `$PROMETHEUS_URL`',
+  },
+  timeout: {
+    description: 'Bound for every wait on the cluster. Default: `10m`',
+  },
+  'ready-timeout': {
+    description: 'Pods of the new version not ready after this long fail the rollout. Default: `2m`',
+  },
+  'blue-green-delay': {
+    description:
+      'Blue-green: how long the old version is kept after the switch, with analysis. Default: `30s`',
+  },
+  'lock-timeout': {
+    description: 'How long to wait for another rollout of the same service. Default: `5m`',
+  },
+  'lease-duration': {
+    description:
+      'Seconds without renewal after which a run counts as dead and its rollout as orphaned. Default: `15`',
+  },
+  resume: {
+    description:
+      'On a stale lease, continue the orphaned rollout instead of rolling it back. Default: `false`',
+  },
+  report: {
+    description:
+      'Directory for the run report: rollout.json, rollout.md, rollout.svg. Default: a directory under `RUNNER_TEMP`',
+  },
+  container: {
+    description:
+      'Container name that receives the built image. Default: the containers whose image repository is `image`',
+  },
+  registry: {
+    description:
+      'Registry host that `registry-username` / `registry-password` log in to (e.g. `registry.example.com`)',
+  },
+  'registry-username': {
+    description: 'Username for `registry`',
+  },
+  'registry-password': {
+    description: 'Password or token for `registry`; masked and handed over in the environment, never on argv',
+  },
+  'github-token': {
+    description: "Token used for ghcr.io as `github.actor`; masked. Default: the job's `github.token`",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, written as it is into action.yml
+    default: '${{ github.token }}',
+  },
+  config: {
+    description:
+      'gantry.yml giving defaults for every input. Default: `./gantry.yml` when present; inputs win',
+  },
+  'image-ref': {
+    description: 'Image to scan: a local image built in this job, or a registry reference',
+  },
+  to: {
+    description: 'List of destination references; each receives the same manifest, byte for byte',
+  },
+};
+
+/** Where one action's input means something else than {@link INPUT_DOCS} says. */
+export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<string, InputDoc>>> = {
+  build: {
+    push: { description: 'Push every tag after the build and output the digest. Default: `false`' },
+  },
+  scan: {
+    platforms: {
+      description:
+        'Platforms of a multi-platform image to scan (`linux/amd64,linux/arm64`), each reported on its own. Default: all',
+    },
+    file: {
+      description:
+        'The Dockerfile the image was built from; findings are annotated on it. Default: `Dockerfile`',
+    },
+  },
+  push: {
+    image: { description: 'Image to push: a local image, or a registry reference (copied by digest)' },
+  },
+  deploy: {
+    manifests: { description: 'List of manifest files, directories or kustomization directories' },
+  },
+  promote: {
+    name: { description: 'Deployment whose rollout to act on' },
+  },
+  abort: {
+    name: { description: 'Deployment whose rollout to act on' },
+  },
+};

@@ -1,6 +1,7 @@
 import { type RawInputs, resolveConfig } from '../config/load.js';
+import type { GantryConfig } from '../config/schema.js';
 import { commandRollout, type RolloutStatus, rolloutStatus } from '../deploy/control.js';
-import { deploy } from '../deploy/index.js';
+import { type DeployOptions, deploy } from '../deploy/index.js';
 import { Kube } from '../deploy/kube.js';
 import { RollbackReason } from '../deploy/strategies/types.js';
 import type { RolloutReport } from '../deploy/types.js';
@@ -9,23 +10,30 @@ import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import type { CommandOptions, CommandOutcome } from './outcome.js';
 
-/**
- * `gantry deploy`. SIGTERM and SIGINT (a cancelled CI job) abort the rollout: the new version is taken out of
- * traffic and removed, the lease released, and the exit code is not 0.
- */
 /** The deploy result: the rollout report, the report files written, and the API requests it took. */
 export type DeployOutcome = RolloutReport & {
   reports: Awaited<ReturnType<typeof writeReports>> | undefined;
   apiRequests: Awaited<ReturnType<typeof deploy>>['apiRequests'];
 };
 
-export async function runDeployCommand(
+/**
+ * `gantry deploy`. SIGTERM and SIGINT (a cancelled CI job) abort the rollout: the new version is taken out of
+ * traffic and removed, the lease released, and the exit code is not 0.
+ */
+export function runDeployCommand(
   raw: RawInputs,
   options: CommandOptions,
 ): Promise<CommandOutcome<DeployOutcome>> {
-  const config = resolveConfig({ command: 'deploy', raw, configPath: options.configPath });
+  return deployCommand(resolveConfig({ command: 'deploy', raw, configPath: options.configPath }));
+}
+
+/** Rolls out a resolved config, aborting on SIGTERM/SIGINT; the reports go to `deploy.report` when set. */
+export function deployCommand(
+  config: GantryConfig,
+  options: Pick<DeployOptions, 'onPlanned'> = {},
+): Promise<CommandOutcome<DeployOutcome>> {
   return abortOnCancel(async (signal) => {
-    const { report, exitCode, apiRequests } = await deploy(config, { signal });
+    const { report, exitCode, apiRequests } = await deploy(config, { ...options, signal });
     const reports = config.deploy.report
       ? await writeReports(report, { dir: config.deploy.report, basename: 'rollout' })
       : undefined;

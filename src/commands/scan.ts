@@ -1,15 +1,17 @@
 import { type RawInputs, resolveConfig } from '../config/load.js';
+import type { GantryConfig } from '../config/schema.js';
 import { parseImageReference } from '../context/reference.js';
 import { scanImageRef } from '../scan/image.js';
 import type { ScanResult } from '../scan/types.js';
 import { InputError } from '../util/errors.js';
 import type { CommandOptions, CommandOutcome } from './outcome.js';
 
-export async function runScanCommand(
-  raw: RawInputs,
-  options: CommandOptions,
-): Promise<CommandOutcome<ScanResult>> {
-  const config = resolveConfig({ command: 'scan', raw, configPath: options.configPath });
+export function runScanCommand(raw: RawInputs, options: CommandOptions): Promise<CommandOutcome<ScanResult>> {
+  return scanCommand(resolveConfig({ command: 'scan', raw, configPath: options.configPath }));
+}
+
+/** Scans `config.image` (local or in a registry) and gates on the threshold; a front end that resolved the config. */
+export async function scanCommand(config: GantryConfig): Promise<CommandOutcome<ScanResult>> {
   if (!config.image)
     throw new InputError('--image', 'required: the local image or registry reference to scan');
   parseImageReference(config.image, '--image');

@@ -51,12 +51,23 @@ export function newRunId(env: NodeJS.ProcessEnv = process.env): string {
  * server accepts every object in a server-side dry run. Then: lock (take the service's lease), recover (roll
  * back, or resume, an orphan a dead run left), apply, run the strategy, and finalise (release, report).
  */
-export async function deploy(
-  config: GantryConfig,
-  options: { signal: AbortSignal; runId?: string; stdin?: () => string },
-): Promise<DeployResult> {
+export interface DeployOptions {
+  /** Aborts the rollout (SIGTERM, a cancelled job): the new version is taken out and removed. */
+  signal: AbortSignal;
+  runId?: string;
+  /** Reads `-` in --manifests. */
+  stdin?: () => string;
+  /**
+   * Called once pre-flight passed, before anything in the cluster changes: which rollout this run is (a front
+   * end that can be killed mid-rollout records it, as the GitHub post step does).
+   */
+  onPlanned?: (rollout: { namespace: string; name: string; runId: string }) => void;
+}
+
+export async function deploy(config: GantryConfig, options: DeployOptions): Promise<DeployResult> {
   const runId = options.runId ?? newRunId();
   const plan = await preflight(config, options.stdin);
+  options.onPlanned?.({ namespace: plan.settings.namespace, name: plan.name, runId });
   const recorder = new Recorder(`${plan.settings.namespace}/${plan.name}`);
   const lease = await lock(plan, runId, recorder, options.signal);
   const run = connectSignals(plan, runId, lease, options.signal);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BuildResult } from '../../build/index.js';
 import { runBuildCommand } from '../../commands/build.js';
 import { runPushCommand } from '../../commands/push.js';
-import { runScanCommand } from '../../commands/scan.js';
+import { scanCommand } from '../../commands/scan.js';
 import { type RawInputs, resolveConfig } from '../../config/load.js';
 import type { PushResult } from '../../registry/push.js';
 import { markdownCode } from '../../report/format.js';
@@ -68,8 +68,8 @@ export function scanStage(spec: ActionSpec, inputs: Inputs, image?: string): Pro
     if (image) raw.image = image;
     if (inputs.severity) raw['severity-threshold'] = severityThreshold(inputs.severity);
     const config = resolveConfig({ command: 'scan', raw, configPath: inputs.config });
-    if (!config.scan.sarif) raw.sarif = join(stepDirectory(), 'scan.sarif');
-    const { result: scan } = await runScanCommand(raw, commandOptions(inputs));
+    config.scan.sarif ??= join(stepDirectory(), 'scan.sarif');
+    const { result: scan } = await scanCommand(config);
     setOutputs({
       passed: scan.passed,
       ...scan.counts,

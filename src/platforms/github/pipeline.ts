@@ -3,9 +3,9 @@
  * The image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and
  * rolled out by digest when there are manifests: the `manifests` input, or `deploy.manifests` in gantry.yml.
  */
+import { checkPipeline } from '../../commands/pipeline.js';
 import { resolveConfig } from '../../config/load.js';
 import { loadManifests } from '../../deploy/manifests.js';
-import { InputError } from '../../util/errors.js';
 import { PIPELINE } from './actions.js';
 import { booleanInput, type Inputs, runAction, setOutputs, stage, toRawInputs } from './adapter.js';
 import { buildStage, pushStage, scanStage } from './image.js';
@@ -20,8 +20,7 @@ async function pipeline(inputs: Inputs): Promise<void> {
     const raw = toRawInputs('deploy', PIPELINE, inputs);
     const { manifests } = resolveConfig({ command: 'deploy', raw, configPath: inputs.config }).deploy;
     if (manifests.length === 0) return false;
-    if (!push)
-      throw new InputError('input "push"', 'must be true with "manifests": images are deployed by digest');
+    checkPipeline({ deploy: true, push }, 'input "push"');
     await loadManifests(manifests);
     return true;
   });

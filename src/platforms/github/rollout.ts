@@ -4,14 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { abortOnCancel, runControlCommand } from '../../commands/deploy.js';
+import { deployCommand, runControlCommand } from '../../commands/deploy.js';
 import { resolveConfig } from '../../config/load.js';
 import { commandRollout, type RolloutStatus, rolloutStatus } from '../../deploy/control.js';
-import { deploy, newRunId } from '../../deploy/index.js';
 import { Kube } from '../../deploy/kube.js';
-import { findTarget, loadManifests } from '../../deploy/manifests.js';
 import type { RolloutReport } from '../../deploy/types.js';
-import { verdictLine, writeReports } from '../../report/index.js';
+import { verdictLine } from '../../report/index.js';
 import { ExitCode, GantryError } from '../../util/errors.js';
 import {
   type ActionSpec,
@@ -52,22 +50,27 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
       spell: (flag) => inputLabel(spec, 'deploy', flag),
     });
     const d = config.deploy;
-    const name = d.name ?? findTarget(await loadManifests(d.manifests)).metadata.name;
-    const runId = newRunId();
-    const state: PostStepRollout = { namespace: d.namespace, name, runId, timeoutMs: d.timeout };
-    if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
-    core.saveState(ROLLOUT_STATE, JSON.stringify(state));
+    // Recorded once pre-flight passed, before the cluster changes: the post step aborts this rollout if the
+    // runner kills the step.
+    const onPlanned = (rollout: { namespace: string; name: string; runId: string }) => {
+      const state: PostStepRollout = { ...rollout, timeoutMs: d.timeout };
+      if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
+      core.saveState(ROLLOUT_STATE, JSON.stringify(state));
+    };
 
-    let outcome: Awaited<ReturnType<typeof deploy>>;
+    // Reports are always written: the summary shows the Markdown one.
+    d.report ??= stepDirectory();
+    let outcome: Awaited<ReturnType<typeof deployCommand>>;
     try {
-      outcome = await abortOnCancel((signal) => deploy(config, { signal, runId }));
+      outcome = await deployCommand(config, { onPlanned });
     } finally {
       // Finished, one way or another: only a step killed before this line leaves work for the post step.
       core.saveState(ROLLOUT_STATE, '');
     }
 
-    const { report, exitCode } = outcome;
-    const paths = await writeReports(report, { dir: d.report ?? stepDirectory(), basename: 'rollout' });
+    const report = outcome.result;
+    const exitCode = outcome.forceExitCode as 0 | 1 | 3 | 4;
+    const paths = report.reports!;
     setOutputs({
       verdict: report.verdict,
       reason: report.reason,

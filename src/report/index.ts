@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RolloutReport } from '../deploy/types.js';
 import { InputError } from '../util/errors.js';
 import { renderJson } from './json.js';
-import { type MarkdownOptions, renderMarkdown } from './markdown.js';
+import { type MarkdownOptions, renderRolloutMarkdown } from './markdown.js';
 import { renderSvgTimeline } from './svg.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -15,7 +15,7 @@ import { renderSvgTimeline } from './svg.js';
 
 export { formatNumber, formatThreshold } from './format.js';
 export { renderJson } from './json.js';
-export { type MarkdownOptions, renderMarkdown } from './markdown.js';
+export { type MarkdownOptions, renderRolloutMarkdown } from './markdown.js';
 export { MERMAID_MAX_POINTS, renderMermaidTimeline } from './mermaid.js';
 export { renderSvgTimeline, type SvgOptions } from './svg.js';
 export { chartMetric } from './timeline.js';
@@ -65,7 +65,7 @@ export async function writeReports(
     svg: join(dir, `${basename}.svg`),
   };
   const chart = options.chart ?? 'mermaid';
-  const markdown = renderMarkdown(report, {
+  const markdown = renderRolloutMarkdown(report, {
     chart,
     ...(chart === 'svg-link' ? { svgPath: `${basename}.svg` } : {}),
     ...(options.metric === undefined ? {} : { metric: options.metric }),

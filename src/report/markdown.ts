@@ -41,10 +41,10 @@ const DEFAULT_MAX_CHECKS = 10;
  *
  * @example
  * ```ts
- * await fs.appendFile(process.env.GITHUB_STEP_SUMMARY!, renderMarkdown(report));
+ * await fs.appendFile(process.env.GITHUB_STEP_SUMMARY!, renderRolloutMarkdown(report));
  * ```
  */
-export function renderMarkdown(report: RolloutReport, options: MarkdownOptions = {}): string {
+export function renderRolloutMarkdown(report: RolloutReport, options: MarkdownOptions = {}): string {
   const chart = options.chart ?? 'mermaid';
   if (chart === 'svg-link' && !options.svgPath) {
     throw new InputError('svgPath', 'required when chart is "svg-link" (the path of the SVG timeline)');

@@ -7,7 +7,7 @@ import { GrypeScanner } from './grype.js';
 import { evaluatePolicy, type IgnoreEntry, loadIgnoreFile, parseSeverityThreshold } from './policy.js';
 import { renderGitLabReport } from './report/gitlab.js';
 import { renderJUnit } from './report/junit.js';
-import { renderMarkdown } from './report/markdown.js';
+import { renderScanMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
 import { countBySeverity } from './severity.js';
 import { TrivyScanner } from './trivy.js';
@@ -173,7 +173,7 @@ async function writeScanReports(
     sarif: () => renderSarif(summary, context),
     gitlab: () => renderGitLabReport(summary, context.gantryVersion),
     junit: () => renderJUnit(summary),
-    markdown: () => renderMarkdown(summary),
+    markdown: () => renderScanMarkdown(summary),
   };
   const flags: Record<keyof ReportPaths, string> = {
     sarif: '--sarif',

@@ -10,7 +10,7 @@ import { scanCommand } from '../../commands/scan.js';
 import { type RawInputs, resolveConfig } from '../../config/load.js';
 import type { PushResult } from '../../registry/push.js';
 import { markdownCode } from '../../report/format.js';
-import { renderMarkdown as renderScanMarkdown } from '../../scan/report/markdown.js';
+import { renderScanMarkdown } from '../../scan/report/markdown.js';
 import type { ScanResult } from '../../scan/types.js';
 import { ExitCode, GantryError } from '../../util/errors.js';
 import {

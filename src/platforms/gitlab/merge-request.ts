@@ -4,7 +4,7 @@
  */
 import type { RolloutReport } from '../../deploy/types.js';
 import { escapeMarkdown, markdownCode } from '../../report/format.js';
-import { renderMarkdown } from '../../report/index.js';
+import { renderRolloutMarkdown } from '../../report/index.js';
 import { InfraError, messageOf } from '../../util/errors.js';
 import { redact, registerSecret } from '../../util/secrets.js';
 import type { Env } from './inputs.js';
@@ -39,7 +39,7 @@ export interface NoteContext {
 
 /**
  * The note: a heading naming the rollout (and a hidden marker, so a later run or a bot can find it), then the
- * run report as `renderMarkdown` draws it with a Mermaid timeline.
+ * run report as `renderRolloutMarkdown` draws it with a Mermaid timeline.
  *
  * @example
  * ```ts
@@ -54,7 +54,7 @@ export function mergeRequestNoteBody(report: RolloutReport, context: NoteContext
     `<!-- gantry-rollout ${target.replace(/--/g, '- -')} -->`,
     `### Gantry rollout of ${markdownCode(target)}${where}${job}`,
     '',
-    renderMarkdown(report, { chart: 'mermaid' }).trimEnd(),
+    renderRolloutMarkdown(report, { chart: 'mermaid' }).trimEnd(),
     '',
     `<sub>${escapeMarkdown(`Posted by Gantry for run ${report.runId}.`)}</sub>`,
     '',

@@ -10,7 +10,7 @@ export const MARKDOWN_MAX_ROWS = 50;
  * findings worst first (capped at {@link MARKDOWN_MAX_ROWS}), then the ignored findings and the ignore
  * entries that expired.
  */
-export function renderMarkdown(result: ScanSummary, maxRows = MARKDOWN_MAX_ROWS): string {
+export function renderScanMarkdown(result: ScanSummary, maxRows = MARKDOWN_MAX_ROWS): string {
   const scanner = `${result.scanner} ${result.scannerVersion}`;
   const failing = result.failing.length;
   const verdict = result.passed

@@ -21,7 +21,7 @@ import {
   resultFile,
   runGitLabJob,
 } from '../../../src/platforms/gitlab.js';
-import { renderMarkdown } from '../../../src/report/index.js';
+import { renderRolloutMarkdown } from '../../../src/report/index.js';
 import { InfraError, InputError } from '../../../src/util/errors.js';
 import { fixture } from '../report/helpers.js';
 
@@ -258,7 +258,7 @@ describe('merge-request note', () => {
     expect(lines[1]).toBe(
       '### Gantry rollout of `shop/web` to `production` · [job log](https://gitlab.example.com/shop/web/-/jobs/42)',
     );
-    expect(body).toContain(renderMarkdown(report, { chart: 'mermaid' }).trimEnd());
+    expect(body).toContain(renderRolloutMarkdown(report, { chart: 'mermaid' }).trimEnd());
     expect(body).toMatch(/```mermaid\n(%%.*\n)?xychart/);
     expect(body).not.toContain('<svg');
     expect(body).toContain('run github-8823145-1');

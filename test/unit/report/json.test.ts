@@ -2,7 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderJson, renderMarkdown, renderSvgTimeline, writeReports } from '../../../src/report/index.js';
+import {
+  renderJson,
+  renderRolloutMarkdown,
+  renderSvgTimeline,
+  writeReports,
+} from '../../../src/report/index.js';
 import { fixture } from './helpers.js';
 
 describe('renderJson', () => {
@@ -68,7 +73,7 @@ describe('writeReports', () => {
       svg: join(dir, 'nested', 'rollout-web.svg'),
     });
     expect(await readFile(paths.json, 'utf8')).toBe(renderJson(report));
-    expect(await readFile(paths.markdown, 'utf8')).toBe(renderMarkdown(report));
+    expect(await readFile(paths.markdown, 'utf8')).toBe(renderRolloutMarkdown(report));
     expect(await readFile(paths.svg, 'utf8')).toBe(renderSvgTimeline(report));
   });
 

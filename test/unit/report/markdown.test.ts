@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Check, RolloutReport } from '../../../src/deploy/types.js';
-import { renderMarkdown } from '../../../src/report/markdown.js';
+import { renderRolloutMarkdown } from '../../../src/report/markdown.js';
 import { verdictLine } from '../../../src/report/verdict.js';
 import { fixture } from './helpers.js';
 
@@ -27,7 +27,7 @@ describe('verdict line', () => {
   });
 
   it('opens the Markdown, status in bold', () => {
-    const markdown = renderMarkdown(fixture('rolled-back'));
+    const markdown = renderRolloutMarkdown(fixture('rolled-back'));
     expect(markdown.split('\n')[0]).toBe(
       '**Rolled back** web in shop: error-rate 0.43 above max 0.05 at step 2 (25%)',
     );
@@ -58,7 +58,7 @@ describe('verdict line', () => {
       reason: 'metrics unreachable',
     };
     report.steps[1]!.result = 'aborted';
-    expect(renderMarkdown(report).split('\n')[0]).toBe('**Failed** web in shop: metrics unreachable');
+    expect(renderRolloutMarkdown(report).split('\n')[0]).toBe('**Failed** web in shop: metrics unreachable');
   });
 
   it('counts failures tolerated by a promoted rollout', () => {
@@ -70,9 +70,9 @@ describe('verdict line', () => {
   });
 });
 
-describe('renderMarkdown', () => {
+describe('renderRolloutMarkdown', () => {
   it('lists the facts and the rollback timings in seconds', () => {
-    const markdown = renderMarkdown(fixture('rolled-back'));
+    const markdown = renderRolloutMarkdown(fixture('rolled-back'));
     expect(rowsWith(markdown, 'Previous image')[0]).toEqual([
       'Previous image',
       '`registry.example.com/shop/web:1.8.0@sha256:4f1c2a9be0d7c3a58e6b21f0d94c7e3a1b5d8f2c6e9a0b3d7f1e4c8a2b6d9e0f3`',
@@ -87,9 +87,9 @@ describe('renderMarkdown', () => {
   });
 
   it('shows each check with value, threshold, result and offset from the start', () => {
-    const markdown = renderMarkdown(fixture('rolled-back'));
+    const markdown = renderRolloutMarkdown(fixture('rolled-back'));
     expect(rowsWith(markdown, '**FAIL**')).toEqual([['error-rate', '0.43', '≤ 0.05', '**FAIL**', '+1m28s']]);
-    const noData = rowsWith(renderMarkdown(fixture('inconclusive')), 'p95-latency').filter(
+    const noData = rowsWith(renderRolloutMarkdown(fixture('inconclusive')), 'p95-latency').filter(
       (row) => row[3] === 'no data',
     );
     expect(noData.map((row) => row[4])).toEqual(['+13s', '+18s', '+23s']);
@@ -104,11 +104,11 @@ describe('renderMarkdown', () => {
     const report = fixture('rolled-back');
     const check: Check = { ...report.checks.at(-2)!, min: undefined, max: undefined, ...bounds };
     report.checks[report.checks.length - 2] = check;
-    expect(rowsWith(renderMarkdown(report), '**FAIL**')[0]![2]).toBe(expected);
+    expect(rowsWith(renderRolloutMarkdown(report), '**FAIL**')[0]![2]).toBe(expected);
   });
 
   it('summarises long check lists, keeping the last 10 per metric per step', () => {
-    const markdown = renderMarkdown(fixture('promoted'), { chart: 'none' });
+    const markdown = renderRolloutMarkdown(fixture('promoted'), { chart: 'none' });
     const step1 = markdown.slice(markdown.indexOf('Step 1'), markdown.indexOf('Step 2'));
     expect(rowsWith(step1, 'error-rate')).toHaveLength(11);
     expect(rowsWith(step1, 'error-rate')[0]).toEqual([
@@ -123,7 +123,7 @@ describe('renderMarkdown', () => {
   it('never summarises a check that did not pass', () => {
     const report = fixture('promoted');
     Object.assign(report.checks[0]!, { value: 0.07, result: 'fail', message: '0.07 > max 0.05' });
-    const markdown = renderMarkdown(report, { chart: 'none', maxChecksPerMetric: 3 });
+    const markdown = renderRolloutMarkdown(report, { chart: 'none', maxChecksPerMetric: 3 });
     const step1 = markdown.slice(markdown.indexOf('Step 1'), markdown.indexOf('Step 2'));
     expect(rowsWith(step1, 'error-rate').map((row) => row[1])).toEqual([
       '_8 more passed (0.00191–0.00382)_',
@@ -135,7 +135,7 @@ describe('renderMarkdown', () => {
   });
 
   it('folds passed steps and opens the one that failed', () => {
-    const markdown = renderMarkdown(fixture('rolled-back'));
+    const markdown = renderRolloutMarkdown(fixture('rolled-back'));
     expect(markdown).toContain(
       '<details>\n<summary><b>Step 1 · 10%</b> · passed · 24 checks · +8s → +1m08s</summary>',
     );
@@ -148,7 +148,7 @@ describe('renderMarkdown', () => {
     const report = fixture('rolled-back');
     report.name = 'web|api_*v2*';
     for (const check of report.checks) if (check.metric === 'error-rate') check.metric = 'errors|5xx <ratio>';
-    const markdown = renderMarkdown(report, { chart: 'none' });
+    const markdown = renderRolloutMarkdown(report, { chart: 'none' });
     expect(markdown.split('\n')[0]).toBe(
       '**Rolled back** web\\|api\\_\\*v2\\* in shop: errors\\|5xx \\<ratio\\> 0.43 above max 0.05 at step 2 (25%)',
     );
@@ -158,17 +158,17 @@ describe('renderMarkdown', () => {
 
   it('draws a Mermaid chart by default, links an SVG on request, or neither', () => {
     const report = fixture('rolled-back');
-    expect(renderMarkdown(report)).toContain('```mermaid\n');
-    const linked = renderMarkdown(report, { chart: 'svg-link', svgPath: 'reports/run 1.svg' });
+    expect(renderRolloutMarkdown(report)).toContain('```mermaid\n');
+    const linked = renderRolloutMarkdown(report, { chart: 'svg-link', svgPath: 'reports/run 1.svg' });
     expect(linked).toContain('![web — error-rate over the rollout](reports/run%201.svg)');
     expect(linked).not.toContain('```mermaid');
-    expect(renderMarkdown(report, { chart: 'none' })).not.toMatch(/```mermaid|!\[/);
-    expect(() => renderMarkdown(report, { chart: 'svg-link' })).toThrow(/svgPath/);
+    expect(renderRolloutMarkdown(report, { chart: 'none' })).not.toMatch(/```mermaid|!\[/);
+    expect(() => renderRolloutMarkdown(report, { chart: 'svg-link' })).toThrow(/svgPath/);
   });
 
   it('is the same every time', () => {
     const report = fixture('promoted');
-    expect(renderMarkdown(report)).toBe(renderMarkdown(fixture('promoted')));
+    expect(renderRolloutMarkdown(report)).toBe(renderRolloutMarkdown(fixture('promoted')));
   });
 
   it('copes with a report without steps or checks', () => {
@@ -178,7 +178,7 @@ describe('renderMarkdown', () => {
       checks: [],
       reason: 'manifests invalid',
     };
-    const markdown = renderMarkdown(report);
+    const markdown = renderRolloutMarkdown(report);
     expect(markdown).toContain('No steps ran.');
     expect(markdown.split('\n')[0]).toBe('**Rolled back** web in shop: manifests invalid');
   });

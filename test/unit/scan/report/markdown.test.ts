@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../../../../src/scan/report/markdown.js';
+import { renderScanMarkdown } from '../../../../src/scan/report/markdown.js';
 import type { Finding } from '../../../../src/scan/types.js';
 import { allTrivyFindings, summaryOf } from '../../../helpers/scan-fixtures.js';
 
-describe('renderMarkdown', () => {
+describe('renderScanMarkdown', () => {
   it('opens with the verdict and the counts', () => {
-    const markdown = renderMarkdown(summaryOf(allTrivyFindings()));
+    const markdown = renderScanMarkdown(summaryOf(allTrivyFindings()));
     const lines = markdown.split('\n');
     expect(lines[0]).toBe('### Image scan: `127.0.0.1:5000/team/app:1.2.3`');
     expect(lines[2]).toBe(
@@ -17,7 +17,7 @@ describe('renderMarkdown', () => {
   });
 
   it('lists findings worst first, marks the failing ones and links their advisory', () => {
-    const markdown = renderMarkdown(summaryOf(allTrivyFindings()));
+    const markdown = renderScanMarkdown(summaryOf(allTrivyFindings()));
     expect(markdown).toContain(
       '| ❌ | high | [CVE-2021-23337](https://avd.aquasec.com/nvd/cve-2021-23337) | lodash | 4.17.20 | 4.17.21 | Command Injection in lodash |',
     );
@@ -28,7 +28,7 @@ describe('renderMarkdown', () => {
   });
 
   it('passes with a green verdict', () => {
-    expect(renderMarkdown(summaryOf([], { threshold: 'critical' }))).toContain(
+    expect(renderScanMarkdown(summaryOf([], { threshold: 'critical' }))).toContain(
       '✅ **Scan passed**: no finding at or above **critical** in `127.0.0.1:5000/team/app:1.2.3` (trivy 0.65.0).',
     );
   });
@@ -42,7 +42,7 @@ describe('renderMarkdown', () => {
       package: { name: 'pkg', version: '1' },
       references: [],
     }));
-    const markdown = renderMarkdown(summaryOf(many));
+    const markdown = renderScanMarkdown(summaryOf(many));
     expect(markdown.match(/\| CVE-2099-/g)).toHaveLength(50);
     expect(markdown).toContain('…and 10 more.');
   });
@@ -59,7 +59,7 @@ describe('renderMarkdown', () => {
         { id: 'CVE-2021-44906', reason: 'old exception', expires: '2025-01-31' },
       ],
     });
-    const markdown = renderMarkdown(summary);
+    const markdown = renderScanMarkdown(summary);
     expect(markdown).toContain('#### Ignored');
     expect(markdown).toContain(
       '| CVE-2021-23337 | high | lodash | template() \\| never with user input | 2025-12-31 |',
@@ -76,6 +76,6 @@ describe('renderMarkdown', () => {
       title: 'line one\nline <b>two</b>',
       references: [],
     };
-    expect(renderMarkdown(summaryOf([odd]))).toContain('| line one line &lt;b&gt;two&lt;/b&gt; |');
+    expect(renderScanMarkdown(summaryOf([odd]))).toContain('| line one line &lt;b&gt;two&lt;/b&gt; |');
   });
 });

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Writes what is generated from the options table (src/config/options.ts) and what each front end declares
 // (scripts/inputs-reference.ts): docs/inputs.md, the inputs reference, and the CLI table of the Jenkins
-// library's Options.groovy. `--check` fails instead when a committed file differs (CI runs it). The repository has
-// no TypeScript runner, so the module is bundled with esbuild first, as scripts/bundle.mjs bundles dist/.
+// library's Options.groovy; and the GitLab components' jobs (scripts/gitlab-templates.ts): the job of each stage
+// template from its spec:inputs, and pipeline.yml from the four stage templates. `--check` fails instead when a
+// committed file differs (CI runs it). The repository has no TypeScript runner, so the modules are bundled with
+// esbuild first, as scripts/bundle.mjs bundles dist/.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,10 +15,10 @@ const scripts = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(scripts, '..');
 const dir = mkdtempSync(join(tmpdir(), 'gantry-docs-'));
 try {
-  const outfile = join(dir, 'inputs-reference.mjs');
   await build({
-    entryPoints: [join(scripts, 'inputs-reference.ts')],
-    outfile,
+    entryPoints: [join(scripts, 'inputs-reference.ts'), join(scripts, 'gitlab-templates.ts')],
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -25,9 +27,13 @@ try {
     // The module finds the repository from its own directory; the bundle lives elsewhere.
     define: { 'import.meta.dirname': JSON.stringify(scripts) },
   });
-  const generator = await import(pathToFileURL(outfile).href);
-  // Each generated file: its path and what it must contain.
+  const generator = await import(pathToFileURL(join(dir, 'inputs-reference.mjs')).href);
+  const gitlab = await import(pathToFileURL(join(dir, 'gitlab-templates.mjs')).href);
+  // Each generated file: its path and what it must contain, rendered in this order from what is on disk then
+  // (the reference reads pipeline.yml's inputs, which come from the stage templates).
   const outputs = [
+    ...gitlab.STAGES.map((stage) => [gitlab.templateFile(stage), () => gitlab.renderStageTemplate(stage)]),
+    [gitlab.PIPELINE_FILE, () => gitlab.renderPipeline()],
     [generator.REFERENCE_FILE, () => generator.renderInputsReference()],
     [
       generator.JENKINS_OPTIONS_FILE,

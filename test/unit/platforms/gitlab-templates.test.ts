@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import {
+  PIPELINE_FILE,
+  renderPipeline,
+  renderStageTemplate,
+  type Stage,
+  templateFile,
+} from '../../../scripts/gitlab-templates.js';
 import { type CommandName, type OptionSpec, optionsFor } from '../../../src/config/options.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { dotenvFile, inputVariable, resultFile } from '../../../src/platforms/gitlab.js';
@@ -9,6 +16,7 @@ import { dotenvFile, inputVariable, resultFile } from '../../../src/platforms/gi
 // The components are YAML, so their mapping onto the CLI is checked here against the options table: every flag
 // of a command is an input of the same type (unless the template fixes it), every input reaches gantry through
 // its GANTRY_INPUT_* variable and never through the script, and pipeline.yml stays the four templates chained.
+// The jobs are generated (scripts/gitlab-templates.ts, `npm run docs`); these checks do not trust the generator.
 
 const templatesDir = resolve(import.meta.dirname, '..', '..', '..', 'gitlab', 'templates');
 
@@ -47,6 +55,8 @@ type StageCommand = (typeof STAGE_COMMANDS)[number];
 const META_INPUTS = ['stage', 'job-prefix', 'gantry-image', 'config'];
 /** Inputs only the deploy component has: its GitLab environment and the merge-request note. */
 const DEPLOY_INPUTS = ['environment', 'environment-url', 'gitlab-token'];
+/** Inputs a job's own keywords use (its name, stage, image, environment): they are not gantry's. */
+const KEYWORD_INPUTS = ['stage', 'job-prefix', 'gantry-image', 'environment', 'environment-url'];
 /** Flags a template sets itself: report paths GitLab reads, and SARIF, which is GitHub's. */
 const FIXED_FLAGS: Record<StageCommand, Record<string, string | undefined>> = {
   build: {},
@@ -180,6 +190,16 @@ describe.each(STAGE_COMMANDS)(
       }
     });
 
+    it('passes every other input to gantry as its variable, and sets nothing else but the fixed flags', () => {
+      const expected = [
+        ...Object.keys(template.inputs).filter((input) => !KEYWORD_INPUTS.includes(input)),
+        ...Object.entries(fixed)
+          .filter(([, value]) => value !== undefined)
+          .map(([flag]) => flag),
+      ].map(inputVariable);
+      expect(Object.keys(job.variables)).toEqual(expected);
+    });
+
     it('defaults booleans and numbers to Gantry own defaults, so gantry.yml still applies (build push aside)', () => {
       for (const option of flagInputs.filter((o) => o.type === 'boolean' || o.type === 'number')) {
         if (command === 'build' && option.flag === 'push') continue;
@@ -232,6 +252,7 @@ describe('gitlab/templates/pipeline.yml is the four stage templates chained', ()
         expect(mine, input).toBeDefined();
         expect(typeOf(mine!), input).toBe(typeOf(spec));
         expect(mine!.options, input).toEqual(spec.options);
+        expect(mine!.regex, input).toEqual(spec.regex);
         // The pipeline requires what it cannot do without (the destinations in `to`); every other default is the stage's.
         if ('default' in mine!) expect(mine!.default, input).toEqual(spec.default);
       }
@@ -254,8 +275,76 @@ describe('gitlab/templates/pipeline.yml is the four stage templates chained', ()
     expect(needs('deploy')).toEqual([jobName('push')]);
   });
 
+  it('exposes every stage input it does not wire, a stage input per job, the container, and nothing else', () => {
+    const expected = new Set(['container']);
+    for (const command of STAGE_COMMANDS) {
+      const stage = load(command);
+      expect(pipeline.inputs[`${command}-stage`]!.default, command).toBe(stage.inputs.stage!.default);
+      expected.add(`${command}-stage`);
+      for (const input of Object.keys(stage.inputs))
+        if (input !== 'stage' && !(input in WIRED[command])) expected.add(input);
+    }
+    expect(Object.keys(pipeline.inputs).sort()).toEqual([...expected].sort());
+  });
+
   it('requires the destinations, which have no sensible default; the manifests may come from gantry.yml', () => {
     expect(pipeline.inputs.to).not.toHaveProperty('default');
     expect(pipeline.inputs.manifests!.default).toEqual([]);
+  });
+});
+
+describe('the jobs are generated from the stage templates (npm run docs)', () => {
+  const read = (stage: Stage) => readFileSync(resolve(templatesDir, `${stage}.yml`), 'utf8');
+
+  it.each(STAGE_COMMANDS)('%s.yml: its job is what npm run docs writes from its spec:inputs', (stage) => {
+    expect(read(stage), `${templateFile(stage)} is stale: run npm run docs`).toBe(
+      renderStageTemplate(stage, read(stage)),
+    );
+  });
+
+  it('pipeline.yml is what npm run docs writes from the four stage templates', () => {
+    expect(load('pipeline').text, `${PIPELINE_FILE} is stale: run npm run docs`).toBe(renderPipeline(read));
+  });
+
+  /** The stage templates, one of them with these lines at the end of its spec:inputs. */
+  const withInput = (stage: Stage, lines: string[]) => (name: Stage) =>
+    name === stage ? read(name).replace('\n---\n', `\n${lines.join('\n')}\n---\n`) : read(name);
+
+  it('a new input of a stage template reaches its job, and the pipeline, with no other edit', () => {
+    const texts = withInput('build', [
+      '    squash:',
+      '      description: Squash the layers.',
+      '      type: array',
+      '      default: []',
+    ]);
+    const [, build] = yaml.loadAll(renderStageTemplate('build', texts('build'))) as Record<string, Job>[];
+    expect(build![`${ref('job-prefix')}build`]!.variables.GANTRY_INPUT_SQUASH).toEqual({
+      value: `${ref('squash')}\n`,
+      expand: false,
+    });
+    const [header, jobs] = yaml.loadAll(renderPipeline(texts)) as [
+      { spec: { inputs: Record<string, InputSpec> } },
+      Record<string, Job>,
+    ];
+    expect(header.spec.inputs.squash).toEqual({
+      description: 'Squash the layers.',
+      type: 'array',
+      default: [],
+    });
+    expect(jobs[`${ref('job-prefix')}build`]!.variables.GANTRY_INPUT_SQUASH).toEqual({
+      value: `${ref('squash')}\n`,
+      expand: false,
+    });
+  });
+
+  it('refuses an input two stages declare differently: the pipeline has one input for both', () => {
+    const texts = (name: Stage) =>
+      name === 'push' ? read(name).replace(/(retries:[\s\S]*?default: )3/, '$15') : read(name);
+    expect(() => renderPipeline(texts)).toThrow(/build\.yml and push\.yml declare retries differently/);
+  });
+
+  it('refuses a spec:inputs it cannot copy line by line', () => {
+    const texts = withInput('scan', ['    # a comment']);
+    expect(() => renderStageTemplate('scan', texts('scan'))).toThrow(/unexpected line in spec:inputs/);
   });
 });

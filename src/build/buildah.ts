@@ -7,7 +7,7 @@ import { addToStore, forgetRefs } from '../store/oci-layout.js';
 import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
-import type { Builder, BuildOutput, BuildRequest } from './types.js';
+import { type Builder, type BuildOutput, type BuildRequest, commonBuildFlags } from './types.js';
 
 /**
  * Daemon-less builds with buildah. Isolation defaults to `chroot`, which works inside unprivileged CI
@@ -34,12 +34,7 @@ export class BuildahBuilder implements Builder {
       args.push('--layers', '--iidfile', iidfile);
       for (const ref of request.refs) args.push('--tag', ref);
     }
-    for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
-    for (const [key, value] of Object.entries(request.labels)) args.push('--label', `${key}=${value}`);
-    if (request.target) args.push('--target', request.target);
-    if (request.network) args.push('--network', request.network);
-    if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));
-    for (const secret of request.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
+    args.push(...commonBuildFlags(request));
     // buildah 1.28 takes one registry repository for each of --cache-from/--cache-to.
     for (const [flag, specs] of [
       ['--cache-from', request.cacheFrom],

@@ -3,7 +3,7 @@ import { InfraError, InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
 import { buildxCacheArg } from './cache.js';
-import type { Builder, BuildOutput, BuildRequest } from './types.js';
+import { type Builder, type BuildOutput, type BuildRequest, commonBuildFlags } from './types.js';
 
 /**
  * Where a buildx build goes. The `docker` driver (a GitHub-hosted runner's default builder) can only load
@@ -46,12 +46,7 @@ export class BuildxBuilder implements Builder {
       // The refs name the image inside the layout; the tags are applied when it is pushed.
       args.push('--output', `type=oci,dest=${output.dest},tar=false,name=${request.refs[0]}`);
     }
-    for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
-    for (const [key, value] of Object.entries(request.labels)) args.push('--label', `${key}=${value}`);
-    if (request.target) args.push('--target', request.target);
-    if (request.network) args.push('--network', request.network);
-    if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));
-    for (const secret of request.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
+    args.push(...commonBuildFlags(request));
     for (const spec of request.cacheFrom) args.push('--cache-from', buildxCacheArg(spec, 'from'));
     for (const spec of request.cacheTo) args.push('--cache-to', buildxCacheArg(spec, 'to'));
     args.push(request.context);

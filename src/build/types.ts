@@ -41,3 +41,18 @@ export interface Builder {
   buildArgs(request: BuildRequest): string[];
   build(request: BuildRequest): Promise<BuildOutput>;
 }
+
+/**
+ * The flags buildah bud and docker buildx build spell alike: build args, labels, target, network, platforms
+ * and secrets (secrets by file, never by value).
+ */
+export function commonBuildFlags(request: BuildRequest): string[] {
+  const args: string[] = [];
+  for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
+  for (const [key, value] of Object.entries(request.labels)) args.push('--label', `${key}=${value}`);
+  if (request.target) args.push('--target', request.target);
+  if (request.network) args.push('--network', request.network);
+  if (request.platforms.length > 0) args.push('--platform', request.platforms.join(','));
+  for (const secret of request.secrets) args.push('--secret', `id=${secret.id},src=${secret.src}`);
+  return args;
+}

@@ -4,7 +4,7 @@ import type { GantryConfig } from '../config/schema.js';
 import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
-import { prepareAnalysis } from './analysis-setup.js';
+import { prepareAnalysis } from './analysis/setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
 import { TRACK_LABEL } from './labels.js';

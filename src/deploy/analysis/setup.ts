@@ -1,21 +1,12 @@
-import type { GantryConfig } from '../config/schema.js';
-import { InputError } from '../util/errors.js';
-import type { Track } from './labels.js';
-import type { Check } from './types.js';
+import type { GantryConfig } from '../../config/schema.js';
+import { InputError } from '../../util/errors.js';
+import type { StepAnalyzer } from '../strategies/types.js';
+import type { Check } from '../types.js';
 
-export type Analyzer = (options: {
-  step: number;
-  durationMs: number;
-  track: Track;
-  signal: AbortSignal;
-  onCheck: (check: Check) => void;
-}) => Promise<{
-  outcome: 'passed' | 'aborted';
-  reason?: string;
-  decidedAt?: Date;
-  cancelled?: boolean;
-  infrastructure?: boolean;
-}>;
+/** A strategy's {@link StepAnalyzer} that also reports every check it makes (for the run report). */
+export type Analyzer = (
+  options: Parameters<StepAnalyzer>[0] & { onCheck: (check: Check) => void },
+) => ReturnType<StepAnalyzer>;
 
 /**
  * Reads the analysis file, connects the provider and validates every query (rendered with this rollout's
@@ -28,7 +19,7 @@ export async function prepareAnalysis(
 ): Promise<Analyzer | undefined> {
   const d = config.deploy;
   if (!d.analysis) return undefined;
-  const analysis = await import('./analysis/index.js');
+  const analysis = await import('./index.js');
   const spec = analysis.loadAnalysisFile(d.analysis);
   const url = d.prometheusUrl ?? process.env.PROMETHEUS_URL;
   if (!url) throw new InputError('--prometheus-url', 'required with --analysis (or set PROMETHEUS_URL)');

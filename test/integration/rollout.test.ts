@@ -243,6 +243,40 @@ describe('rolling update on the sandbox', () => {
   });
 });
 
+describe('canary pods that never become ready (replica router)', () => {
+  it('is a bad version: rolled back with exit 1, the stable untouched, the canary gone', async () => {
+    const ns = await namespace();
+    await deployStable(ns, { replicas: 3 });
+    const run = await runCli([
+      'deploy',
+      '--json',
+      '--manifests',
+      writeApp({ replicas: 3, neverReady: true }),
+      '--image',
+      `app=${fakeImage('never-canary')}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'canary',
+      '--steps',
+      '50',
+      '--pause',
+      '2s',
+      '--ready-timeout',
+      '8s',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.json!.verdict).toBe('rolled-back');
+    expect(String(run.json!.reason)).toMatch(
+      /web-canary: 0\/\d+ pods ready after 8s \(pods never became ready\)/,
+    );
+    const stable = await readDeployment(ns, 'web');
+    expect(imageOf(stable)).toBe(V1);
+    expect(fullyAvailable(stable)).toBe(true);
+    expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
+  });
+});
+
 describe('a rollout that survives its CI job dying', () => {
   it('SIGTERM mid-canary aborts cleanly: canary removed, lease released, exit ≠ 0', async () => {
     const ns = await namespace();

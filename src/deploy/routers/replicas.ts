@@ -1,6 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
+import { InfraError } from '../../util/errors.js';
 import { deploymentsPath } from '../labels.js';
+import { RolloutStalled } from '../workload.js';
 import type { RouteContext, Router } from './types.js';
 
 /**
@@ -37,22 +39,7 @@ export class ReplicasRouter implements Router {
       PatchStrategy.MergePatch,
     );
     // In effect when exactly that many canary pods are ready (and, at 0, none is left serving).
-    await context.kube.waitFor<V1Deployment>(
-      `${context.canaryDeployment} to have ${replicas} ready replica(s)`,
-      {
-        path: deploymentsPath(context.namespace),
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        namespace: context.namespace,
-        name: context.canaryDeployment,
-      },
-      (d) =>
-        d === undefined
-          ? replicas === 0
-          : (d.status?.readyReplicas ?? 0) === replicas &&
-            (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
-      { timeoutMs: context.timeoutMs, signal: context.signal },
-    );
+    await waitReady(context, replicas);
   }
 
   async getRoutes(context: RouteContext): Promise<{ stable: number; canary: number }> {
@@ -66,4 +53,32 @@ export class ReplicasRouter implements Router {
   }
 
   async finalize(): Promise<void> {}
+}
+
+/**
+ * Waits until exactly `replicas` canary pods are ready. Pods of the new version that do not become ready in
+ * the wait's bound (the ready timeout while traffic moves to them) mean a bad version, as in
+ * `waitRolledOut`: the rollout is rolled back (exit 1), not failed as an infrastructure error.
+ */
+async function waitReady(context: RouteContext, replicas: number): Promise<void> {
+  const { kube, namespace, canaryDeployment: name } = context;
+  try {
+    await kube.waitFor<V1Deployment>(
+      `${name} to have ${replicas} ready replica(s)`,
+      { path: deploymentsPath(namespace), apiVersion: 'apps/v1', kind: 'Deployment', namespace, name },
+      (d) =>
+        d === undefined
+          ? replicas === 0
+          : (d.status?.readyReplicas ?? 0) === replicas &&
+            (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0),
+      { timeoutMs: context.timeoutMs, signal: context.signal },
+    );
+  } catch (error) {
+    const timedOut = error instanceof InfraError && /timed out/.test(error.message);
+    if (!timedOut || replicas === 0 || context.signal?.aborted) throw error;
+    const d = await kube.read<V1Deployment>('apps/v1', 'Deployment', namespace, name);
+    throw new RolloutStalled(
+      `Deployment ${name}: ${d?.status?.readyReplicas ?? 0}/${replicas} pods ready after ${Math.round(context.timeoutMs / 1000)}s (pods never became ready)`,
+    );
+  }
 }

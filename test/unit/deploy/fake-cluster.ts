@@ -1,4 +1,9 @@
-import { ApiException, type KubernetesObject, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import {
+  ApiException,
+  type KubernetesObject,
+  PatchStrategy,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import { Kube } from '../../../src/deploy/kube.js';
 import { TRACK_LABEL } from '../../../src/deploy/labels.js';
 
@@ -26,7 +31,7 @@ export const DEFAULT_ROLLOUT = readyAfter(2_000);
  * `times` ones (every one when unset).
  */
 export interface ApiFailure {
-  verb: 'apply' | 'replace' | 'delete';
+  verb: 'apply' | 'replace' | 'delete' | 'scale';
   kind: 'Deployment' | 'Service';
   name: string;
   code: number;
@@ -83,8 +88,16 @@ export class FakeCluster {
   }
 
   private readonly api = {
-    patch: async (body: Stored, _pretty?: string, dryRun?: string) => {
+    patch: async (
+      body: Stored,
+      _pretty?: string,
+      dryRun?: string,
+      _manager?: string,
+      _force?: boolean,
+      strategy?: string,
+    ) => {
       if (dryRun) return structuredClone(body);
+      if (strategy === PatchStrategy.MergePatch) return this.scale(body);
       this.refuse('apply', body, logLine('apply', body));
       return this.write(body, logLine('apply', body));
     },
@@ -149,6 +162,18 @@ export class FakeCluster {
     if (failure.times !== undefined) failure.times--;
     this.log.push(`${entry} ✗${failure.code}`);
     throw new ApiException(failure.code, `${verb} refused`, { message: `${verb} refused` }, {});
+  }
+
+  /** A merge patch of a Deployment's replicas (the replica router's): `scale deploy/web-canary ×2`. */
+  private scale(body: Stored): Stored {
+    const entry = `scale ${short(body.kind!)}/${body.metadata?.name} ×${(body.spec as { replicas?: number })?.replicas}`;
+    this.refuse('scale', body, entry);
+    const stored = this.store.get(key(body));
+    if (!stored) {
+      this.log.push(`${entry} ✗404`);
+      throw new ApiException(404, 'Not Found', { reason: 'NotFound' }, {});
+    }
+    return this.write({ ...stored, spec: { ...stored.spec, ...body.spec } }, entry);
   }
 
   /** A write of an object's spec: a new generation; a Deployment's controller then follows its script. */

@@ -25,6 +25,8 @@ import { type ApiFailure, FakeCluster, type RolloutBehaviour } from './fake-clus
  */
 export interface Setup {
   router?: RouterName;
+  /** A real router instead of the fake (its writes land in the log as the cluster's). */
+  realRouter?: Router;
   steps?: number[];
   startStep?: number;
   /** No stable Deployment yet (`current` undefined). */
@@ -131,7 +133,8 @@ export async function runRollout(strategy: Strategy, setup: Setup = {}): Promise
   arm(undefined);
   const events = new FakeEvents();
   const lease = new FakeLease();
-  const router = new FakeRouter(setup.router ?? 'gateway-api', log, cluster, setup.routeFailures);
+  const router =
+    setup.realRouter ?? new FakeRouter(setup.router ?? 'gateway-api', log, cluster, setup.routeFailures);
   const context: RolloutContext = {
     kube: cluster.kube(),
     namespace: NAMESPACE,
@@ -171,7 +174,7 @@ export interface Extras {
     recorder: FakeRecorder;
     events: FakeEvents;
     lease: FakeLease;
-    router: FakeRouter;
+    router: Router;
   };
 }
 

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ReplicasRouter } from '../../../src/deploy/routers/replicas.js';
 import { BlueGreenStrategy } from '../../../src/deploy/strategies/blue-green.js';
 import { CanaryStrategy } from '../../../src/deploy/strategies/canary.js';
 import { RollingStrategy } from '../../../src/deploy/strategies/rolling.js';
 import type { Strategy } from '../../../src/deploy/strategies/types.js';
 import { InfraError } from '../../../src/util/errors.js';
 import { neverReady, readyAfter, stalledAfter } from './fake-cluster.js';
-import { type Observed, runRollout, type Setup } from './fake-rollout.js';
+import { type FakeRouter, type Observed, runRollout, type Setup } from './fake-rollout.js';
 
 // The strategies' decisions, one table each: a row is a scripted run (analysis outcomes per step, what each
 // Deployment does after a write, requests the API server refuses, `gantry promote` or an abort at a moment)
@@ -418,7 +419,7 @@ describe('canary', () => {
 
   it('routes forward within the ready timeout and the abort signal, back within the overall timeout without it', async () => {
     const { extras } = await runRollout(new CanaryStrategy(), { analysis: { 1: breach(1_000) } });
-    expect(extras.router.calls).toEqual([
+    expect((extras.router as FakeRouter).calls).toEqual([
       { call: 'route reconcile', timeoutMs: 30_000, signal: true },
       { call: 'route 10', timeoutMs: 30_000, signal: true },
       { call: 'route 25', timeoutMs: 30_000, signal: true },
@@ -452,6 +453,50 @@ describe('canary', () => {
         failures: [{ verb: 'delete', kind: 'Deployment', name: 'web-canary', code: 500 }],
       }),
     ).rejects.toThrow('HTTP-Code: 500');
+  });
+});
+
+describe('canary with the real replica router', () => {
+  // The replica router moves traffic by scaling the canary (merge patches) and waits for its pods; pods of the
+  // new version that never become ready are a bad version (exit 1, rolled back), as with every other router.
+  const create = 'apply deploy/web-canary v2 ×0 canary';
+
+  it('every step passes: the canary scaled 1, 1, 4, then promoted and removed', async () => {
+    const { extras: _extras, ...observed } = await runRollout(new CanaryStrategy(), {
+      realRouter: new ReplicasRouter(),
+    });
+    expect(observed).toMatchObject({
+      verdict: 'promoted',
+      exitCode: 0,
+      log: [
+        create,
+        'scale deploy/web-canary ×1',
+        'analyse #0 canary 60s',
+        'scale deploy/web-canary ×1',
+        'analyse #1 canary 60s',
+        'scale deploy/web-canary ×4',
+        'analyse #2 canary 60s',
+        'apply deploy/web v2 ×4 stable',
+        'scale deploy/web-canary ×0',
+        'delete deploy/web-canary',
+      ],
+    });
+  });
+
+  it('canary pods that never become ready: rolled back (exit 1) after the ready timeout', async () => {
+    const { extras: _extras, ...observed } = await runRollout(new CanaryStrategy(), {
+      realRouter: new ReplicasRouter(),
+      deployments: { 'web-canary': [readyAfter(0), neverReady] },
+    });
+    expect(observed).toEqual({
+      verdict: 'rolled-back',
+      exitCode: 1,
+      reason: 'Deployment web-canary: 0/1 pods ready after 30s (pods never became ready)',
+      log: [create, 'scale deploy/web-canary ×1', 'scale deploy/web-canary ×0', 'delete deploy/web-canary'],
+      steps: ['10% failed'],
+      lastEvent: 'RolledBack',
+      seconds: 30,
+    });
   });
 });
 

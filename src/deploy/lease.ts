@@ -95,24 +95,7 @@ export async function acquireLease(
     const stale = holder ? isStale(lease!, now) : false;
     if (!lease || !holder || stale) {
       const orphan = stale ? parseState(lease?.metadata?.annotations?.[STATE_ANNOTATION]) : undefined;
-      const body: V1Lease = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: {
-          name,
-          namespace: options.namespace,
-          resourceVersion: lease?.metadata?.resourceVersion,
-          labels: { 'app.kubernetes.io/managed-by': 'gantry', 'gantry.dev/rollout': options.service },
-          annotations: { [STATE_ANNOTATION]: JSON.stringify(initial) },
-        },
-        spec: {
-          holderIdentity: options.runId,
-          leaseDurationSeconds: options.durationSeconds,
-          acquireTime: microTime(now),
-          renewTime: microTime(now),
-          leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (lease ? 1 : 0),
-        },
-      };
+      const body = takenLease(options, initial, now, lease);
       try {
         kube.count(lease ? 'update' : 'create');
         const created = lease
@@ -121,7 +104,7 @@ export async function acquireLease(
         if (stale) log.warn(`lease ${name} was stale: run ${holder} stopped renewing it; taking over`);
         return holdLease(kube, options, created, orphan);
       } catch (error) {
-        if (isConflict(error) || (error as { code?: number }).code === 409) continue; // someone else was faster
+        if (isLeaseConflict(error)) continue; // someone else was faster
         throw toGantryError(`take lease ${name}`, error);
       }
     }
@@ -137,6 +120,33 @@ export async function acquireLease(
     }
     await sleep(Math.min(1000, Math.max(0, deadline - Date.now())), options.signal);
   }
+}
+
+/** The lease as this run takes it at `now`: a new one, or `previous` (free or stale) taken over. */
+function takenLease(
+  options: LeaseOptions,
+  initial: RolloutState,
+  now: Date,
+  previous: V1Lease | undefined,
+): V1Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: leaseName(options.service),
+      namespace: options.namespace,
+      resourceVersion: previous?.metadata?.resourceVersion,
+      labels: { 'app.kubernetes.io/managed-by': 'gantry', 'gantry.dev/rollout': options.service },
+      annotations: { [STATE_ANNOTATION]: JSON.stringify(initial) },
+    },
+    spec: {
+      holderIdentity: options.runId,
+      leaseDurationSeconds: options.durationSeconds,
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: (previous?.spec?.leaseTransitions ?? 0) + (previous ? 1 : 0),
+    },
+  };
 }
 
 function isStale(lease: V1Lease, now: Date): boolean {
@@ -155,104 +165,154 @@ export function parseState(text: string | undefined): RolloutState | undefined {
   }
 }
 
+/** A conflict: the lease changed since it was read (or, on create, someone created it first). */
+function isLeaseConflict(error: unknown): boolean {
+  return isConflict(error) || (error as { code?: number }).code === 409;
+}
+
+/** What the run holding a lease hands the rollout: the lease renewed in the background until released. */
 function holdLease(
   kube: Kube,
   options: LeaseOptions,
   initial: V1Lease,
   orphan?: RolloutState,
 ): AcquiredLease {
-  const name = leaseName(options.service);
-  let current = initial;
-  let state = parseState(initial.metadata?.annotations?.[STATE_ANNOTATION]);
-  let released = false;
-  const lost = new AbortController();
-  let writing: Promise<void> = Promise.resolve();
-  let commandHandler: (command: RolloutCommand) => void = () => {};
+  const held = new HeldLease(kube, options, initial);
+  return {
+    orphan,
+    lost: held.lost.signal,
+    onCommand: (handler) => held.onCommand(handler),
+    record: (patch) => held.write(patch, options.runId),
+    release: (finalState) => held.release(finalState),
+  };
+}
+
+/**
+ * A lease this run holds: the lease as last written, the state recorded on it, and one queue of writes
+ * (renewals, records, the release), each a replace guarded by the lease's resourceVersion.
+ */
+class HeldLease {
+  readonly lost = new AbortController();
+  private readonly name: string;
+  private current: V1Lease;
+  private state: RolloutState | undefined;
+  private released = false;
+  private writing: Promise<void> = Promise.resolve();
+  private commandHandler: (command: RolloutCommand) => void = () => {};
+  // One renewal at a time: while the API is down a renewal waits (retrying), and renewals queued behind it
+  // would each wait again before the final write of `release` could run.
+  private renewing = false;
+  private readonly renewer: NodeJS.Timeout;
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly options: LeaseOptions,
+    initial: V1Lease,
+  ) {
+    this.name = leaseName(options.service);
+    this.current = initial;
+    this.state = parseState(initial.metadata?.annotations?.[STATE_ANNOTATION]);
+    this.renewer = setInterval(() => this.renew(), Math.max(500, (options.durationSeconds * 1000) / 3));
+    this.renewer.unref();
+  }
+
+  onCommand(handler: (command: RolloutCommand) => void): void {
+    this.commandHandler = handler;
+  }
+
+  /** Queues a write of the state with `patch` merged in, and `holder` (none: released) as the holder. */
+  write(patch: Partial<RolloutState>, holder: string | undefined): Promise<void> {
+    this.writing = this.writing.then(() => this.writeNow(patch, holder));
+    return this.writing;
+  }
+
+  /** Stops renewing and writes the final state with no holder (once; later calls wait for that write). */
+  async release(finalState?: Partial<RolloutState>): Promise<void> {
+    if (this.released) return this.writing;
+    this.released = true;
+    clearInterval(this.renewer);
+    await this.write({ ...finalState }, undefined);
+  }
+
+  /** The renewal timer's tick: a write of the state as it is, unless one is still under way. */
+  private renew(): void {
+    if (this.released || this.renewing) return;
+    this.renewing = true;
+    void this.write({}, this.options.runId).finally(() => {
+      this.renewing = false;
+    });
+  }
+
+  /**
+   * Up to three tries: a conflict re-reads the lease and tries again on the fresh version while it is still
+   * ours; any other failure is a warning (the next renewal writes the same state again).
+   */
+  private async writeNow(patch: Partial<RolloutState>, holder: string | undefined): Promise<void> {
+    this.state = { ...(this.state as RolloutState), ...patch, updatedAt: new Date().toISOString() };
+    for (let attempt = 0; attempt < 3 && !this.lost.signal.aborted; attempt++) {
+      const body = this.nextLease(holder);
+      try {
+        this.kube.count('update');
+        this.current = await this.kube.coordination.replaceNamespacedLease({
+          name: this.name,
+          namespace: this.options.namespace,
+          body,
+        });
+        return;
+      } catch (error) {
+        if (!isLeaseConflict(error)) {
+          log.warn(`could not renew lease ${this.name}: ${(error as Error).message}`);
+          return;
+        }
+        if (!(await this.reread())) return;
+      }
+    }
+  }
+
+  /** The lease as last read, with the current state, `holder`, and renewed now. */
+  private nextLease(holder: string | undefined): V1Lease {
+    const current = this.current;
+    return {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        annotations: { ...current.metadata?.annotations, [STATE_ANNOTATION]: JSON.stringify(this.state) },
+      },
+      spec: {
+        ...current.spec,
+        holderIdentity: holder,
+        acquireTime: microTime(current.spec?.acquireTime),
+        renewTime: microTime(),
+      },
+    };
+  }
+
+  /**
+   * Someone changed the lease under us: re-reads it. Still ours: keeps the fresh version (taking any command
+   * off it) and returns true. No longer ours: we lost it; fires `lost` and returns false.
+   */
+  private async reread(): Promise<boolean> {
+    this.kube.count('get');
+    const fresh = await this.kube.coordination
+      .readNamespacedLease({ name: this.name, namespace: this.options.namespace })
+      .catch(() => undefined);
+    if (!fresh || fresh.spec?.holderIdentity !== this.options.runId) {
+      this.lost.abort(
+        new InfraError(`lost lease ${this.name} to run ${fresh?.spec?.holderIdentity ?? 'unknown'}`),
+      );
+      return false;
+    }
+    this.current = this.takeCommand(fresh);
+    return true;
+  }
+
   /** Takes a pending command off a freshly read lease and hands it to the run. */
-  const takeCommand = (lease: V1Lease): V1Lease => {
+  private takeCommand(lease: V1Lease): V1Lease {
     const command = lease.metadata?.annotations?.[COMMAND_ANNOTATION];
     if (command !== 'promote' && command !== 'abort') return lease;
     const { [COMMAND_ANNOTATION]: _taken, ...annotations } = lease.metadata!.annotations!;
     log.info(`received "${command}" for this rollout`);
-    commandHandler(command);
+    this.commandHandler(command);
     return { ...lease, metadata: { ...lease.metadata, annotations } };
-  };
-
-  const write = (patch: Partial<RolloutState>, holder: string | undefined) => {
-    writing = writing.then(async () => {
-      state = { ...(state as RolloutState), ...patch, updatedAt: new Date().toISOString() };
-      for (let attempt = 0; attempt < 3 && !lost.signal.aborted; attempt++) {
-        const body: V1Lease = {
-          ...current,
-          metadata: {
-            ...current.metadata,
-            annotations: { ...current.metadata?.annotations, [STATE_ANNOTATION]: JSON.stringify(state) },
-          },
-          spec: {
-            ...current.spec,
-            holderIdentity: holder,
-            acquireTime: microTime(current.spec?.acquireTime),
-            renewTime: microTime(),
-          },
-        };
-        try {
-          kube.count('update');
-          current = await kube.coordination.replaceNamespacedLease({
-            name,
-            namespace: options.namespace,
-            body,
-          });
-          return;
-        } catch (error) {
-          if (!(isConflict(error) || (error as { code?: number }).code === 409)) {
-            log.warn(`could not renew lease ${name}: ${(error as Error).message}`);
-            return;
-          }
-          // Someone changed the lease under us: re-read; if it is no longer ours, we lost it.
-          kube.count('get');
-          const fresh = await kube.coordination
-            .readNamespacedLease({ name, namespace: options.namespace })
-            .catch(() => undefined);
-          if (!fresh || fresh.spec?.holderIdentity !== options.runId) {
-            lost.abort(
-              new InfraError(`lost lease ${name} to run ${fresh?.spec?.holderIdentity ?? 'unknown'}`),
-            );
-            return;
-          }
-          current = takeCommand(fresh);
-        }
-      }
-    });
-    return writing;
-  };
-
-  // One renewal at a time: while the API is down a renewal waits (retrying), and renewals queued behind it
-  // would each wait again before the final write of `release` could run.
-  let renewing = false;
-  const renewer = setInterval(
-    () => {
-      if (released || renewing) return;
-      renewing = true;
-      void write({}, options.runId).finally(() => {
-        renewing = false;
-      });
-    },
-    Math.max(500, (options.durationSeconds * 1000) / 3),
-  );
-  renewer.unref();
-
-  return {
-    orphan,
-    lost: lost.signal,
-    onCommand(handler) {
-      commandHandler = handler;
-    },
-    record: (patch) => write(patch, options.runId),
-    async release(finalState) {
-      if (released) return writing;
-      released = true;
-      clearInterval(renewer);
-      await write({ ...finalState }, undefined);
-    },
-  };
+  }
 }

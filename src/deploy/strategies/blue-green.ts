@@ -43,6 +43,11 @@ export class BlueGreenStrategy implements Strategy {
       if (bySelector) await kube.apply(serviceForTrack(context.service!, track));
       else await context.router.setRoutes(route(signal), track === 'preview' ? 100 : 0);
     };
+    // The preview's routing: its Service, and with a router the routes (or the canary Ingress) to it.
+    const removeRouting = async () => {
+      if (!bySelector) await context.router.finalize(route());
+      else await kube.delete('v1', 'Service', namespace, preview);
+    };
     let switched = false;
     try {
       recorder.progress(`creating ${preview} (${replicas} replica(s)) beside ${name}`);
@@ -77,28 +82,24 @@ export class BlueGreenStrategy implements Strategy {
         deployment: preview,
         trafficStarted: switched,
         restoreTraffic: () => switchTo('stable'),
-        removeRouting: async () => {
-          if (!bySelector) await context.router.finalize(route());
-          else await kube.delete('v1', 'Service', namespace, preview);
-        },
+        removeRouting,
       });
     }
 
-    return this.promote(context, { route, switchTo, bySelector, preview });
+    return this.promote(context, { switchTo, removeRouting, preview });
   }
 
   /** Promotion: the stable Deployment updated while traffic stays on the preview, then switched back. */
   private async promote(
     context: RolloutContext,
     routing: {
-      route: (signal?: AbortSignal) => RouteContext;
       switchTo: (track: 'stable' | 'preview', signal?: AbortSignal) => Promise<void>;
-      bySelector: boolean;
+      removeRouting: () => Promise<void>;
       preview: string;
     },
   ): Promise<StrategyOutcome> {
     const { kube, namespace, name, recorder, events, lease } = context;
-    const { route, switchTo, bySelector, preview } = routing;
+    const { switchTo, removeRouting, preview } = routing;
     void lease.record({ phase: 'promoting' });
     recorder.progress(`promoting: updating ${name} while traffic stays on ${preview}`);
     const previousTemplate = context.current?.spec?.template;
@@ -120,12 +121,11 @@ export class BlueGreenStrategy implements Strategy {
         deployment: preview,
         trafficStarted: true,
         restoreTraffic: () => switchTo('stable'),
-        removeRouting: () => kube.delete('v1', 'Service', namespace, preview),
+        removeRouting,
       });
     }
     await switchTo('stable');
-    if (!bySelector) await context.router.finalize(route());
-    else await kube.delete('v1', 'Service', namespace, preview);
+    await removeRouting();
     await deleteDeployment(kube, namespace, preview, context.timeoutMs);
     recorder.mark('promotedAt');
     void events.emit('Promoted', `${name} promoted to the new version`);

@@ -721,7 +721,7 @@ describe('blue-green', () => {
       },
     ],
     [
-      'promotion never ready (gateway-api): weight back to 0 and the preview Service deleted, routing not finalized',
+      'promotion never ready (gateway-api): weight back to 0 and the routing finalized (nothing left behind)',
       { deployments: { web: [neverReady] } },
       {
         verdict: 'rolled-back',
@@ -736,7 +736,8 @@ describe('blue-green', () => {
           promote,
           restoreStable,
           'route 0',
-          ...removePreview,
+          'route finalize',
+          'delete deploy/web-preview',
         ],
         steps: ['0% passed', '100% passed'],
         lastEvent: 'RolledBack',

@@ -5,6 +5,7 @@ import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js'
 import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
 import { prepareAnalysis } from './analysis/setup.js';
+import { findAutoscaler, yieldReplicas } from './autoscaling.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
 import { TRACK_LABEL } from './labels.js';
@@ -320,6 +321,27 @@ const pinsStable = (plan: Plan) =>
   plan.settings.strategy === 'blue-green' ||
   (plan.settings.strategy === 'canary' && plan.router.pinsStableSelector);
 
+/**
+ * The new Deployment as the strategy applies it: without `spec.replicas` when a HorizontalPodAutoscaler scales
+ * it, so the count the autoscaler chose is never written over (src/deploy/autoscaling.ts).
+ */
+async function deploymentToApply(
+  plan: Plan,
+  current: V1Deployment | undefined,
+  recorder: Recorder,
+): Promise<Manifest> {
+  const target = stripSource(plan.target);
+  if (!current) return target;
+  const { kube, settings, name } = plan;
+  const warn = (message: string) => recorder.progress(message);
+  const hpa = await findAutoscaler(kube, settings.namespace, name, plan.manifests, warn);
+  if (!hpa) return target;
+  recorder.progress(
+    `${name} is scaled by HorizontalPodAutoscaler ${hpa.name} (${hpa.minReplicas}-${hpa.maxReplicas}); its ${current.spec?.replicas ?? '?'} replica(s) are left to it`,
+  );
+  return yieldReplicas(kube, target, current);
+}
+
 /** Run: the strategy (a first deploy is always rolling); cancelled before it started, nothing of it exists. */
 async function runStrategy(
   plan: Plan,
@@ -343,7 +365,7 @@ async function runStrategy(
     namespace: settings.namespace,
     name: plan.name,
     runId: run.runId,
-    target: stripSource(plan.target),
+    target: await deploymentToApply(plan, current, recorder),
     service: plan.service ? stripSource(plan.service) : undefined,
     current,
     router: plan.router,

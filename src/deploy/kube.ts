@@ -75,7 +75,10 @@ export class Kube {
   }
 
   /** Server-side apply; with `dryRun`, the server validates and admits the object without persisting it. */
-  async apply<T extends KubernetesObject>(object: T, options: { dryRun?: boolean } = {}): Promise<T> {
+  async apply<T extends KubernetesObject>(
+    object: T,
+    options: { dryRun?: boolean; fieldManager?: string } = {},
+  ): Promise<T> {
     this.count('apply');
     const body = {
       ...object,
@@ -85,10 +88,17 @@ export class Kube {
       body as T,
       undefined,
       options.dryRun ? 'All' : undefined,
-      FIELD_MANAGER,
+      options.fieldManager ?? FIELD_MANAGER,
       true,
       PatchStrategy.ServerSideApply,
     );
+  }
+
+  /** Lists the objects of a kind in a namespace. */
+  async list<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string): Promise<T[]> {
+    this.count('list');
+    const list = await this.objects.list<T>(apiVersion, kind, namespace);
+    return list.items;
   }
 
   /** Reads an object; undefined when it does not exist. */

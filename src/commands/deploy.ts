@@ -40,6 +40,9 @@ export function deployCommand(
     const summary = [
       `${report.verdict.toUpperCase()}: ${report.namespace}/${report.name} — ${report.reason}`,
       `  image: ${report.image}${report.previousImage ? ` (previous: ${report.previousImage})` : ''}`,
+      ...(report.config ?? []).map(
+        (c) => `  ${c.kind} ${c.name}: ${c.version}${c.previous ? ` (previous: ${c.previous})` : ''}`,
+      ),
       ...(reports ? [`  report: ${reports.markdown}`] : []),
     ].join('\n');
     return {

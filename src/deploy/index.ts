@@ -6,6 +6,15 @@ import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
 import { prepareAnalysis } from './analysis/setup.js';
 import { findAutoscaler, yieldReplicas } from './autoscaling.js';
+import { applyCopies, collectConfigVersions, configKey } from './config-store.js';
+import {
+  type ConfigPlan,
+  type ConfigRelease,
+  configCopies,
+  planConfigVersions,
+  previousVersion,
+  releaseConfig,
+} from './config-versions.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
 import { TRACK_LABEL } from './labels.js';
@@ -74,10 +83,12 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
   const run = connectSignals(plan, runId, lease, options.signal);
   const report = newReport(plan, runId, recorder);
   let exitCode: DeployResult['exitCode'] = 3;
+  let release: ConfigRelease | undefined;
   try {
-    const startStep = await recover(plan, lease, recorder, run.events);
-    const current = await apply(plan, run, lease, report, recorder);
-    const outcome = await runStrategy(plan, run, lease, recorder, current, startStep);
+    release = await versionConfig(plan, lease);
+    const startStep = await recover(plan, release, lease, recorder, run.events);
+    const current = await apply(plan, release, run, lease, report, recorder);
+    const outcome = await runStrategy(plan, release, run, lease, recorder, current, startStep);
     report.verdict = outcome.verdict;
     report.reason = outcome.reason;
     exitCode = outcome.exitCode;
@@ -86,7 +97,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
     ({ verdict: report.verdict, exitCode } = failureVerdict(error, report.reason));
   } finally {
     run.disconnect();
-    await finalise(plan, lease, report, recorder);
+    await finalise(plan, release, lease, report, recorder);
   }
   return { report, exitCode, apiRequests: plan.kube.requestCounts };
 }
@@ -101,6 +112,8 @@ interface Plan {
   service: Manifest | undefined;
   name: string;
   newImage: string;
+  /** The ConfigMaps and Secrets the target reads that are released as versioned copies. */
+  config: ConfigPlan;
   analyze: Awaited<ReturnType<typeof prepareAnalysis>>;
   router: Router;
 }
@@ -130,7 +143,8 @@ async function preflight(config: GantryConfig, stdin?: () => string): Promise<Pl
   const kube = Kube.load(settings.kubeconfig);
   await assertNamespace(kube, settings.namespace);
   const analyze = await prepareAnalysis(config, { namespace: settings.namespace, name });
-  await dryRun(kube, manifests);
+  const configPlan = planConfigVersions(manifests, target);
+  await dryRun(kube, withCopies(manifests, configPlan, name));
   const newImage = imageOf(target) ?? '';
   return {
     settings,
@@ -140,9 +154,40 @@ async function preflight(config: GantryConfig, stdin?: () => string): Promise<Pl
     service,
     name,
     newImage,
+    config: configPlan,
     analyze,
     router: createRouter(settings.router),
   };
+}
+
+/**
+ * The manifests as the dry run sees them: each versioned object as its copy (named with a throwaway key for
+ * Secrets: the name's length, all that matters here, is the same).
+ */
+function withCopies(manifests: Manifest[], config: ConfigPlan, app: string): Manifest[] {
+  if (config.versioned.length === 0) return manifests;
+  const copies = configCopies(config, app, { secretKey: randomBytes(32), releasedAt: new Date() });
+  return manifests.map((m) => {
+    const index = config.versioned.indexOf(m);
+    return index < 0 ? m : { ...copies[index]!, source: m.source };
+  });
+}
+
+/**
+ * Version the config (the lease held): the copies of this release's ConfigMaps and Secrets and the target
+ * rewritten to read them. Secret copies are named with the app's key, created here on first use.
+ */
+async function versionConfig(plan: Plan, lease: AcquiredLease): Promise<ConfigRelease> {
+  const { config, kube, settings, name } = plan;
+  const needsKey = config.versioned.some((m) => m.kind === 'Secret');
+  const secretKey = needsKey
+    ? await configKey(kube, settings.namespace, name).catch((error) => {
+        throw toGantryError(`the config key of ${name}`, error);
+      })
+    : undefined;
+  const release = releaseConfig(config, plan.target, name, { secretKey, releasedAt: new Date() });
+  if (release.fingerprint) void lease.record({ config: release.fingerprint });
+  return release;
 }
 
 /** Lock: takes the service's lease, waiting for another run's; a cancel before it is taken changes nothing. */
@@ -239,6 +284,7 @@ function newReport(plan: Plan, runId: string, recorder: Recorder): RolloutReport
  */
 async function recover(
   plan: Plan,
+  release: ConfigRelease,
   lease: AcquiredLease,
   recorder: Recorder,
   events: RolloutEvents,
@@ -250,6 +296,7 @@ async function recover(
   const resumable =
     orphan.phase === 'progressing' &&
     orphan.image === plan.newImage &&
+    (orphan.config ?? '') === release.fingerprint &&
     orphan.strategy === 'canary' &&
     settings.strategy === 'canary';
   if (settings.resume && resumable) {
@@ -263,7 +310,7 @@ async function recover(
   }
   if (settings.resume)
     recorder.progress(
-      `cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image in progress; '}rolling it back`,
+      `cannot resume the orphaned rollout (${where}): ${resumable ? '' : 'it was not a canary of this image and config in progress; '}rolling it back`,
     );
   else recorder.progress(`found an orphaned rollout (${where}); rolling it back`);
   void events.emit('OrphanFound', `run ${orphan.runId} died during its rollout; rolling it back`, 'Warning');
@@ -279,6 +326,7 @@ async function recover(
  */
 async function apply(
   plan: Plan,
+  release: ConfigRelease,
   run: RunSignals,
   lease: AcquiredLease,
   report: RolloutReport,
@@ -291,10 +339,24 @@ async function apply(
   void lease.record({ previousImage: report.previousImage });
   recorder.progress(
     current
-      ? `${settings.strategy} rollout of ${newImage} (was ${report.previousImage}); steps ${settings.strategy === 'canary' ? settings.steps.join('/') : '-'}%`
+      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? settings.steps.join('/') : '-'}%`
       : `first deploy of ${name}: ${newImage}`,
   );
-  void run.events.emit('RolloutStarted', `${settings.strategy} rollout of ${newImage} started`);
+  if (release.versions.length > 0) {
+    report.config = release.versions.map((v) => ({
+      ...v,
+      previous: previousVersion(current?.spec?.template, v.kind, v.name),
+    }));
+    for (const v of report.config) {
+      const was = !v.previous ? '' : v.previous === v.version ? ' (unchanged)' : ` (was ${v.previous})`;
+      recorder.progress(`${v.kind} ${v.name}: this release reads ${v.version}${was}`);
+    }
+  }
+  for (const note of plan.config.notes) recorder.progress(note);
+  const withConfig = release.versions.length
+    ? ` with config ${release.versions.map((v) => v.version).join(', ')}`
+    : '';
+  void run.events.emit('RolloutStarted', `${settings.strategy} rollout of ${newImage}${withConfig} started`);
   // Selector-pinning routers and blue-green need the stable pods labelled with their track.
   const pins = pinsStable(plan);
   if (current && pins && current.spec?.template?.metadata?.labels?.[TRACK_LABEL] !== 'stable') {
@@ -309,8 +371,10 @@ async function apply(
     await restoreTemplate(kube, settings.namespace, name, template);
     current = await waitRolledOut(kube, settings.namespace, name, { readyTimeoutMs: settings.timeout });
   }
+  // The copies first (what reads them may be applied next); the originals are never written.
+  await applyCopies(kube, release.copies, current);
   for (const manifest of plan.manifests) {
-    if (manifest === plan.target) continue;
+    if (manifest === plan.target || plan.config.versioned.includes(manifest)) continue;
     const object = manifest === plan.service && pins ? serviceForTrack(manifest, 'stable') : manifest;
     await kube.apply(stripSource(object));
   }
@@ -327,10 +391,11 @@ const pinsStable = (plan: Plan) =>
  */
 async function deploymentToApply(
   plan: Plan,
+  deployment: Manifest,
   current: V1Deployment | undefined,
   recorder: Recorder,
 ): Promise<Manifest> {
-  const target = stripSource(plan.target);
+  const target = stripSource(deployment);
   if (!current) return target;
   const { kube, settings, name } = plan;
   const warn = (message: string) => recorder.progress(message);
@@ -345,6 +410,7 @@ async function deploymentToApply(
 /** Run: the strategy (a first deploy is always rolling); cancelled before it started, nothing of it exists. */
 async function runStrategy(
   plan: Plan,
+  release: ConfigRelease,
   run: RunSignals,
   lease: AcquiredLease,
   recorder: Recorder,
@@ -365,7 +431,7 @@ async function runStrategy(
     namespace: settings.namespace,
     name: plan.name,
     runId: run.runId,
-    target: await deploymentToApply(plan, current, recorder),
+    target: await deploymentToApply(plan, release.target, current, recorder),
     service: plan.service ? stripSource(plan.service) : undefined,
     current,
     router: plan.router,
@@ -400,6 +466,7 @@ function failureVerdict(
 /** Finalise: the revision now live, an API outage the run rode out, the lease released with the outcome. */
 async function finalise(
   plan: Plan,
+  release: ConfigRelease | undefined,
   lease: AcquiredLease,
   report: RolloutReport,
   recorder: Recorder,
@@ -410,6 +477,7 @@ async function finalise(
     .read<V1Deployment>('apps/v1', 'Deployment', settings.namespace, plan.name)
     .catch(() => undefined);
   report.revision = after?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? null;
+  if (release?.fingerprint) await collectConfig(plan, after, recorder);
   const { outages, outageMs } = kube.transport;
   if (outages > 0) {
     report.reason += `; the Kubernetes API did not answer for ${(outageMs / 1000).toFixed(1)}s${outages > 1 ? ` (${outages} outages)` : ''}, requests were retried`;
@@ -419,6 +487,23 @@ async function finalise(
     .release({ phase: 'done', verdict: report.verdict, reason: report.reason })
     .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
   recorder.progress(`${report.verdict}: ${report.reason}`);
+}
+
+/**
+ * Old config copies collected, under the lease: the stable Deployment owns every copy, and all but the newest
+ * few of each object go. A failure here is a warning: the rollout's outcome stands.
+ */
+async function collectConfig(
+  plan: Plan,
+  stable: V1Deployment | undefined,
+  recorder: Recorder,
+): Promise<void> {
+  try {
+    const removed = await collectConfigVersions(plan.kube, plan.settings.namespace, plan.name, stable);
+    if (removed.length > 0) recorder.progress(`old config versions removed: ${removed.join(', ')}`);
+  } catch (error) {
+    log.warn(`could not collect old config versions of ${plan.name}: ${messageOf(error)}`);
+  }
 }
 
 function withNamespace(manifest: Manifest, namespace: string): Manifest {

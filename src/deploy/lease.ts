@@ -14,6 +14,8 @@ export interface RolloutState {
   weight: number;
   image: string;
   previousImage: string | null;
+  /** The versioned config copies the run rolls out (`Kind/name-hash`, sorted, joined by commas); absent: none. */
+  config?: string;
   startedAt: string;
   updatedAt: string;
   /** Set when the run ends: how it ended, in a sentence. */

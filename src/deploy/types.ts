@@ -74,6 +74,17 @@ export interface RolloutTimings {
   promotedAt: string | null;
 }
 
+/** A ConfigMap or Secret the new version reads, released as a versioned copy: names and hashes, never content. */
+export interface ConfigVersion {
+  kind: 'ConfigMap' | 'Secret';
+  /** The name in the manifests. */
+  name: string;
+  /** The copy this release reads: `<name>-<hash>`. */
+  version: string;
+  /** The copy the stable version read before this run (`null`: none, or not a Gantry copy). */
+  previous: string | null;
+}
+
 export interface RolloutReport {
   verdict: Verdict;
   name: string;
@@ -85,6 +96,11 @@ export interface RolloutReport {
   revision: string | null;
   previousImage: string | null;
   image: string;
+  /**
+   * The ConfigMaps and Secrets released as versioned copies (names and hashes only); absent when the
+   * Deployment reads none from the manifests.
+   */
+  config?: ConfigVersion[];
   /** Why the rollout ended as it did, in one sentence. */
   reason: string;
   steps: StepRecord[];

@@ -16,11 +16,13 @@ const KEY_ORDER: Record<string, readonly string[]> = {
     'revision',
     'previousImage',
     'image',
+    'config',
     'reason',
     'steps',
     'checks',
     'timings',
   ],
+  'config[]': ['kind', 'name', 'version', 'previous'],
   'steps[]': ['index', 'weight', 'startedAt', 'endedAt', 'result'],
   'checks[]': ['metric', 'step', 'at', 'value', 'min', 'max', 'result', 'message'],
   timings: [

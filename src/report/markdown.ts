@@ -73,6 +73,10 @@ function factsTable(report: RolloutReport): string {
   const rows: Array<[string, string]> = [
     ['Image', markdownCode(report.image)],
     ['Previous image', report.previousImage ? markdownCode(report.previousImage) : '—'],
+    ...(report.config ?? []).map((c): [string, string] => [
+      escapeMarkdown(`${c.kind} ${c.name}`),
+      `${markdownCode(c.version)}${c.previous && c.previous !== c.version ? ` (was ${markdownCode(c.previous)})` : ''}`,
+    ]),
     ['Strategy', escapeMarkdown(report.strategy)],
     ['Router', escapeMarkdown(report.router)],
     ['Revision', report.revision === null ? '—' : escapeMarkdown(String(report.revision))],

@@ -25,7 +25,7 @@ export async function start({ stateDir, repo, env }) {
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    // /readyz answers 200 once Pods, Services and Ingresses have been listed.
+    // /readyz answers 200 once Pods, Services, Ingresses and ConfigMaps have been listed.
     await waitFor(
       `the simulator's ${url}/readyz (see ${join(stateDir, 'logs', 'simulator.log')})`,
       async () => {

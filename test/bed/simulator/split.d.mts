@@ -21,6 +21,8 @@ export interface ClusterSnapshot {
   ingresses?: readonly KubeObject[];
   httpRoutes?: readonly KubeObject[];
   virtualServices?: readonly KubeObject[];
+  /** ConfigMaps, read for the pods' TESTBED_ERROR_RATE / TESTBED_LATENCY_MS environment. */
+  configMaps?: readonly KubeObject[];
 }
 
 export interface TrackStats {
@@ -30,7 +32,7 @@ export interface TrackStats {
   unavailableRps: number;
   /** Ready pods that received this traffic. */
   readyPods: number;
-  /** Mean of their `testbed.gantry.dev/error-rate` (0–1). */
+  /** Mean of their `testbed.gantry.dev/error-rate` (0–1), else of their TESTBED_ERROR_RATE environment. */
   errorRate: number;
   /** Mean of their `testbed.gantry.dev/latency-ms`. */
   latencyMs: number;
@@ -64,6 +66,8 @@ export const TRACK_LABEL: 'gantry.dev/track';
 export const RPS_ANNOTATION: 'testbed.gantry.dev/rps';
 export const ERROR_RATE_ANNOTATION: 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION: 'testbed.gantry.dev/latency-ms';
+export const ERROR_RATE_ENV: 'TESTBED_ERROR_RATE';
+export const LATENCY_ENV: 'TESTBED_LATENCY_MS';
 export const NGINX_CANARY: 'nginx.ingress.kubernetes.io/canary';
 export const NGINX_CANARY_WEIGHT: 'nginx.ingress.kubernetes.io/canary-weight';
 export const NGINX_CANARY_WEIGHT_TOTAL: 'nginx.ingress.kubernetes.io/canary-weight-total';
@@ -73,4 +77,9 @@ export const PREVIEW_RPS_FRACTION: number;
 
 export function computeSplits(snapshot: ClusterSnapshot, options?: { defaultRps?: number }): AppSplit[];
 export function isReady(pod: KubeObject): boolean;
+export function podEnv(
+  pod: KubeObject,
+  name: string,
+  configMaps: Map<string, Map<string, KubeObject & { data?: Record<string, string> }>>,
+): string | undefined;
 export function trackOf(pod: KubeObject): string;

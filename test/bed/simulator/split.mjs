@@ -14,11 +14,18 @@
 // answered with code 503 on the track the Service selects (its selector's track label, else the track its
 // name suffix implies, else `stable`) — what a real proxy does, so that taking a canary away before taking
 // it out of the route shows up as errors, as it would in production.
+// A pod's error rate and latency: its annotations (testbed.gantry.dev/error-rate, …/latency-ms); a pod without
+// the annotation reads them from its first container's environment, TESTBED_ERROR_RATE and TESTBED_LATENCY_MS,
+// as Kubernetes would set it: a literal `value`, `valueFrom.configMapKeyRef`, or `envFrom.configMapRef` (with
+// its prefix), looked up in the snapshot's ConfigMaps as they are now. So a release that changes only its
+// config can be a bad one.
 
 export const TRACK_LABEL = 'gantry.dev/track';
 export const RPS_ANNOTATION = 'testbed.gantry.dev/rps';
 export const ERROR_RATE_ANNOTATION = 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION = 'testbed.gantry.dev/latency-ms';
+export const ERROR_RATE_ENV = 'TESTBED_ERROR_RATE';
+export const LATENCY_ENV = 'TESTBED_LATENCY_MS';
 export const NGINX_CANARY = 'nginx.ingress.kubernetes.io/canary';
 export const NGINX_CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
 export const NGINX_CANARY_WEIGHT_TOTAL = 'nginx.ingress.kubernetes.io/canary-weight-total';
@@ -34,6 +41,7 @@ export function computeSplits(snapshot, options = {}) {
   const defaultRps = options.defaultRps ?? DEFAULT_RPS;
   const pods = (snapshot.pods ?? []).filter(isReady);
   const services = byNamespace(snapshot.services ?? []);
+  const configMaps = byNamespace(snapshot.configMaps ?? []);
 
   /** `${namespace}/${app}` → the app's split under construction. */
   const apps = new Map();
@@ -136,7 +144,7 @@ export function computeSplits(snapshot, options = {}) {
     }
   }
 
-  for (const entry of out) finishTracks(entry);
+  for (const entry of out) finishTracks(entry, configMaps);
   return out
     .map(({ podsByTrack, ...entry }) => ({
       ...entry,
@@ -193,18 +201,55 @@ function trackStats(entry, track) {
 }
 
 /** Error rate and latency of each track: the mean over the ready pods that received its traffic. */
-function finishTracks(entry) {
+function finishTracks(entry, configMaps) {
   for (const [track, stats] of Object.entries(entry.tracks)) {
     const pods = [...(entry.podsByTrack.get(track)?.values() ?? [])];
     stats.readyPods = pods.length;
     if (pods.length === 0) continue;
-    stats.errorRate = mean(pods.map((p) => annotationNumber(p, ERROR_RATE_ANNOTATION, 0, 0, 1)));
+    const setting = (pod, annotation, env) =>
+      pod.metadata?.annotations?.[annotation] ?? podEnv(pod, env, configMaps);
+    stats.errorRate = mean(
+      pods.map((p) => numberIn(setting(p, ERROR_RATE_ANNOTATION, ERROR_RATE_ENV), 0, 0, 1)),
+    );
     stats.latencyMs = mean(
       pods.map((p) =>
-        annotationNumber(p, LATENCY_ANNOTATION, DEFAULT_LATENCY_MS, 0, Number.POSITIVE_INFINITY),
+        numberIn(
+          setting(p, LATENCY_ANNOTATION, LATENCY_ENV),
+          DEFAULT_LATENCY_MS,
+          0,
+          Number.POSITIVE_INFINITY,
+        ),
       ),
     );
   }
+}
+
+/**
+ * The value of environment variable `name` in a pod's first container, as the kubelet would resolve it from
+ * literal values and ConfigMaps (`envFrom` first, in order, then `env`, which wins); undefined when unset or
+ * when the ConfigMap or key does not exist. Secrets are not read.
+ */
+export function podEnv(pod, name, configMaps) {
+  const container = pod.spec?.containers?.[0];
+  if (!container) return undefined;
+  const configMap = (ref) => configMaps.get(pod.metadata.namespace)?.get(ref?.name ?? '')?.data ?? {};
+  let value;
+  for (const from of container.envFrom ?? []) {
+    if (!from.configMapRef) continue;
+    const prefix = from.prefix ?? '';
+    if (!name.startsWith(prefix)) continue;
+    const found = configMap(from.configMapRef)[name.slice(prefix.length)];
+    if (found !== undefined) value = found;
+  }
+  for (const variable of container.env ?? []) {
+    if (variable.name !== name) continue;
+    if (variable.value !== undefined) value = variable.value;
+    else if (variable.valueFrom?.configMapKeyRef) {
+      const ref = variable.valueFrom.configMapKeyRef;
+      value = configMap(ref)[ref.key];
+    }
+  }
+  return value;
 }
 
 // --- routes → [[{ service, weight }]] (one list of backends per rule) ---
@@ -330,12 +375,11 @@ function fallbackTrack(service, name) {
 }
 
 function rpsOf(service, defaultRps) {
-  return annotationNumber(service, RPS_ANNOTATION, defaultRps, 0, Number.POSITIVE_INFINITY);
+  return numberIn(service.metadata?.annotations?.[RPS_ANNOTATION], defaultRps, 0, Number.POSITIVE_INFINITY);
 }
 
-/** A numeric annotation; missing or unparsable → `fallback`; out of range → clamped. */
-function annotationNumber(object, key, fallback, min, max) {
-  const raw = object.metadata?.annotations?.[key];
+/** A numeric setting (annotation, environment); missing or unparsable → `fallback`; out of range → clamped. */
+function numberIn(raw, fallback, min, max) {
   if (raw === undefined || raw === null || String(raw).trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value)) return fallback;

@@ -1,6 +1,7 @@
 // Watches the cluster for the traffic simulator with informers (one LIST, then a WATCH from its
 // resourceVersion; the client reconnects from the last version seen), never by polling: Pods, Services,
-// Ingresses, and the router kinds HTTPRoute and VirtualService. The router kinds may be absent (their CRDs
+// Ingresses, ConfigMaps (a pod's config may set its error rate), and the router kinds HTTPRoute and
+// VirtualService. The router kinds may be absent (their CRDs
 // not installed): their informers log once, report nothing and retry every few seconds until they appear.
 import * as k8s from '@kubernetes/client-node';
 
@@ -21,6 +22,7 @@ function resources(kc) {
       path: '/apis/networking.k8s.io/v1/ingresses',
       list: () => networking.listIngressForAllNamespaces(),
     },
+    configMaps: { path: '/api/v1/configmaps', list: () => core.listConfigMapForAllNamespaces() },
     httpRoutes: crd('gateway.networking.k8s.io', 'v1', 'httproutes'),
     virtualServices: crd('networking.istio.io', 'v1', 'virtualservices'),
   };

@@ -461,6 +461,71 @@ describe('simulator split: error rate and latency annotations', () => {
   });
 });
 
+describe("simulator split: error rate and latency from the pod's config (TESTBED_* environment)", () => {
+  const configMap = (name: string, data: Record<string, string>) => ({
+    metadata: { name, namespace: NS },
+    data,
+  });
+  /** A ready pod whose first container has `env` and `envFrom`, and no testbed annotation. */
+  const configured = (name: string, track: string, container: Record<string, unknown>): KubeObject => ({
+    ...pod(name, { app: 'web', 'gantry.dev/track': track }),
+    spec: { containers: [{ name: 'app', image: 'x', ...container }] },
+  });
+
+  it.each([
+    ['a literal value', { env: [{ name: 'TESTBED_ERROR_RATE', value: '0.5' }] }, 0.5],
+    [
+      'a configMapKeyRef',
+      {
+        env: [
+          { name: 'TESTBED_ERROR_RATE', valueFrom: { configMapKeyRef: { name: 'cfg-b', key: 'errors' } } },
+        ],
+      },
+      0.4,
+    ],
+    ['envFrom a ConfigMap', { envFrom: [{ configMapRef: { name: 'cfg-a' } }] }, 0.3],
+    ['envFrom with a prefix', { envFrom: [{ prefix: 'TESTBED_', configMapRef: { name: 'cfg-p' } }] }, 0.2],
+    [
+      'env over envFrom',
+      {
+        envFrom: [{ configMapRef: { name: 'cfg-a' } }],
+        env: [{ name: 'TESTBED_ERROR_RATE', value: '0.9' }],
+      },
+      0.9,
+    ],
+    ['a ConfigMap that does not exist', { envFrom: [{ configMapRef: { name: 'missing' } }] }, 0],
+    ['a Secret (never read)', { envFrom: [{ secretRef: { name: 'cfg-a' } }] }, 0],
+  ])('reads %s', (_what, container, errorRate) => {
+    const split = splitOf({
+      pods: [configured('c0', 'canary', container)],
+      services: [service('web', { app: 'web' })],
+      configMaps: [
+        configMap('cfg-a', { TESTBED_ERROR_RATE: '0.3', TESTBED_LATENCY_MS: '80' }),
+        configMap('cfg-b', { errors: '0.4' }),
+        configMap('cfg-p', { ERROR_RATE: '0.2' }),
+      ],
+    });
+    expect(split.tracks.canary!.errorRate).toBeCloseTo(errorRate, 12);
+  });
+
+  it('uses the ConfigMap as it is now, and the annotation when the pod has one', () => {
+    const pods = [
+      configured('c0', 'canary', { envFrom: [{ configMapRef: { name: 'cfg' } }] }),
+      {
+        ...pod('s0', { app: 'web' }, { annotations: { 'testbed.gantry.dev/error-rate': '0.1' } }),
+        spec: { containers: [{ name: 'app', envFrom: [{ configMapRef: { name: 'cfg' } }] }] },
+      },
+    ];
+    const split = (data: Record<string, string>) =>
+      splitOf({ pods, services: [service('web', { app: 'web' })], configMaps: [configMap('cfg', data)] });
+    const good = split({ TESTBED_ERROR_RATE: '0', TESTBED_LATENCY_MS: '30' });
+    const bad = split({ TESTBED_ERROR_RATE: '0.6', TESTBED_LATENCY_MS: '30' });
+    expect(good.tracks.canary).toMatchObject({ errorRate: 0, latencyMs: 30 });
+    expect(bad.tracks.canary).toMatchObject({ errorRate: 0.6, latencyMs: 30 });
+    expect(bad.tracks.stable).toMatchObject({ errorRate: 0.1, latencyMs: 30 });
+  });
+});
+
 /** Parses the text exposition back into { 'name{labels}': value } and checks every line's syntax. */
 function parseExposition(text: string): Map<string, number> {
   expect(text.endsWith('\n')).toBe(true);

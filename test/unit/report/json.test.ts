@@ -51,6 +51,18 @@ describe('renderJson', () => {
     expect(JSON.parse(json)).toEqual(report);
   });
 
+  it('puts the versioned config after the image, each entry kind, name, version, previous', () => {
+    const report = {
+      ...fixture('promoted'),
+      config: [
+        { previous: null, version: 'web-config-0123456789', name: 'web-config', kind: 'ConfigMap' as const },
+      ],
+    };
+    const parsed = JSON.parse(renderJson(report));
+    expect(Object.keys(parsed).slice(8, 11)).toEqual(['image', 'config', 'reason']);
+    expect(Object.keys(parsed.config[0])).toEqual(['kind', 'name', 'version', 'previous']);
+  });
+
   it('puts fields outside the contract after it, alphabetically', () => {
     const report = { ...fixture('inconclusive'), zeta: 1, alpha: 2 };
     expect(Object.keys(JSON.parse(renderJson(report))).slice(-3)).toEqual(['timings', 'alpha', 'zeta']);

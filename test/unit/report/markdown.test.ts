@@ -86,6 +86,36 @@ describe('renderRolloutMarkdown', () => {
     expect(rowsWith(markdown, 'Breach → canary removed')[0]).toEqual(['Breach → canary removed', '5.4 s']);
   });
 
+  it('lists each versioned ConfigMap and Secret with the copy released and the one before', () => {
+    const report = {
+      ...fixture('promoted'),
+      config: [
+        {
+          kind: 'ConfigMap' as const,
+          name: 'web-config',
+          version: 'web-config-0123456789',
+          previous: 'web-config-abcdefabcd',
+        },
+        {
+          kind: 'Secret' as const,
+          name: 'web-secret',
+          version: 'web-secret-1111111111',
+          previous: 'web-secret-1111111111',
+        },
+      ],
+    };
+    const markdown = renderRolloutMarkdown(report);
+    expect(rowsWith(markdown, 'ConfigMap web-config')[0]).toEqual([
+      'ConfigMap web-config',
+      '`web-config-0123456789` (was `web-config-abcdefabcd`)',
+    ]);
+    expect(rowsWith(markdown, 'Secret web-secret')[0]).toEqual([
+      'Secret web-secret',
+      '`web-secret-1111111111`',
+    ]);
+    expect(renderRolloutMarkdown(fixture('promoted'))).not.toMatch(/ConfigMap|Secret/);
+  });
+
   it('shows each check with value, threshold, result and offset from the start', () => {
     const markdown = renderRolloutMarkdown(fixture('rolled-back'));
     expect(rowsWith(markdown, '**FAIL**')).toEqual([['error-rate', '0.43', '≤ 0.05', '**FAIL**', '+1m28s']]);

@@ -190,7 +190,7 @@ export const deploySchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['chart'],
-        message: 'a chart and manifests are mutually exclusive: give one of --chart and --manifests',
+        message: 'a chart and manifests are mutually exclusive: give one or the other',
         // Never echo the settings (`set` may hold values) into the error.
         input: undefined,
       });
@@ -202,7 +202,7 @@ export const deploySchema = z
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: 'only with a chart (--chart)',
+            message: 'only with a chart',
             input: undefined,
           });
         }

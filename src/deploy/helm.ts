@@ -66,7 +66,7 @@ export function releaseName(settings: ChartSettings, readChartName = chartNameIn
   if (!HELM_RELEASE_NAME.test(name) || name.length > 53) {
     throw new InputError(
       '--release',
-      `the chart's name "${name}" is not a valid release name (lower-case letters, digits, "-", "."; at most 53 characters); give --release`,
+      `the chart's name "${name}" is not a valid release name (lower-case letters, digits, "-", "."; at most 53 characters); name the release`,
     );
   }
   return name;
@@ -146,7 +146,7 @@ export async function renderChart(settings: ChartSettings): Promise<RenderedChar
   }).catch((error: unknown) => {
     if (/is not installed or not on PATH/.test((error as Error).message)) {
       throw new InfraError(
-        `--chart needs Helm: ${helm} is not installed or not on PATH (install Helm, or set GANTRY_HELM to its path)`,
+        `a chart needs Helm: ${helm} is not installed or not on PATH (install Helm, or set GANTRY_HELM to its path)`,
       );
     }
     throw error;

@@ -107,7 +107,7 @@ describe('the release name', () => {
     const error = thrown(() => releaseName(chart({ chart: 'charts/Web_App' }), none));
     expect(error.exitCode).toBe(2);
     expect(error.message).toMatch(
-      /^--release: the chart's name "Web_App" is not a valid release name.*give --release$/,
+      /^--release: the chart's name "Web_App" is not a valid release name.*name the release$/,
     );
   });
 
@@ -230,7 +230,7 @@ describe('the chart inputs in the config', () => {
 
   it('refuses --chart with --manifests, naming --chart', () => {
     expect(refused({ chart: 'charts/web', manifests: ['k8s/'] })).toBe(
-      '--chart: a chart and manifests are mutually exclusive: give one of --chart and --manifests',
+      '--chart: a chart and manifests are mutually exclusive: give one or the other',
     );
   });
 
@@ -243,9 +243,9 @@ describe('the chart inputs in the config', () => {
   });
 
   it.each([
-    [{ manifests: ['k8s/'], values: ['a.yaml'] }, '--values: only with a chart (--chart)'],
-    [{ manifests: ['k8s/'], set: ['a=1'] }, '--set: only with a chart (--chart)'],
-    [{ manifests: ['k8s/'], release: 'web' }, '--release: only with a chart (--chart)'],
+    [{ manifests: ['k8s/'], values: ['a.yaml'] }, '--values: only with a chart'],
+    [{ manifests: ['k8s/'], set: ['a=1'] }, '--set: only with a chart'],
+    [{ manifests: ['k8s/'], release: 'web' }, '--release: only with a chart'],
   ])('refuses chart settings without a chart: %j', (raw, message) => {
     expect(refused(raw)).toBe(message);
   });

@@ -43,4 +43,6 @@ fi
 bash test/bed/install-trivy.sh
 if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
 if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi
+# helm renders charts for `gantry deploy --chart`.
+bash test/bed/install-helm.sh
 bash test/bed/install-docker.sh

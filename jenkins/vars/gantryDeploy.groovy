@@ -21,7 +21,8 @@ import dev.gantry.jenkins.Options
  */
 def call(Map cfg = [:], Closure verify = null) {
     Gantry gantry = new Gantry(this, 'gantryDeploy')
-    gantry.validate('deploy', cfg, ['manifests'])
+    // A Helm chart (chart: 'charts/web', values:, set:, release:) takes the place of manifests.
+    gantry.validate('deploy', cfg, cfg.chart ? [] : ['manifests'])
     Map effective = new LinkedHashMap(cfg)
     if (cfg.report == null) {
         effective.report = "${Gantry.reportDir(cfg)}/rollout".toString()

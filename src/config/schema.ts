@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HELM_RELEASE_NAME } from '../deploy/helm.js';
 import { SCAN_KINDS, SEVERITIES } from '../scan/types.js';
 import { parseDuration } from '../util/duration.js';
 
@@ -120,52 +121,94 @@ const dns1123 = (what: string) =>
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `expected a ${what}: lower-case letters, digits and "-"`)
     .max(63, `expected a ${what} of at most 63 characters`);
 
-export const deploySchema = z.strictObject({
-  /** Files, directories (every .yaml/.yml/.json), kustomization directories, or "-" for stdin. */
-  manifests: z.array(z.string().min(1)).default([]),
-  /** `name=ref@sha256:…`: the image for containers with that name or image repository. */
-  images: z.array(z.string().min(1)).default([]),
-  namespace: dns1123('namespace name').default('default'),
-  /** The Deployment to roll out; default: the only Deployment in the manifests. */
-  name: dns1123('Deployment name').optional(),
-  strategy: z.enum(['rolling', 'canary', 'blue-green']).default('canary'),
-  router: z.enum(['replicas', 'gateway-api', 'istio', 'nginx']).default('replicas'),
-  /** Canary traffic weights, strictly increasing, each 1–99 (promotion is the last step). */
-  steps: z
-    .array(
-      z
-        .number()
-        .int('expected whole percentages')
-        .min(1, 'expected weights from 1 to 99')
-        .max(99, 'expected weights from 1 to 99 (promotion sends 100%)'),
-    )
-    .min(1)
-    .refine(
-      (steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!),
-      'expected strictly increasing weights',
-    )
-    .default([10, 25, 50]),
-  /** How long each step lasts (analysis runs during it). */
-  pause: duration.default(30_000),
-  /** Analysis file (YAML): interval, failureLimit, inconclusiveLimit, metrics[]. */
-  analysis: z.string().min(1).optional(),
-  prometheusUrl: z.url({ message: 'expected a URL like http://127.0.0.1:9090' }).optional(),
-  /** Bound for every wait on the cluster (rollback included). */
-  timeout: durationAtLeast(1000, '1s').default(600_000),
-  /** Pods of the new version not ready after this long: the version is bad (fail fast). */
-  readyTimeout: durationAtLeast(1000, '1s').default(120_000),
-  /** Blue-green: how long the old version is kept after the switch, with analysis running. */
-  blueGreenDelay: duration.default(30_000),
-  /** How long to wait for another rollout of the same service before failing. */
-  lockTimeout: duration.default(300_000),
-  /** Seconds without renewal after which a run's lease counts as stale (its runner died). */
-  leaseDuration: z.number().int().min(3).max(300).default(15),
-  /** On a stale lease, continue the orphaned rollout instead of rolling it back. */
-  resume: z.boolean().default(false),
-  kubeconfig: z.string().min(1).optional(),
-  /** Directory for the run report (JSON, Markdown, SVG). */
-  report: z.string().min(1).optional(),
-});
+/** Helm's rule for release names (it refuses anything else). */
+const helmReleaseName = z
+  .string()
+  .regex(HELM_RELEASE_NAME, 'expected a Helm release name: lower-case letters, digits, "-" and "."')
+  .max(53, 'expected a Helm release name of at most 53 characters');
+
+export const deploySchema = z
+  .strictObject({
+    /** Files, directories (every .yaml/.yml/.json), kustomization directories, or "-" for stdin. */
+    manifests: z.array(z.string().min(1)).default([]),
+    /**
+     * A Helm chart (directory, packaged .tgz, `repo/name` or `oci://` reference), rendered with `helm template`
+     * and then deployed like manifests. Exclusive with `manifests`.
+     */
+    chart: z.string().trim().min(1, 'expected a chart directory or reference, got an empty value').optional(),
+    /** Values files for the chart (`helm template --values`), later ones win. */
+    values: z.array(z.string().min(1)).default([]),
+    /** `key=value` in Helm's `--set` syntax, passed on unchanged; win over `values`. Not for secrets. */
+    set: z.array(z.string().regex(/^[^=]+=/, "expected key=value in Helm's --set syntax")).default([]),
+    /** The release name the chart is rendered with; default: `name`, else the chart's name. */
+    release: helmReleaseName.optional(),
+    /** `name=ref@sha256:…`: the image for containers with that name or image repository. */
+    images: z.array(z.string().min(1)).default([]),
+    namespace: dns1123('namespace name').default('default'),
+    /** The Deployment to roll out; default: the only Deployment in the manifests. */
+    name: dns1123('Deployment name').optional(),
+    strategy: z.enum(['rolling', 'canary', 'blue-green']).default('canary'),
+    router: z.enum(['replicas', 'gateway-api', 'istio', 'nginx']).default('replicas'),
+    /** Canary traffic weights, strictly increasing, each 1–99 (promotion is the last step). */
+    steps: z
+      .array(
+        z
+          .number()
+          .int('expected whole percentages')
+          .min(1, 'expected weights from 1 to 99')
+          .max(99, 'expected weights from 1 to 99 (promotion sends 100%)'),
+      )
+      .min(1)
+      .refine(
+        (steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!),
+        'expected strictly increasing weights',
+      )
+      .default([10, 25, 50]),
+    /** How long each step lasts (analysis runs during it). */
+    pause: duration.default(30_000),
+    /** Analysis file (YAML): interval, failureLimit, inconclusiveLimit, metrics[]. */
+    analysis: z.string().min(1).optional(),
+    prometheusUrl: z.url({ message: 'expected a URL like http://127.0.0.1:9090' }).optional(),
+    /** Bound for every wait on the cluster (rollback included). */
+    timeout: durationAtLeast(1000, '1s').default(600_000),
+    /** Pods of the new version not ready after this long: the version is bad (fail fast). */
+    readyTimeout: durationAtLeast(1000, '1s').default(120_000),
+    /** Blue-green: how long the old version is kept after the switch, with analysis running. */
+    blueGreenDelay: duration.default(30_000),
+    /** How long to wait for another rollout of the same service before failing. */
+    lockTimeout: duration.default(300_000),
+    /** Seconds without renewal after which a run's lease counts as stale (its runner died). */
+    leaseDuration: z.number().int().min(3).max(300).default(15),
+    /** On a stale lease, continue the orphaned rollout instead of rolling it back. */
+    resume: z.boolean().default(false),
+    kubeconfig: z.string().min(1).optional(),
+    /** Directory for the run report (JSON, Markdown, SVG). */
+    report: z.string().min(1).optional(),
+  })
+  .superRefine((deploy, ctx) => {
+    if (deploy.chart !== undefined && deploy.manifests.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chart'],
+        message: 'a chart and manifests are mutually exclusive: give one or the other',
+        // Never echo the settings (`set` may hold values) into the error.
+        input: undefined,
+      });
+    }
+    if (deploy.chart === undefined) {
+      for (const key of ['values', 'set', 'release'] as const) {
+        const value = deploy[key];
+        if (value !== undefined && value.length > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'only with a chart',
+            input: undefined,
+          });
+        }
+      }
+    }
+  });
 
 export const configSchema = z.strictObject({
   /** The image repository to build and push, without a tag (`registry.example.com/team/app`). */

@@ -27,7 +27,7 @@ import {
 } from './lease.js';
 import {
   findTarget,
-  loadManifests,
+  loadDeployManifests,
   type Manifest,
   parseImageSubstitution,
   substituteImages,
@@ -120,10 +120,22 @@ interface Plan {
 
 /** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
 async function preflight(config: GantryConfig, stdin?: () => string): Promise<Plan> {
+  try {
+    return await checkPlan(config, stdin);
+  } catch (error) {
+    // With a chart, what the checks say about "the manifests" is about the chart's objects.
+    if (config.deploy.chart !== undefined && error instanceof InputError && error.input === '--manifests') {
+      throw new InputError('--chart', error.message.slice('--manifests: '.length), { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function checkPlan(config: GantryConfig, stdin?: () => string): Promise<Plan> {
   const settings = config.deploy;
   if (settings.report) await prepareReportDir(settings.report);
   const substitutions = settings.images.map(parseImageSubstitution);
-  const loaded = await loadManifests(settings.manifests, stdin);
+  const loaded = await loadDeployManifests(settings, stdin);
   const manifests = substituteImages(loaded, substitutions).map((m) => withNamespace(m, settings.namespace));
   const target = findTarget(manifests, settings.name);
   const name = target.metadata.name;

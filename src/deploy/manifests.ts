@@ -2,9 +2,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
+import type { GantryConfig } from '../config/schema.js';
 import { parseImageReference } from '../context/reference.js';
 import { InputError } from '../util/errors.js';
 import { run } from '../util/exec.js';
+import { renderChart } from './helm.js';
 
 export interface Manifest extends KubernetesObject {
   apiVersion: string;
@@ -57,6 +59,42 @@ export async function loadManifests(paths: string[], stdin?: () => string): Prom
       documents.push({ text: readFileSync(path, 'utf8'), source: path });
     }
   }
+  return parseManifests(documents, '--manifests');
+}
+
+/**
+ * What `gantry deploy` rolls out: the objects of --manifests, or of --chart rendered with `helm template`
+ * (the two are exclusive; the schema refuses both at once). Errors name the input they came from.
+ */
+export async function loadDeployManifests(
+  settings: Pick<
+    GantryConfig['deploy'],
+    'manifests' | 'chart' | 'values' | 'set' | 'release' | 'name' | 'namespace'
+  >,
+  stdin?: () => string,
+): Promise<Manifest[]> {
+  if (settings.chart === undefined) return loadManifests(settings.manifests, stdin);
+  const { text } = await renderChart({ ...settings, chart: settings.chart });
+  return parseManifests(splitRendered(text, settings.chart), '--chart');
+}
+
+/**
+ * `helm template` output, one document per template file, each named after its `# Source: chart/templates/…`
+ * comment so that an error says which template an object came from.
+ */
+export function splitRendered(text: string, chart: string): { text: string; source: string }[] {
+  const documents: { text: string; source: string }[] = [];
+  let source = chart;
+  for (const part of text.split(/^---[ \t]*$/m)) {
+    const named = /^# Source: (.+)$/m.exec(part);
+    if (named) source = named[1]!.trim();
+    if (part.trim() !== '') documents.push({ text: part, source });
+  }
+  return documents;
+}
+
+/** Every Kubernetes object in the documents; anything else is bad input of `input`. */
+export function parseManifests(documents: { text: string; source: string }[], input: string): Manifest[] {
   const manifests: Manifest[] = [];
   for (const { text, source } of documents) {
     let parsed: unknown[];
@@ -65,35 +103,35 @@ export async function loadManifests(paths: string[], stdin?: () => string): Prom
     } catch (error) {
       const e = error as yaml.YAMLException;
       throw new InputError(
-        '--manifests',
+        input,
         `${source} is not valid YAML: ${e.reason ?? e.message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`,
       );
     }
     for (const [index, document] of parsed.entries()) {
       if (document === null || document === undefined) continue;
       if (typeof document !== 'object' || Array.isArray(document)) {
-        throw new InputError('--manifests', `${source} document ${index + 1} is not a Kubernetes object`);
+        throw new InputError(input, `${source} document ${index + 1} is not a Kubernetes object`);
       }
       const object = document as Partial<Manifest> & { items?: unknown[] };
       if (object.kind === 'List' && Array.isArray(object.items)) {
-        for (const item of object.items) manifests.push(checkObject(item, source, index));
+        for (const item of object.items) manifests.push(checkObject(item, source, index, input));
         continue;
       }
-      manifests.push(checkObject(object, source, index));
+      manifests.push(checkObject(object, source, index, input));
     }
   }
-  if (manifests.length === 0) throw new InputError('--manifests', 'no Kubernetes objects found');
+  if (manifests.length === 0) throw new InputError(input, 'no Kubernetes objects found');
   return manifests;
 }
 
-function checkObject(value: unknown, source: string, index: number): Manifest {
+function checkObject(value: unknown, source: string, index: number, input: string): Manifest {
   const object = value as Partial<Manifest>;
   const where = `${source} document ${index + 1}`;
   if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') {
-    throw new InputError('--manifests', `${where} needs apiVersion and kind`);
+    throw new InputError(input, `${where} needs apiVersion and kind`);
   }
   if (typeof object.metadata?.name !== 'string' || object.metadata.name === '') {
-    throw new InputError('--manifests', `${where} (${object.kind}) needs metadata.name`);
+    throw new InputError(input, `${where} (${object.kind}) needs metadata.name`);
   }
   return { ...(object as Manifest), source };
 }

@@ -342,6 +342,12 @@ describe('bad input fails the step with one clear line, before anything runs', (
       'input "lease-duration": expected a number, got "ten"',
     ],
     [
+      'deploy',
+      { manifests: 'k8s/', chart: 'charts/web' },
+      'input "chart": a chart and manifests are mutually exclusive: give one or the other',
+    ],
+    ['deploy', { manifests: 'k8s/', set: 'a=1' }, 'input "set": only with a chart'],
+    [
       '.',
       { image: 'r.example.com/a', manifests: 'k8s/', push: 'false' },
       'input "push": must be true with "manifests": images are deployed by digest',

@@ -62,6 +62,10 @@ const TARGET_INPUTS = {
 const DEPLOY_INPUTS = {
   manifests: { flag: 'manifests' },
   images: { flag: 'image', commands: ['deploy'] },
+  chart: { flag: 'chart' },
+  values: { flag: 'values' },
+  set: { flag: 'set' },
+  release: { flag: 'release' },
   ...TARGET_INPUTS,
   strategy: { flag: 'strategy' },
   router: { flag: 'router' },
@@ -122,7 +126,7 @@ export const ABORT: ActionSpec = {
   inputs: { ...TARGET_INPUTS, timeout: { flag: 'timeout' }, ...CONFIG },
 };
 
-/** The root action: build → scan → push → deploy (when `manifests` is given). */
+/** The root action: build → scan → push → deploy (when `manifests` or `chart` is given). */
 export const PIPELINE: ActionSpec = {
   name: 'gantry',
   inputs: {

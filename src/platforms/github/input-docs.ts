@@ -122,7 +122,22 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
   },
   manifests: {
     description:
-      'List of manifest files, directories or kustomization directories. The image is rolled out when there are manifests, here or in gantry.yml (`deploy.manifests`)',
+      'List of manifest files, directories or kustomization directories. The image is rolled out when there are manifests or a chart, here or in gantry.yml (`deploy.manifests`, `deploy.chart`)',
+  },
+  chart: {
+    description:
+      'Helm chart to deploy instead of `manifests`: a chart directory, a packaged `.tgz`, `repo/name` or an `oci://` reference, rendered with `helm template` (Helm on the runner, or `GANTRY_HELM`); Gantry applies the result itself, nothing is installed with Helm',
+  },
+  values: {
+    description:
+      'List of values files for `chart`, later files win. Secret values belong here (a file the job writes), never in `set`',
+  },
+  set: {
+    description:
+      "List of `key=value` values for `chart` in Helm's `--set` syntax, one per line; they win over `values`. Not for secrets",
+  },
+  release: {
+    description: 'Helm release name the chart is rendered with. Default: `name`, else the chart name',
   },
   images: {
     description:

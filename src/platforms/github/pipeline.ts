@@ -1,11 +1,12 @@
 /**
  * The step of the root action (run by ./entries/pipeline.ts, main and post): build → scan → push → deploy.
  * The image is built locally, scanned before it leaves the runner, pushed only when the scan passed, and
- * rolled out by digest when there are manifests: the `manifests` input, or `deploy.manifests` in gantry.yml.
+ * rolled out by digest when there are manifests or a chart: the `manifests` or `chart` input, or
+ * `deploy.manifests` / `deploy.chart` in gantry.yml.
  */
 import { checkPipeline } from '../../commands/pipeline.js';
 import { resolveConfig } from '../../config/load.js';
-import { loadManifests } from '../../deploy/manifests.js';
+import { loadDeployManifests } from '../../deploy/manifests.js';
 import { PIPELINE } from './actions.js';
 import { booleanInput, type Inputs, runAction, setOutputs, stage, toRawInputs } from './adapter.js';
 import { buildStage, pushStage, scanStage } from './image.js';
@@ -18,10 +19,10 @@ async function pipeline(inputs: Inputs): Promise<void> {
   // Bad rollout input fails now, before anything is built or pushed.
   const deploying = await stage(PIPELINE, 'deploy', async () => {
     const raw = toRawInputs('deploy', PIPELINE, inputs);
-    const { manifests } = resolveConfig({ command: 'deploy', raw, configPath: inputs.config }).deploy;
-    if (manifests.length === 0) return false;
+    const { deploy } = resolveConfig({ command: 'deploy', raw, configPath: inputs.config });
+    if (deploy.manifests.length === 0 && deploy.chart === undefined) return false;
     checkPipeline({ deploy: true, push }, 'input "push"');
-    await loadManifests(manifests);
+    await loadDeployManifests(deploy);
     return true;
   });
   const build = await buildStage(PIPELINE, inputs, { push: false });

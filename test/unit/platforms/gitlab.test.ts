@@ -152,6 +152,30 @@ describe('inputs → gantry arguments', () => {
       '30',
     ]);
   });
+
+  it('passes a chart with its values files, --set items (commas kept) and release', () => {
+    const env = {
+      GANTRY_INPUT_CHART: 'charts/web',
+      GANTRY_INPUT_VALUES: '["charts/prod.yaml"]',
+      GANTRY_INPUT_SET: '["image.tag=1.2.3", "a=1,b=2"]',
+      GANTRY_INPUT_RELEASE: 'shop',
+      GANTRY_INPUT_MANIFESTS: '[]',
+    };
+    expect(gantryArgs('deploy', env)).toEqual([
+      'deploy',
+      '--json',
+      '--chart',
+      'charts/web',
+      '--values',
+      'charts/prod.yaml',
+      '--set',
+      'image.tag=1.2.3',
+      '--set',
+      'a=1,b=2',
+      '--release',
+      'shop',
+    ]);
+  });
 });
 
 describe('outputs → dotenv', () => {

@@ -61,6 +61,10 @@ class Options implements Serializable {
         ],
         deploy: [
             manifests: ['manifests', 'list'],
+            chart: ['chart', 'string'],
+            values: ['values', 'list'],
+            set: ['set', 'list'],
+            release: ['release', 'string'],
             image: ['image', 'list'],
             namespace: ['namespace', 'string'],
             name: ['name', 'string'],

@@ -99,6 +99,19 @@ class CliCallTest {
     }
 
     @Test
+    void aChartInsteadOfManifests() {
+        RunResult r = fake('''
+            gantryDeploy(node: FAKE_NODE, chart: 'charts/web', values: ['charts/prod.yaml'],
+                         set: ['image.tag=1.2', 'replicaCount=3'], release: 'shop', image: 'app=r/app@sha256:abc')
+        ''', [:], [verdict: 'promoted', name: 'shop-web', namespace: 'default'])
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals(['.gantry/cli.mjs', '--json', 'deploy', '--chart', 'charts/web', '--values', 'charts/prod.yaml',
+                      '--set', 'image.tag=1.2', '--set', 'replicaCount=3', '--release', 'shop',
+                      '--image', 'app=r/app@sha256:abc', '--report', 'gantry-reports/rollout'],
+            TestSupport.readArgv(record))
+    }
+
+    @Test
     void credentialsReachTheCliOnlyThroughItsEnvironment() {
         String marker = "pw-marker-${UUID.randomUUID()}"
         h.credentials.registry = [type: 'usernamePassword', username: 'robot', password: marker]

@@ -94,6 +94,12 @@ class StepInputTest {
     }
 
     @Test
+    void aChartTakesThePlaceOfManifests() {
+        assertStopped(h.run("gantryDeploy(chart: '', image: ['app=r/app@sha256:' + ('a' * 64)])"),
+            "gantryDeploy: missing required option 'manifests'")
+    }
+
+    @Test
     void notNamedOptions() {
         assertStopped(h.run("gantryScan('app:1')"),
             "gantryScan: expects named options, e.g. gantryScan(image: 'registry.example.com/app:1.0'); got a String")

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a}from"./chunk-EODYCGX3.js";import"./chunk-DRWL3L5G.js";import"./chunk-ZLDK5AI2.js";import"./chunk-4D62BFCW.js";import"./chunk-FHLQ73LS.js";import"./chunk-I3DO7AYU.js";import"./chunk-PFRJGHAH.js";import"./chunk-656QPOB3.js";import"./chunk-HGKZLI7H.js";import"./chunk-XQML2ENG.js";import"./chunk-76UOC4ST.js";import"./chunk-S5CCOZPH.js";export{a as runBuildCommand};

@@ -359,7 +359,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     valueName: 'duration',
     commands: ['deploy'],
-    description: 'Length of each step (analysis runs during it), e.g. 30s',
+    description:
+      'Length of each step (analysis runs during it), e.g. 30s; rolling with --analysis: the verification window after the update',
   },
   {
     flag: 'analysis',

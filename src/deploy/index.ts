@@ -429,8 +429,10 @@ async function runStrategy(
   current: V1Deployment | undefined,
   startStep: number,
 ) {
-  const { settings, analyze } = plan;
+  const { settings } = plan;
   const strategy = current ? createStrategy(settings.strategy) : new RollingStrategy();
+  // The first deploy of a canary or blue-green has nothing to compare with: a plain rolling update, unanalysed.
+  const analyze = strategy.name === settings.strategy ? plan.analyze : undefined;
   if (run.signal.aborted) {
     // Cancelled before the strategy changed anything (an orphan found above was still cleaned up).
     const reason = abortReason(run.signal);

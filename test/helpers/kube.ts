@@ -53,6 +53,11 @@ export interface AppOptions {
   errorRate?: number;
   latencyMs?: number;
   neverReady?: boolean;
+  /**
+   * The Deployment's minReadySeconds: each new pod counts as available only after this long, so the real
+   * controller updates the replicas one by one, at least this long apart (a slow rolling update).
+   */
+  minReadySeconds?: number;
   /** Extra manifests (routes, ingresses) as objects. */
   extra?: object[];
 }
@@ -71,6 +76,7 @@ export function writeApp(options: AppOptions = {}): string {
     metadata: { name, labels: { app: name } },
     spec: {
       replicas: options.replicas ?? 4,
+      ...(options.minReadySeconds !== undefined && { minReadySeconds: options.minReadySeconds }),
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name }, annotations },

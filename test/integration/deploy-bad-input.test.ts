@@ -90,6 +90,20 @@ const cases: [string, () => string[], RegExp][] = [
     /^gantry: --analysis: metric "error-rate": query does not parse/,
   ],
   [
+    'a compared metric with a rolling update (no baseline beside the new version)',
+    () =>
+      base([
+        '--strategy',
+        'rolling',
+        '--analysis',
+        file(
+          'c.yaml',
+          'interval: 2s\nmetrics:\n  - name: latency\n    query: up\n    compare: { worse: increase }\n',
+        ),
+      ]),
+    /^gantry: --analysis: metric "latency": compare needs a baseline beside the new version, and a rolling update has none/,
+  ],
+  [
     'namespace that does not exist',
     () => ['deploy', '--manifests', writeApp(), '--image', image, '--namespace', 'no-such-namespace'],
     /^gantry: --namespace: namespace "no-such-namespace" does not exist$/,

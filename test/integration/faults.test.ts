@@ -19,6 +19,7 @@ import {
   watchLeaseHolders,
 } from '../helpers/faults.js';
 import {
+  clients,
   createNamespace,
   deleteNamespace,
   fakeImage,
@@ -110,6 +111,21 @@ function canaryArgs(
     '60s',
     ...(options.extra ?? []),
   ];
+}
+
+/** Waits until the run holding the service's lease records that it reached step `step` (0-based). */
+async function waitForLeaseStep(ns: string, step: number, name = 'web', timeoutMs = 60_000): Promise<void> {
+  const { coordination } = clients();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const lease = await coordination
+      .readNamespacedLease({ namespace: ns, name: `gantry-${name}` })
+      .catch(() => undefined);
+    const state = lease?.metadata?.annotations?.['gantry.dev/state'];
+    if (state && (JSON.parse(state) as { step?: number }).step === step) return;
+    await sleep(200);
+  }
+  throw new Error(`the rollout of ${name} never reached step ${step + 1}`);
 }
 
 function parseReport(stdout: string): Report {
@@ -256,6 +272,62 @@ describe('metrics that go away: inconclusive, then abort after the limit — nev
       }
       // The abort came with the limit, long before the 40 s step would have ended.
       expect(decided - stoppedAt).toBeLessThan(15_000);
+      const clean = await waitClean(ns, V1);
+      expect(clean.clean, JSON.stringify(clean.state).slice(0, 1000)).toBe(true);
+    } finally {
+      await prometheus.stop();
+    }
+  });
+
+  it('Prometheus stopped in the verification window of a rolling update: the previous template restored, exit 3', async () => {
+    const prometheus = await startOwnPrometheus();
+    try {
+      const ns = await namespace('flt-roll');
+      await deployStable(ns, 2);
+      const V2 = fakeImage('fault-roll-v2');
+      const child = execa(
+        process.execPath,
+        [
+          cliPath,
+          'deploy',
+          '--json',
+          '--manifests',
+          writeApp({ replicas: 2 }),
+          '--image',
+          `app=${V2}`,
+          '--namespace',
+          ns,
+          '--strategy',
+          'rolling',
+          '--pause',
+          '60s',
+          '--analysis',
+          writeAnalysis({ intervalSeconds: 2, inconclusiveLimit: 1 }),
+          '--ready-timeout',
+          '60s',
+          '--prometheus-url',
+          prometheus.url,
+        ],
+        { reject: false, forceKillAfterDelay: false },
+      );
+      await waitForLeaseStep(ns, 1); // every replica updated: the verification window has begun
+      await prometheus.stop();
+      const result = await child;
+      const report = parseReport(String(result.stdout));
+      figure(
+        `prometheus stopped in a rolling update's window: exit ${result.exitCode}; reason: ${report.reason}`,
+      );
+      // Not a verdict on the new version: the metrics server failed (exit 3), after the restore, as for a canary.
+      expect(result.exitCode, String(result.stderr)).toBe(3);
+      expect(report.verdict).toBe('failed');
+      expect(report.reason).toMatch(/unreachable.*inconclusive/);
+      expect(report.steps.map((s) => [s.index, s.result])).toEqual([
+        [0, 'passed'],
+        [1, 'failed'],
+      ]);
+      expect(report.timings.trafficRestoredAt).not.toBeNull();
+      expect(report.timings.canaryRemovedAt).not.toBeNull();
+      expect(report.timings.promotedAt).toBeNull();
       const clean = await waitClean(ns, V1);
       expect(clean.clean, JSON.stringify(clean.state).slice(0, 1000)).toBe(true);
     } finally {

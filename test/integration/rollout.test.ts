@@ -243,6 +243,103 @@ describe('rolling update on the sandbox', () => {
   });
 });
 
+describe('rolling update with an analysis on the sandbox', () => {
+  // The new pods are the stable Deployment's (track `stable`, which `{{canary}}` names for a rolling update):
+  // the analysis measures them while they roll out and for the verification window (--pause) after it.
+  let ns: string;
+  beforeAll(async () => {
+    ns = await namespace();
+    await deployStable(ns, { replicas: 3 });
+  });
+
+  const rollingArgs = (image: string, errorRate: number, minReadySeconds?: number) => [
+    'deploy',
+    '--json',
+    '--manifests',
+    writeApp({ replicas: 3, errorRate, minReadySeconds }),
+    '--image',
+    `app=${image}`,
+    '--namespace',
+    ns,
+    '--strategy',
+    'rolling',
+    '--pause',
+    '6s',
+    '--analysis',
+    writeAnalysis(),
+    '--ready-timeout',
+    '60s',
+  ];
+
+  it('promotes a good release after the verification window: every check passed, 3 of them in the window', async () => {
+    const run = await runCli(rollingArgs(V2, 0));
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = run.json!;
+    expect(report.verdict).toBe('promoted');
+    expect(report.previousImage).toBe(V1);
+    const steps = report.steps as { index: number; result: string }[];
+    expect(steps.map((s) => [s.index, s.result])).toEqual([
+      [0, 'passed'],
+      [1, 'passed'],
+    ]);
+    const checks = report.checks as { step: number; result: string }[];
+    expect(checks.every((c) => c.result === 'pass')).toBe(true);
+    // A 6 s window at a 2 s interval is measured three times: the window ran to its end.
+    expect(checks.filter((c) => c.step === 1)).toHaveLength(3);
+    const timings = report.timings as Record<string, string | null>;
+    expect(timings.promotedAt).not.toBeNull();
+    expect(timings.abortDecidedAt).toBeNull();
+    const stable = await readDeployment(ns, 'web');
+    expect(imageOf(stable)).toBe(V2);
+    expect(fullyAvailable(stable)).toBe(true);
+    await expectLeaseReleased(ns);
+  });
+
+  it('rolls a bad release back by its analysis: exit 1, the previous template restored and fully available', async () => {
+    const before = await readDeployment(ns, 'web');
+    const run = await runCli(rollingArgs(fakeImage('rolling-bad'), 0.5));
+    expect(run.exitCode, run.stderr).toBe(1);
+    const report = run.json!;
+    expect(report.verdict).toBe('rolled-back');
+    expect(String(report.reason)).toMatch(/^error-rate [\d.]+ above max 0\.05/);
+    // The breach is seen during the update or in the window, whichever comes first on this machine.
+    const steps = report.steps as { result: string }[];
+    expect(steps.at(-1)?.result).toBe('failed');
+    const checks = report.checks as { result: string; value: number | null }[];
+    expect(checks.some((c) => c.result === 'fail' && (c.value ?? 0) > 0.05)).toBe(true);
+    const timings = report.timings as Record<string, string | null>;
+    for (const key of ['canaryTrafficStartedAt', 'abortDecidedAt', 'trafficRestoredAt', 'canaryRemovedAt']) {
+      expect(timings[key], key).not.toBeNull();
+    }
+    expect(timings.promotedAt).toBeNull();
+    const stable = await readDeployment(ns, 'web');
+    expect(imageOf(stable)).toBe(imageOf(before));
+    expect(stable?.spec?.template?.metadata?.annotations?.['testbed.gantry.dev/error-rate']).toBe('0');
+    expect(fullyAvailable(stable)).toBe(true);
+    await expectLeaseReleased(ns);
+  });
+
+  it('stops a slow update at the first breach, before every replica is updated, and restores the previous template', async () => {
+    // minReadySeconds 10: the controller replaces the 3 pods one by one, 10 s apart (30 s at least), while the
+    // first new pod takes its share of the traffic from the start: the analysis sees it during the update.
+    const before = await readDeployment(ns, 'web');
+    const run = await runCli(rollingArgs(fakeImage('rolling-bad-slow'), 0.5, 10));
+    expect(run.exitCode, run.stderr).toBe(1);
+    const report = run.json!;
+    expect(report.verdict).toBe('rolled-back');
+    expect(String(report.reason)).toMatch(/^error-rate [\d.]+ above max 0\.05/);
+    // Decided in step 1, the update: the verification window never started.
+    const steps = report.steps as { index: number; result: string }[];
+    expect(steps.map((s) => [s.index, s.result])).toEqual([[0, 'failed']]);
+    const checks = report.checks as { step: number; result: string }[];
+    expect(checks.filter((c) => c.result === 'fail').map((c) => c.step)).toEqual([0]);
+    const stable = await readDeployment(ns, 'web');
+    expect(imageOf(stable)).toBe(imageOf(before));
+    expect(fullyAvailable(stable)).toBe(true);
+    await expectLeaseReleased(ns);
+  });
+});
+
 describe('canary pods that never become ready (replica router)', () => {
   it('is a bad version: rolled back with exit 1, the stable untouched, the canary gone', async () => {
     const ns = await namespace();

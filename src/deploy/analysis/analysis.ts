@@ -33,7 +33,7 @@ export interface AnalysisVars {
   namespace: string;
   /** The app: the stable Deployment's name. */
   name: string;
-  /** Track of the new version: `canary`, or `preview` for blue-green. */
+  /** Track of the new version: `canary`, `preview` for blue-green, `stable` for a rolling update. */
   canary: string;
   /** Track of the baseline: `stable`. */
   stable: string;

@@ -12,6 +12,10 @@ export type Analyzer = (
  * Reads the analysis file, connects the provider and validates every query (rendered with this rollout's
  * placeholders) before anything changes: a query that does not parse is bad input (exit 2), a provider that
  * does not answer is an infrastructure error (exit 3). Returns undefined when the rollout has no analysis.
+ *
+ * A rolling update has no baseline beside the new version (its pods are the stable Deployment's, on the
+ * `stable` track, where `{{canary}}` and `{{track}}` point too), so a metric with `compare` is refused for it:
+ * it would compare the new version with itself and always pass.
  */
 export async function prepareAnalysis(
   config: GantryConfig,
@@ -21,10 +25,20 @@ export async function prepareAnalysis(
   if (!d.analysis) return undefined;
   const analysis = await import('./index.js');
   const spec = analysis.loadAnalysisFile(d.analysis);
+  const compared = spec.metrics.find((metric) => metric.compare);
+  if (d.strategy === 'rolling' && compared) {
+    throw new InputError(
+      '--analysis',
+      `metric "${compared.name}": compare needs a baseline beside the new version, and a rolling update has none; use --strategy canary or blue-green, or remove compare`,
+    );
+  }
   const url = d.prometheusUrl ?? process.env.PROMETHEUS_URL;
   if (!url) throw new InputError('--prometheus-url', 'required with --analysis (or set PROMETHEUS_URL)');
   const provider = analysis.createProvider('prometheus', { url });
-  await analysis.validateQueries(spec, provider, vars);
+  await analysis.validateQueries(spec, provider, {
+    ...vars,
+    ...(d.strategy === 'rolling' && { canary: 'stable' }),
+  });
   const run = new analysis.AnalysisRun(spec);
   return async ({ step, durationMs, track, signal, onCheck }) => {
     const result = await analysis.runAnalysisStep({

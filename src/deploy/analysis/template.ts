@@ -2,7 +2,8 @@ import { InputError } from '../../util/errors.js';
 
 /**
  * The values a metric query may refer to. `track` is the value of the track label being measured;
- * `canary` and `stable` are the track values of the new and the old version (`canary`/`preview`, `stable`);
+ * `canary` and `stable` are the track values of the new and the old version (`canary`/`preview`, `stable`; a
+ * rolling update's new pods are the stable Deployment's, so for it `canary` is `stable` too);
  * `interval` is the analysis interval as a Prometheus duration (`30s`, `500ms`), handy as a `rate()` window;
  * `step` is the 0-based rollout step.
  */

@@ -40,6 +40,7 @@ export interface RolloutContext {
   router: Router;
   /** Traffic weights of the steps, increasing, each 1–99 (canary) . */
   steps: number[];
+  /** Length of each step (analysis runs during it); rolling with an analysis: the verification window. */
   pauseMs: number;
   /** Canary: the step to start at (a resumed orphan continues at the step it was in). */
   startStep: number;

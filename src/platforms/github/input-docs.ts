@@ -164,7 +164,8 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
       'Canary traffic weights in percent, comma separated, strictly increasing, 1–99. Default: `10,25,50`',
   },
   pause: {
-    description: 'Length of each step, analysis running during it (`30s`, `2m`). Default: `30s`',
+    description:
+      'Length of each step, analysis running during it (`30s`, `2m`); for `rolling` with an `analysis`, the verification window after the update. Default: `30s`',
   },
   analysis: {
     description: 'Analysis file: metrics (PromQL) with min/max, interval, failureLimit, inconclusiveLimit',

@@ -818,7 +818,7 @@ describe('blue-green', () => {
   });
 });
 
-describe('rolling', () => {
+describe('rolling without an analysis (no verification window)', () => {
   const update = 'apply deploy/web v2 ×4 stable';
   const restore = 'replace deploy/web v1';
 
@@ -1015,6 +1015,196 @@ describe('rolling', () => {
       },
     ],
   ])('%s', async (_title, setup, expected) => {
+    await expectRow(new RollingStrategy(), { analysis: false, ...setup }, expected);
+  });
+});
+
+describe('rolling with an analysis', () => {
+  // Step 1 is the update, analysed until every replica is ready (for at most the 30 s ready timeout); step 2 the
+  // verification window (the 60 s pause). The new pods are the stable Deployment's: the `stable` track.
+  const update = 'apply deploy/web v2 ×4 stable';
+  const restore = 'replace deploy/web v1';
+  const analyseUpdate = 'analyse #0 stable 30s';
+  const verify = 'analyse #1 stable 60s';
+
+  it.each<Row>([
+    [
+      'the update and the verification window pass: promoted after the window',
+      {},
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'web rolled out and verified for 60s',
+        log: [update, analyseUpdate, verify],
+        steps: ['100% passed', '100% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2 + 60,
+      },
+    ],
+    [
+      'a breach during the update: the wait stops at once, the previous template restored',
+      { analysis: { 0: breach(5_000) }, deployments: { web: [readyAfter(20_000)] } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'error-rate = 0.4 (> max 0.05)',
+        log: [update, analyseUpdate, restore],
+        steps: ['100% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 5 + 2,
+      },
+    ],
+    [
+      'a breach in the verification window: rolled back at once, not at the window end',
+      { analysis: { 1: breach(45_000) } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'error-rate = 0.4 (> max 0.05)',
+        log: [update, analyseUpdate, verify, restore],
+        steps: ['100% passed', '100% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 45 + 2,
+      },
+    ],
+    [
+      'the metrics provider failing in the window: restored, verdict failed, exit 3',
+      { analysis: { 1: providerDown(20_000) } },
+      {
+        verdict: 'failed',
+        exitCode: 3,
+        reason: 'prometheus: connect ECONNREFUSED',
+        log: [update, analyseUpdate, verify, restore],
+        steps: ['100% passed', '100% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 20 + 2,
+      },
+    ],
+    [
+      'the metrics provider failing during the update: restored, verdict failed, exit 3',
+      { analysis: { 0: providerDown(8_000) }, deployments: { web: [readyAfter(20_000)] } },
+      {
+        verdict: 'failed',
+        exitCode: 3,
+        reason: 'prometheus: connect ECONNREFUSED',
+        log: [update, analyseUpdate, restore],
+        steps: ['100% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 8 + 2,
+      },
+    ],
+    [
+      'SIGTERM in the verification window: restored',
+      { abort: { step: 1, afterMs: 30_000, reason: sigterm } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: sigterm,
+        log: [update, analyseUpdate, verify, restore],
+        steps: ['100% passed', '100% aborted'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 30 + 2,
+      },
+    ],
+    [
+      'SIGTERM during the update: restored, no window',
+      { deployments: { web: [readyAfter(60_000)] }, abort: { step: 0, afterMs: 10_000, reason: sigterm } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: sigterm,
+        log: [update, analyseUpdate, restore],
+        steps: ['100% aborted'],
+        lastEvent: 'RolledBack',
+        seconds: 10 + 2,
+      },
+    ],
+    [
+      'pods never ready: restored after the ready timeout, no window',
+      { deployments: { web: [neverReady] } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'Deployment web: 0/4 pods ready after 30s (pods never became ready)',
+        log: [update, analyseUpdate, restore],
+        steps: ['100% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 30 + 2,
+      },
+    ],
+    [
+      '`gantry promote` 10 s into the window ends it: promoted',
+      { promote: { step: 1, afterMs: 10_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'web rolled out and verified',
+        log: [update, analyseUpdate, verify],
+        steps: ['100% passed', '100% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2 + 10,
+      },
+    ],
+    [
+      '`gantry promote` during the update: the window skipped',
+      { promote: { step: 0, afterMs: 1_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'web rolled out and verified',
+        log: [update, analyseUpdate],
+        steps: ['100% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2,
+      },
+    ],
+    [
+      'a breach in the window and the restore refused (HTTP 500): exit 4',
+      {
+        analysis: { 1: breach(10_000) },
+        failures: [{ verb: 'replace', kind: 'Deployment', name: 'web', code: 500 }],
+      },
+      {
+        verdict: 'failed',
+        exitCode: 4,
+        reason: 'rollback failed: HTTP-Code: 500',
+        log: [update, analyseUpdate, verify, `${restore} ✗500`],
+        steps: ['100% passed', '100% failed'],
+        lastEvent: 'RollingBack',
+        seconds: 2 + 10,
+      },
+    ],
+    [
+      'first deploy, a breach in the window: no previous revision to return to, exit 1',
+      { firstDeploy: true, analysis: { 1: breach(10_000) } },
+      {
+        verdict: 'failed',
+        exitCode: 1,
+        reason: 'error-rate = 0.4 (> max 0.05); no previous revision to return to',
+        log: [update, analyseUpdate, verify],
+        steps: ['100% passed', '100% failed'],
+        lastEvent: 'Verifying',
+        seconds: 2 + 10,
+      },
+    ],
+  ])('%s', async (_title, setup, expected) => {
     await expectRow(new RollingStrategy(), setup, expected);
+  });
+
+  it('times a rollback as a canary does: abort decided, traffic restored, new version gone', async () => {
+    const { extras } = await runRollout(new RollingStrategy(), { analysis: { 1: breach(45_000) } });
+    const at = (seconds: number) =>
+      new Date(Date.parse('2025-06-01T12:00:00Z') + seconds * 1000).toISOString();
+    expect(extras.recorder.timings).toEqual({
+      canaryTrafficStartedAt: at(0),
+      abortDecidedAt: at(47),
+      trafficRestoredAt: at(49),
+      canaryRemovedAt: at(49),
+    });
+    expect(extras.lease.recorded).toEqual([
+      { phase: 'progressing', step: 0, weight: 100 },
+      { phase: 'progressing', step: 1, weight: 100 },
+      { phase: 'rolling-back' },
+    ]);
   });
 });

@@ -131,6 +131,8 @@ export class CanaryStrategy implements Strategy {
     const waitFor = formatDuration(context.gateTimeoutMs);
     const then = context.onGateTimeout === 'promote' ? 'it goes on as if promoted' : 'it rolls back';
     const target = `--name ${name} --namespace ${namespace}`;
+    // Open before anyone can see the rollout waiting: from now on a promote releases this gate.
+    const gate = context.openGate?.(index);
     void lease.record({
       phase: 'waiting',
       gate: {
@@ -147,9 +149,13 @@ export class CanaryStrategy implements Strategy {
       'WaitingForPromote',
       `${step} holds ${weight}% of traffic until \`gantry promote\` (or \`gantry abort\`); without either within ${waitFor} ${then}`,
     );
-    const gate = context.openGate?.(index);
-    const signal = gate ? AbortSignal.any([context.signal, gate.released]) : context.signal;
-    const released = () => Boolean(gate?.released.aborted) && !context.signal.aborted;
+    // A promote that came before the gate opened (while the step was routing) was a promote now: it ends the
+    // gate too, and the remaining steps are skipped.
+    const promotedNow = () => Boolean(context.promoted?.aborted) && !context.signal.aborted;
+    const released = () => (Boolean(gate?.released.aborted) && !context.signal.aborted) || promotedNow();
+    const signal = AbortSignal.any(
+      [context.signal, gate?.released, context.promoted].filter((s): s is AbortSignal => s !== undefined),
+    );
     try {
       if (context.analyze) {
         const result = await context.analyze({
@@ -173,6 +179,7 @@ export class CanaryStrategy implements Strategy {
       gate?.close();
     }
     const waited = formatDuration(Date.now() - since.getTime());
+    if (promotedNow()) return;
     if (released()) {
       recorder.progress(`${step}: released by \`gantry promote\` after ${waited}`);
       void events.emit('GateReleased', `${step} (${weight}%) released by \`gantry promote\` after ${waited}`);

@@ -776,6 +776,32 @@ describe('canary: steps with their own pauses, and gates that wait for `gantry p
     await expectRow(new CanaryStrategy(), setup, expected);
   });
 
+  it('a promote that came while the gate step was still routing promotes now: the gate does not hold', async () => {
+    // The replica router waits for the canary's pods (ready 2 s after each write): the promote arrives 1 s in,
+    // before the gate opened, so it is a promote now.
+    const { extras: _extras, ...observed } = await runRollout(new CanaryStrategy(), {
+      realRouter: new ReplicasRouter(),
+      steps: [gate(10), 50],
+      promote: { step: 0, afterMs: 1_000 },
+    });
+    expect(observed).toEqual({
+      verdict: 'promoted',
+      exitCode: 0,
+      reason: 'all 2 steps passed; web runs the new version',
+      log: [
+        'apply deploy/web-canary v2 ×0 canary',
+        'scale deploy/web-canary ×1',
+        'analyse #0 canary 600s',
+        promote,
+        'scale deploy/web-canary ×0',
+        'delete deploy/web-canary',
+      ],
+      steps: ['10% passed'],
+      lastEvent: 'Promoted',
+      seconds: 2 + 2,
+    });
+  });
+
   it('records the wait on the lease, says in the log what to run, and emits an event for each decision', async () => {
     const { extras } = await runRollout(new CanaryStrategy(), {
       ...gated,

@@ -139,11 +139,17 @@ function defaultOf(option: OptionSpec): string {
   for (const key of option.path.split('.')) node = (node as Record<string, unknown> | undefined)?.[key];
   if (node === undefined) return '';
   if (option.valueName === 'duration' && typeof node === 'number') return code(duration(node));
-  if (Array.isArray(node)) return node.length === 0 ? '' : code(node.join(','));
+  if (Array.isArray(node)) return node.length === 0 ? '' : code(node.map(listItem).join(','));
   if (typeof node === 'object')
     return Object.keys(node as object).length === 0 ? '' : code(JSON.stringify(node));
   if (node === '') return '';
   return code(String(node));
+}
+
+/** A default list's item as the flag writes it: canary steps (`{weight: 10}`) as their weight. */
+function listItem(item: unknown): string {
+  if (typeof item === 'object' && item !== null && 'weight' in item) return String(item.weight);
+  return String(item);
 }
 
 function duration(ms: number): string {
@@ -164,7 +170,7 @@ function flagOf(option: OptionSpec): string {
 
 function typeOf(option: OptionSpec): string {
   if (option.valueName === 'duration') return 'duration (`30s`, `2m`)';
-  if (option.type === 'list') return option.numberItems ? 'list of numbers' : 'list';
+  if (option.type === 'list') return option.items ? `list of ${option.items}` : 'list';
   if (option.type === 'map') return 'map (`KEY=value`)';
   return option.type;
 }

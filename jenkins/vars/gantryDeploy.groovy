@@ -11,7 +11,9 @@ import dev.gantry.jenkins.Options
  *                kubeconfigCredentialsId: 'kubeconfig-prod')
  *
  * Gates while the new version serves traffic (both need `name`):
- *   approval: true         an input offers "promote now" or "abort" until the rollout ends by itself;
+ *   approval: true         an input offers "promote now" or "abort" until the rollout ends by itself; at a canary
+ *                          step that waits for a person (`until-promoted`), "promote" releases that gate and the
+ *                          input is offered again at the next gate;
  *   a block                gantryDeploy(cfg) { status -> sh './smoke-test.sh' } runs once the new version is
  *                          live; if it fails, the rollout is aborted (rolled back).
  * The rollout runs in one parallel branch, the gates in the other; the answers go to `gantry promote` and
@@ -90,9 +92,21 @@ private void control(Gantry gantry, Map cfg, Closure verify, Map gate) {
             return
         }
     }
-    if (!cfg.approval || gate.finished) {
-        return
+    while (cfg.approval && !gate.finished) {
+        if (!approve(gantry, cfg, status, gate) || gate.decision != 'promote') {
+            return
+        }
+        // A promote at a gate releases it and the rollout goes on: its next gate, if any, gets the input again.
+        // (A promote anywhere else promotes at once, and the rollout ends.)
+        status = waitUntilNextGate(gantry, cfg, gate, (status.step ?: 0) as int)
+        if (status == null) {
+            return
+        }
     }
+}
+
+/** Offers the input once and acts on the answer; false when the rollout ended first (nothing was asked of it). */
+private boolean approve(Gantry gantry, Map cfg, Map status, Map gate) {
     Map answer
     gate.waiting = true
     try {
@@ -100,32 +114,38 @@ private void control(Gantry gantry, Map cfg, Closure verify, Map gate) {
     } catch (e) {
         gate.waiting = false
         if (gate.finished) {
-            return
+            return false
         }
         gate.decision = 'abort'
         gate.by = 'the approval input was aborted'
         command(gantry, cfg, 'abort')
-        return
+        return true
     }
     gate.waiting = false
     gate.decision = answer.GANTRY_ACTION
     gate.by = answer.GANTRY_APPROVER ?: 'unknown'
     if (gate.finished) {
-        return
+        return false
     }
     echo("gantryDeploy: ${gate.decision} requested by ${gate.by}")
     command(gantry, cfg, gate.decision.toString())
+    return true
 }
 
 private Map askApproval(Map cfg, Map status) {
     String target = "${cfg.namespace ?: 'default'}/${cfg.name}"
+    boolean atGate = status.phase == 'waiting'
+    String question = atGate ?
+        "The rollout of ${target} waits at step ${status.step} (${status.weight ?: 0}% of traffic) for a person. " +
+            'Promote (release this gate: the rollout goes on with its next steps), or abort the rollout?' :
+        "The new version of ${target} is live (${status.weight ?: 0}% of traffic). Promote it now, or abort the rollout?"
+    String promote = atGate ? 'promote: release this gate, the rollout goes on' : 'promote: skip the remaining steps and promote'
     Map params = [
         id: 'GantryRollout',
-        message: cfg.approvalMessage ?: "The new version of ${target} is live (${status.weight ?: 0}% of traffic). " +
-            'Promote it now, or abort the rollout?',
+        message: cfg.approvalMessage ?: question,
         ok: 'Apply',
         parameters: [choice(name: 'GANTRY_ACTION', choices: ['promote', 'abort'],
-            description: 'promote: skip the remaining steps and promote; abort: take the new version out of traffic and remove it')],
+            description: "${promote}; abort: take the new version out of traffic and remove it".toString())],
         submitterParameter: 'GANTRY_APPROVER',
     ]
     if (cfg.approvalSubmitter) {
@@ -152,6 +172,23 @@ private Map waitUntilServing(Gantry gantry, Map cfg, Map gate) {
     return null
 }
 
+/** Polls `gantry status` until the rollout waits at a gate after step `after`; null if the rollout ended first. */
+private Map waitUntilNextGate(Gantry gantry, Map cfg, Map gate, int after) {
+    Map statusCfg = new LinkedHashMap(cfg)
+    statusCfg.quiet = true
+    while (!gate.finished) {
+        Map outcome = gantry.run('status', statusCfg, [resultFile: '.gantry/status.json'])
+        Map status = (Map) outcome.result
+        if (outcome.status == 0 && status?.phase == 'waiting' && ((status.step ?: 0) as int) > after) {
+            return status
+        }
+        if (!gate.finished) {
+            sleep(time: 2, unit: 'SECONDS')
+        }
+    }
+    return null
+}
+
 private void command(Gantry gantry, Map cfg, String name) {
     Map outcome = gantry.run(name, cfg, [resultFile: ".gantry/${name}.json".toString()])
     if (outcome.status != 0) {
@@ -167,7 +204,7 @@ private static List<String> expectedImages(Object images) {
 
 @NonCPS
 private static boolean serving(Map status, List<String> expected) {
-    if (status == null || status.phase != 'progressing') {
+    if (status == null || !(status.phase in ['progressing', 'waiting'])) {
         return false
     }
     if (expected && !(status.image in expected)) {

@@ -93,7 +93,8 @@ export async function runStatusCommand(
   const { kube, name, namespace } = target(raw, options, 'status');
   const status = await rolloutStatus(kube, namespace, name);
   const summary = [
-    `${namespace}/${name}: ${status.phase}${status.runId ? ` (run ${status.runId}, step ${status.step}, ${status.weight}%)` : ''}`,
+    `${namespace}/${name}: ${phaseLine(status)}`,
+    ...gateLines(status),
     status.stable
       ? `  stable: ${status.stable.image} ${status.stable.ready}/${status.stable.replicas} ready`
       : '  stable: none',
@@ -106,6 +107,24 @@ export async function runStatusCommand(
   return { exitCode: 0, result: status, summary };
 }
 
+/** `progressing (run 123-ab, step 2, 25%)`, `waiting for promote (run …)`, `idle`. */
+function phaseLine(status: RolloutStatus): string {
+  const phase = status.waitingFor ? `waiting for ${status.waitingFor}` : status.phase;
+  return `${phase}${status.runId ? ` (run ${status.runId}, step ${status.step}, ${status.weight}%)` : ''}`;
+}
+
+/** What a person can do about a rollout waiting at a gate, and what happens if nobody does. */
+function gateLines(status: RolloutStatus): string[] {
+  if (!status.gate) return [];
+  const target = `--name ${status.name} --namespace ${status.namespace}`;
+  const then = status.gate.onTimeout === 'promote' ? 'it goes on as if promoted' : 'it rolls back';
+  return [
+    `  waiting since ${status.gate.since}; without a decision by ${status.gate.timeoutAt} ${then}`,
+    `  continue: gantry promote ${target}`,
+    `  roll back: gantry abort ${target}`,
+  ];
+}
+
 export function runControlCommand(command: 'promote' | 'abort') {
   return async (raw: RawInputs, options: CommandOptions): Promise<CommandOutcome<RolloutStatus>> => {
     const { config, kube, name, namespace } = target(raw, options, command);
@@ -113,7 +132,7 @@ export function runControlCommand(command: 'promote' | 'abort') {
     return {
       exitCode: 0,
       result: status,
-      summary: `${command} done: ${namespace}/${name} is ${status.phase}`,
+      summary: `${command} done: ${namespace}/${name} is ${phaseLine(status)}`,
     };
   };
 }

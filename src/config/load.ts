@@ -99,14 +99,7 @@ function convert(option: OptionSpec, value: string | boolean | number | string[]
         option.commaSeparated ? String(v).split(',') : String(v).split('\n'),
       );
       const trimmed = items.map((v) => v.trim()).filter((v) => v !== '');
-      if (option.numberItems) {
-        return trimmed.map((v) => {
-          const number = Number(v);
-          if (!Number.isFinite(number))
-            throw new InputError(name, `expected numbers, got ${JSON.stringify(v)}`);
-          return number;
-        });
-      }
+      // Canary steps (`10`, `25:10m`, `50:until-promoted`) are read by the schema, which takes every form.
       return option.flag === 'secret' ? trimmed.map((v) => parseSecret(v, name)) : trimmed;
     }
     case 'map': {

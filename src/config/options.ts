@@ -28,8 +28,8 @@ export interface OptionSpec {
   commands: readonly CommandName[];
   /** Lists only: items may also be given comma separated (`--steps 10,25,50`). */
   commaSeparated?: boolean;
-  /** Lists only: each item is a number. */
-  numberItems?: boolean;
+  /** Lists only: what each item is, for the inputs reference (`weight[:pause]`); default: any text. */
+  items?: string;
 }
 
 /** The commands that read or write an image (and reach a registry). */
@@ -347,11 +347,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'steps',
     path: 'deploy.steps',
     type: 'list',
-    valueName: 'w1,w2,…',
+    valueName: 'w[:pause],…',
     commands: ['deploy'],
     commaSeparated: true,
-    numberItems: true,
-    description: 'Canary traffic weights in percent, strictly increasing, 1–99',
+    items: '`weight[:pause]`',
+    description:
+      'Canary steps: traffic weights in percent, strictly increasing, 1–99, each with its own pause as weight:pause (25:10m), or weight:until-promoted to wait there for `gantry promote`; a step without one lasts --pause',
   },
   {
     flag: 'pause',
@@ -360,7 +361,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'duration',
     commands: ['deploy'],
     description:
-      'Length of each step (analysis runs during it), e.g. 30s; rolling with --analysis: the verification window after the update',
+      'Length of each step that sets no pause of its own (analysis runs during it), e.g. 30s; rolling with --analysis: the verification window after the update',
+  },
+  {
+    flag: 'gate-timeout',
+    path: 'deploy.gateTimeout',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy'],
+    description:
+      'How long a step with pause until-promoted waits for `gantry promote` or `gantry abort` before --on-gate-timeout decides (at most 168h)',
+  },
+  {
+    flag: 'on-gate-timeout',
+    path: 'deploy.onGateTimeout',
+    type: 'string',
+    valueName: 'rollback|promote',
+    commands: ['deploy'],
+    description:
+      'What a gate does when nobody decided within --gate-timeout: roll back, or continue as if promoted',
   },
   {
     flag: 'analysis',

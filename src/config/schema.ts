@@ -95,7 +95,7 @@ export const pushSchema = z.strictObject({
  * duration goes through); parsed to milliseconds. With `minMs`, a
  * shorter one is refused: a bound on cluster waits of 0s fails every wait, the rollback's included.
  */
-const durationAtLeast = (minMs: number, min: string) =>
+const durationAtLeast = (minMs: number, min: string, max?: { ms: number; text: string }) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const parsed = parseDuration(value);
     if (parsed === undefined) {
@@ -110,10 +110,77 @@ const durationAtLeast = (minMs: number, min: string) =>
       ctx.addIssue({ code: 'custom', message: `expected at least ${min}, got ${JSON.stringify(value)}` });
       return z.NEVER;
     }
+    if (max && ms > max.ms) {
+      ctx.addIssue({ code: 'custom', message: `expected at most ${max.text}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
     return ms;
   });
 
 export const duration = durationAtLeast(0, '0s');
+
+/** The pause of a step that waits for a person: `gantry promote` continues, `gantry abort` rolls back. */
+export const UNTIL_PROMOTED = 'until-promoted';
+/** Longest gate timeout: a week (a timer cannot wait much longer than 24 days). */
+const MAX_GATE_MS = 7 * 24 * 3_600_000;
+
+/** A step's pause: a duration (in milliseconds once parsed), or `until-promoted`. */
+const stepPause = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  if (value === UNTIL_PROMOTED) return UNTIL_PROMOTED;
+  const parsed = parseDuration(value);
+  if (parsed === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 30s or 2m, or ${UNTIL_PROMOTED}, got ${JSON.stringify(value)}`,
+    });
+    return z.NEVER;
+  }
+  return Math.round(parsed);
+});
+
+const STEP_SYNTAX = `expected a weight (25), weight:pause (25:10m, 50:${UNTIL_PROMOTED}) or {weight, pause}`;
+
+/**
+ * `25`, `"25"`, `"25:10m"`, `"50:until-promoted"` (the short forms a flag or a wrapper gives) → `{weight, pause}`;
+ * anything else is left for the object schema to refuse.
+ */
+export function stepFromShortForm(value: unknown): unknown {
+  if (typeof value === 'number') return { weight: value };
+  if (typeof value !== 'string') return value;
+  const match = /^\s*([^:\s]+)\s*(?::\s*(\S+)\s*)?$/.exec(value);
+  if (!match) return value;
+  const weight = Number(match[1]);
+  if (!Number.isFinite(weight)) return value;
+  return match[2] === undefined ? { weight } : { weight, pause: match[2] };
+}
+
+/** A weight's problem, in the words the flat list of weights always used; undefined when it is fine. */
+function weightProblem(weight: number): string | undefined {
+  if (!Number.isInteger(weight)) return 'expected whole percentages';
+  if (weight < 1) return 'expected weights from 1 to 99';
+  if (weight > 99) return 'expected weights from 1 to 99 (promotion sends 100%)';
+  return undefined;
+}
+
+// The weight is checked on the step rather than on its field, so that an error names the step
+// (`deploy.steps.1`) whichever form it was written in.
+const canaryStep = z.preprocess(
+  stepFromShortForm,
+  z
+    .strictObject(
+      {
+        weight: z.number({ error: 'expected a weight from 1 to 99' }),
+        /** Default: `deploy.pause`. */
+        pause: stepPause.optional(),
+      },
+      { error: STEP_SYNTAX },
+    )
+    .superRefine((step, ctx) => {
+      const problem = weightProblem(step.weight);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: step.weight });
+    }),
+);
+export type CanaryStepConfig = z.infer<typeof canaryStep>;
 
 const dns1123 = (what: string) =>
   z
@@ -149,23 +216,26 @@ export const deploySchema = z
     name: dns1123('Deployment name').optional(),
     strategy: z.enum(['rolling', 'canary', 'blue-green']).default('canary'),
     router: z.enum(['replicas', 'gateway-api', 'istio', 'nginx']).default('replicas'),
-    /** Canary traffic weights, strictly increasing, each 1–99 (promotion is the last step). */
+    /**
+     * Canary steps, each a traffic weight (whole percent, 1–99, strictly increasing; promotion is the last step)
+     * with its own pause: `[10, 25, 50]`, `[{weight: 5, pause: 2m}, {weight: 50, pause: until-promoted}]`, or
+     * the flag's items `5:2m`, `50:until-promoted`. A step without a pause lasts `pause`.
+     */
     steps: z
-      .array(
-        z
-          .number()
-          .int('expected whole percentages')
-          .min(1, 'expected weights from 1 to 99')
-          .max(99, 'expected weights from 1 to 99 (promotion sends 100%)'),
-      )
+      .array(canaryStep)
       .min(1)
-      .refine(
-        (steps) => steps.every((w, i) => i === 0 || w > steps[i - 1]!),
-        'expected strictly increasing weights',
-      )
-      .default([10, 25, 50]),
-    /** How long each step lasts (analysis runs during it). */
+      .superRefine((steps, ctx) => {
+        const weights = steps.map((step) => step.weight);
+        if (!weights.every((weight, i) => i === 0 || weight > weights[i - 1]!))
+          ctx.addIssue({ code: 'custom', message: 'expected strictly increasing weights', input: weights });
+      })
+      .default([{ weight: 10 }, { weight: 25 }, { weight: 50 }]),
+    /** How long each step lasts (analysis runs during it), unless the step says otherwise. */
     pause: duration.default(30_000),
+    /** How long a step with `pause: until-promoted` waits for `gantry promote` or `gantry abort`. */
+    gateTimeout: durationAtLeast(1000, '1s', { ms: MAX_GATE_MS, text: '168h (a week)' }).default(1_800_000),
+    /** What a gate does when nobody decided within the gate timeout: roll back, or continue as if promoted. */
+    onGateTimeout: z.enum(['rollback', 'promote']).default('rollback'),
     /** Analysis file (YAML): interval, failureLimit, inconclusiveLimit, metrics[]. */
     analysis: z.string().min(1).optional(),
     prometheusUrl: z.url({ message: 'expected a URL like http://127.0.0.1:9090' }).optional(),

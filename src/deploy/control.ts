@@ -18,8 +18,15 @@ import { imageOf } from './workload.js';
 export interface RolloutStatus {
   name: string;
   namespace: string;
-  /** idle: no rollout holds the lease; progressing/promoting/rolling-back: a run is at work; orphaned: its run died. */
+  /**
+   * idle: no rollout holds the lease; progressing/promoting/rolling-back: a run is at work; waiting: a canary step
+   * holds its weight until a person runs `gantry promote` (or `gantry abort`); orphaned: its run died.
+   */
   phase: 'idle' | 'orphaned' | RolloutState['phase'];
+  /** `promote` while a gate waits for a person (phase `waiting`), else null. */
+  waitingFor: 'promote' | null;
+  /** While waiting: since when, when the gate times out, and what happens then if nobody decides. */
+  gate: NonNullable<RolloutState['gate']> | null;
   runId: string | null;
   step: number | null;
   weight: number | null;
@@ -68,10 +75,13 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
       : (state?.phase ?? 'progressing');
   const newVersion = canary ?? preview;
   const last = !held && state?.phase === 'done' ? state : undefined;
+  const waiting = phase === 'waiting';
   return {
     name,
     namespace,
     phase,
+    waitingFor: waiting ? 'promote' : null,
+    gate: waiting ? (state?.gate ?? null) : null,
     runId: held ? (lease?.spec?.holderIdentity ?? null) : null,
     step: held && state ? state.step + 1 : null,
     weight: held && state ? state.weight : null,
@@ -109,8 +119,9 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
 
 /**
  * `gantry promote` / `gantry abort`: asks the run holding the lease to act (it reads the request at its next
- * renewal) and waits until that run has released the lease. An orphaned rollout (its run died) is aborted
- * here directly; promoting an orphan is refused — its analysis never finished.
+ * renewal) and waits until that run has released the lease — or, for a promote of a rollout waiting at a gate,
+ * until the run has left that gate (the rollout goes on with its next steps). An orphaned rollout (its run died)
+ * is aborted here directly; promoting an orphan is refused — its analysis never finished.
  */
 export async function commandRollout(
   kube: Kube,
@@ -148,12 +159,17 @@ export async function commandRollout(
     }
     return rolloutStatus(kube, namespace, name);
   }
+  // A promote for a rollout waiting at a gate is for that gate only: if the gate is decided before the run
+  // reads the request (it timed out), the request must not promote the steps after it.
+  const state = parseState(lease.metadata?.annotations?.[STATE_ANNOTATION]);
+  const gate = command === 'promote' && state?.phase === 'waiting' ? state.step : undefined;
+  const request: RolloutCommand = gate === undefined ? command : `promote@${gate}`;
   kube.count('patch');
   await kube.objects.patch(
     {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: leaseName(name), namespace, annotations: { [COMMAND_ANNOTATION]: command } },
+      metadata: { name: leaseName(name), namespace, annotations: { [COMMAND_ANNOTATION]: request } },
     },
     undefined,
     undefined,
@@ -167,6 +183,10 @@ export async function commandRollout(
     if (!current?.spec?.holderIdentity || current.spec.holderIdentity !== lease.spec.holderIdentity) {
       return rolloutStatus(kube, namespace, name);
     }
+    if (gate !== undefined) {
+      const now = parseState(current.metadata?.annotations?.[STATE_ANNOTATION]);
+      if (now?.phase !== 'waiting' || now.step !== gate) return rolloutStatus(kube, namespace, name);
+    }
     // The run died before it read the request (a killed CI job): abort its orphan here.
     if (command === 'abort' && isStale(current)) {
       return commandRollout(kube, namespace, name, command, Math.max(0, deadline - Date.now()));
@@ -174,6 +194,6 @@ export async function commandRollout(
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new InfraError(
-    `asked run ${lease.spec.holderIdentity} to ${command}, but it did not finish within ${Math.round(timeoutMs / 1000)}s`,
+    `asked run ${lease.spec.holderIdentity} to ${command}, but it did not ${gate === undefined ? 'finish' : `leave the gate of step ${gate + 1}`} within ${Math.round(timeoutMs / 1000)}s`,
   );
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { GantryConfig } from '../config/schema.js';
+import { type GantryConfig, UNTIL_PROMOTED } from '../config/schema.js';
 import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
@@ -21,6 +21,7 @@ import { TRACK_LABEL } from './labels.js';
 import {
   type AcquiredLease,
   acquireLease,
+  gateOfCommand,
   LeaseWaitCancelled,
   leaseName,
   type RolloutState,
@@ -33,13 +34,14 @@ import {
   substituteImages,
 } from './manifests.js';
 import { cleanupOrphan } from './orphans.js';
+import { Promotions } from './promotion.js';
 import { Recorder } from './recorder.js';
 import { createRouter } from './routers/index.js';
 import { serviceForTrack } from './routers/service.js';
 import type { Router } from './routers/types.js';
 import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
-import { abortReason, RollbackReason } from './strategies/types.js';
+import { abortReason, type CanaryStep, RollbackReason } from './strategies/types.js';
 import type { RolloutReport } from './types.js';
 import { imageOf, restoreTemplate, waitRolledOut } from './workload.js';
 
@@ -240,11 +242,11 @@ async function lock(
   });
 }
 
-/** The running rollout's signals: abort (SIGTERM, a lost lease, `gantry abort`) and promote now. */
+/** The running rollout's signals: abort (SIGTERM, a lost lease, `gantry abort`) and `gantry promote`. */
 interface RunSignals {
   runId: string;
   signal: AbortSignal;
-  promotion: AbortSignal;
+  promotions: Promotions;
   events: RolloutEvents;
   disconnect(): void;
 }
@@ -257,15 +259,22 @@ function connectSignals(plan: Plan, runId: string, lease: AcquiredLease, cancel:
   lease.lost.addEventListener('abort', () => controller.abort(lease.lost.reason), { once: true });
   // A signal that arrived while the lease was being taken fired before the listener above existed.
   if (cancel.aborted) controller.abort(cancel.reason);
-  const promotion = new AbortController();
+  const promotions = new Promotions();
   lease.onCommand((command) => {
-    if (command === 'abort') controller.abort(new RollbackReason('aborted by `gantry abort`'));
-    else promotion.abort();
+    if (command === 'abort') {
+      controller.abort(new RollbackReason('aborted by `gantry abort`'));
+      return;
+    }
+    const gate = gateOfCommand(command);
+    if (promotions.request(gate) === 'ignored')
+      log.info(
+        `\`gantry promote\` for the gate of step ${gate! + 1} came after that gate was decided; ignored`,
+      );
   });
   return {
     runId,
     signal: controller.signal,
-    promotion: promotion.signal,
+    promotions,
     events,
     disconnect: () => cancel.removeEventListener('abort', onAbort),
   };
@@ -306,7 +315,7 @@ async function recover(
   if (!orphan) return 0;
   const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
   const resumable =
-    orphan.phase === 'progressing' &&
+    (orphan.phase === 'progressing' || orphan.phase === 'waiting') &&
     orphan.image === plan.newImage &&
     (orphan.config ?? '') === release.fingerprint &&
     orphan.strategy === 'canary' &&
@@ -351,7 +360,7 @@ async function apply(
   void lease.record({ previousImage: report.previousImage });
   recorder.progress(
     current
-      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? settings.steps.join('/') : '-'}%`
+      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? settings.steps.map((step) => step.weight).join('/') : '-'}%`
       : `first deploy of ${name}: ${newImage}`,
   );
   if (release.versions.length > 0) {
@@ -449,20 +458,31 @@ async function runStrategy(
     service: plan.service ? stripSource(plan.service) : undefined,
     current,
     router: plan.router,
-    steps: settings.steps,
+    steps: canarySteps(settings),
     pauseMs: settings.pause,
+    gateTimeoutMs: settings.gateTimeout,
+    onGateTimeout: settings.onGateTimeout,
     startStep,
     readyTimeoutMs: settings.readyTimeout,
     timeoutMs: settings.timeout,
     blueGreenDelayMs: settings.blueGreenDelay,
     analyze: analyze ? (step) => analyze({ ...step, onCheck: (check) => recorder.check(check) }) : undefined,
     signal: run.signal,
-    promoteNow: () => run.promotion.aborted,
-    promoted: run.promotion,
+    promoteNow: () => run.promotions.signal.aborted,
+    promoted: run.promotions.signal,
+    openGate: (index) => run.promotions.openGate(index),
     events: run.events,
     lease,
     recorder,
   });
+}
+
+/** The canary steps as the strategy runs them: each with its pause (`deploy.pause` unless it says otherwise). */
+export function canarySteps(settings: Pick<GantryConfig['deploy'], 'steps' | 'pause'>): CanaryStep[] {
+  return settings.steps.map(({ weight, pause }) => ({
+    weight,
+    pause: pause === UNTIL_PROMOTED ? 'gate' : (pause ?? settings.pause),
+  }));
 }
 
 /** What a failure outside the strategy (which handles its own rollback) means for the verdict and exit code. */

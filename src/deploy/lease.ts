@@ -7,7 +7,8 @@ import { isConflict, isNotFound, type Kube, toGantryError } from './kube.js';
 /** What a run records about itself on the Lease, so the next run can tell what an orphan was doing. */
 export interface RolloutState {
   runId: string;
-  phase: 'progressing' | 'promoting' | 'rolling-back' | 'done';
+  /** `waiting`: a canary step holds its weight until a person runs `gantry promote` (or abort). */
+  phase: 'progressing' | 'waiting' | 'promoting' | 'rolling-back' | 'done';
   strategy: string;
   router: string;
   step: number;
@@ -18,15 +19,32 @@ export interface RolloutState {
   config?: string;
   startedAt: string;
   updatedAt: string;
+  /** While `phase` is `waiting`: since when, until when, and what happens then if nobody decides. */
+  gate?: { since: string; timeoutAt: string; onTimeout: 'rollback' | 'promote' };
   /** Set when the run ends: how it ended, in a sentence. */
   verdict?: string;
   reason?: string;
 }
 
 export const STATE_ANNOTATION = 'gantry.dev/state';
-/** Written by `gantry promote` / `gantry abort`; read by the run holding the lease at its next renewal. */
+/**
+ * Written by `gantry promote` / `gantry abort`; read by the run holding the lease at its next renewal.
+ * `promote@<step index>` is a promote for the gate of that step only (see deploy/promotion.ts).
+ */
 export const COMMAND_ANNOTATION = 'gantry.dev/command';
-export type RolloutCommand = 'promote' | 'abort';
+export type RolloutCommand = 'promote' | 'abort' | `promote@${number}`;
+
+/** The command an annotation value holds, if it is one. */
+export function parseCommand(value: string | undefined): RolloutCommand | undefined {
+  if (value === 'promote' || value === 'abort') return value;
+  if (value && /^promote@\d{1,4}$/.test(value)) return value as RolloutCommand;
+  return undefined;
+}
+
+/** The step index a `promote@<index>` command is for (undefined for a plain promote or an abort). */
+export function gateOfCommand(command: RolloutCommand): number | undefined {
+  return command.startsWith('promote@') ? Number(command.slice('promote@'.length)) : undefined;
+}
 
 export interface AcquiredLease {
   /** State left by a previous holder that died without releasing (its runner was killed). */
@@ -310,8 +328,8 @@ class HeldLease {
 
   /** Takes a pending command off a freshly read lease and hands it to the run. */
   private takeCommand(lease: V1Lease): V1Lease {
-    const command = lease.metadata?.annotations?.[COMMAND_ANNOTATION];
-    if (command !== 'promote' && command !== 'abort') return lease;
+    const command = parseCommand(lease.metadata?.annotations?.[COMMAND_ANNOTATION]);
+    if (!command) return lease;
     const { [COMMAND_ANNOTATION]: _taken, ...annotations } = lease.metadata!.annotations!;
     log.info(`received "${command}" for this rollout`);
     this.commandHandler(command);

@@ -16,3 +16,13 @@ export function parseDuration(value: string | number): number | undefined {
   for (const [, amount, unit] of text.matchAll(DURATION_PART)) ms += Number(amount) * UNIT_MS[unit!]!;
   return ms;
 }
+
+/** Milliseconds as a person reads them, in the syntax {@link parseDuration} reads: `30m`, `1h30m`, `1m5s`, `2.5s`. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 100) / 10);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = Math.round((total % 60) * 10) / 10;
+  const parts = [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', seconds ? `${seconds}s` : ''];
+  return parts.join('') || '0s';
+}

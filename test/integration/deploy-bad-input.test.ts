@@ -73,7 +73,7 @@ const cases: [string, () => string[], RegExp][] = [
   [
     'weight not a number',
     () => base(['--steps', '10,half']),
-    /^gantry: --steps: expected numbers, got "half"$/,
+    /^gantry: --steps: expected a weight \(25\), weight:pause \(25:10m, 50:until-promoted\) or \{weight, pause\}, got "half"$/,
   ],
   [
     'threshold written as "5%"',

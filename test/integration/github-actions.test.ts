@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryDigest, registryTags, repoRoot } from '../helpers/cli.js';
+import { registryDigest, registryTags, repoRoot, runCli } from '../helpers/cli.js';
 import { writeImageContext } from '../helpers/images.js';
 import {
   clients,
@@ -485,6 +485,36 @@ describe('deploy, promote and abort actions against the sandbox cluster', () => 
     expect((await aborted.process).exitCode).not.toBe(0);
     expect(readFileCommands(aborted.step.env.GITHUB_OUTPUT!).verdict).toBe('rolled-back');
     await expectRolledBack(next, V1);
+  });
+
+  it('the promote action releases a gate; the deploy step goes on with the next step', async () => {
+    const ns = await stableNamespace();
+    const gated = startAction(
+      'deploy',
+      canary(ns, V2, { steps: '20:until-promoted,50:3s', 'gate-timeout': '10m' }),
+    );
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const status = await runCli(['status', '--json', '--name', 'web', '--namespace', ns]);
+      if (status.json?.phase === 'waiting') break;
+      if (Date.now() > deadline) throw new Error(`the rollout never waited at its gate: ${status.stdout}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const promote = await runAction('promote', { name: 'web', namespace: ns });
+    expect(promote.exitCode, promote.stdout).toBe(0);
+    expect(promote.outputs.phase).not.toBe('waiting');
+    expect(promote.summary).toContain('### Gate released: promote done:');
+    const result = await gated.process;
+    expect(result.exitCode, String(result.stdout)).toBe(0);
+    expect(String(result.stdout)).toContain(
+      `step 1/2 waits at 20% for a person: run \`gantry promote --name web --namespace ${ns}\` to continue`,
+    );
+    expect(readFileCommands(gated.step.env.GITHUB_OUTPUT!).verdict).toBe('promoted');
+    // Both steps ran: the promote released the gate, it did not skip step 2.
+    const summary = readFileSync(gated.step.env.GITHUB_STEP_SUMMARY!, 'utf8');
+    expect(summary).toMatch(/<summary><b>Step 1 · 20%<\/b> · passed/);
+    expect(summary).toMatch(/<summary><b>Step 2 · 50%<\/b> · passed/);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(V2);
   });
 
   it('a cancelled job (SIGINT) rolls back in the main step; the post step then has nothing to do', async () => {

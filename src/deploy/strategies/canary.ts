@@ -1,3 +1,4 @@
+import { formatDuration } from '../../util/duration.js';
 import { messageOf } from '../../util/errors.js';
 import { canaryName } from '../labels.js';
 import type { RouteContext } from '../routers/types.js';
@@ -14,8 +15,9 @@ import { pause, RollbackReason, type RolloutContext, type Strategy, type Strateg
 
 /**
  * Canary: the new version runs beside the untouched stable Deployment as `<name>-canary`; each step routes
- * a larger share of traffic to it and analyses its metrics; the first breach beyond the limits takes it
- * out. Promotion updates the stable Deployment, waits until it is fully available, then removes the canary.
+ * a larger share of traffic to it and analyses its metrics for the step's pause, or, at a gate, until a
+ * person runs `gantry promote`; the first breach beyond the limits takes it out. Promotion updates the
+ * stable Deployment, waits until it is fully available, then removes the canary.
  */
 export class CanaryStrategy implements Strategy {
   readonly name = 'canary' as const;
@@ -42,7 +44,8 @@ export class CanaryStrategy implements Strategy {
     try {
       // Routers send traffic by weight, so the canary runs its final size from the start; the replica
       // router scales it step by step instead.
-      const maxWeight = Math.max(...context.steps);
+      const weights = context.steps.map((step) => step.weight);
+      const maxWeight = Math.max(...weights);
       const initial =
         context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
       recorder.progress(`creating ${canary} (${initial} replica(s)) beside ${name} (${stableReplicas})`);
@@ -53,15 +56,15 @@ export class CanaryStrategy implements Strategy {
           signal: context.signal,
         });
       await context.router.reconcile(route(context.signal));
-      void events.emit('CanaryStarted', `canary ${canary} created with steps ${context.steps.join('/')}%`);
-      for (const [index, weight] of context.steps.entries()) {
+      void events.emit('CanaryStarted', `canary ${canary} created with steps ${weights.join('/')}%`);
+      for (const [index, { weight, pause: stepPause }] of context.steps.entries()) {
         if (index < context.startStep) continue;
         if (context.promoteNow()) {
           recorder.progress('promotion requested: skipping the remaining steps');
           break;
         }
         recorder.stepStarted(index, weight);
-        void lease.record({ phase: 'progressing', step: index, weight });
+        void lease.record({ phase: 'progressing', step: index, weight, gate: undefined });
         await context.router.setRoutes(route(context.signal), weight);
         if (!trafficStarted) {
           recorder.mark('canaryTrafficStartedAt');
@@ -71,7 +74,8 @@ export class CanaryStrategy implements Strategy {
           'StepStarted',
           `step ${index + 1}/${context.steps.length}: ${weight}% of traffic to the canary`,
         );
-        await this.judgeStep(context, index);
+        if (stepPause === 'gate') await this.holdGate(context, index, weight);
+        else await this.judgeStep(context, index, stepPause);
         recorder.stepEnded('passed');
       }
     } catch (error) {
@@ -90,19 +94,19 @@ export class CanaryStrategy implements Strategy {
    * The step's analysis (or, without one, its pause). A promotion request ends the step in progress at once;
    * the rollout's own signal still wins. A failed analysis throws the rollback's reason.
    */
-  private async judgeStep(context: RolloutContext, index: number): Promise<void> {
+  private async judgeStep(context: RolloutContext, index: number, pauseMs: number): Promise<void> {
     const promoted = context.promoted;
     const stepSignal = promoted ? AbortSignal.any([context.signal, promoted]) : context.signal;
     const cutShort = () => Boolean(promoted?.aborted) && !context.signal.aborted;
     if (!context.analyze) {
-      await pause(context.pauseMs, stepSignal).catch((error) => {
+      await pause(pauseMs, stepSignal).catch((error) => {
         if (!cutShort()) throw error;
       });
       return;
     }
     const result = await context.analyze({
       step: index,
-      durationMs: context.pauseMs,
+      durationMs: pauseMs,
       track: 'canary',
       signal: stepSignal,
     });
@@ -112,6 +116,87 @@ export class CanaryStrategy implements Strategy {
         result.decidedAt,
         result.infrastructure ? 3 : 1,
       );
+  }
+
+  /**
+   * A gate: the step holds its weight, its analysis (if any) judging all along, until a person decides.
+   * `gantry promote` releases it (the rollout goes on with the next step); `gantry abort` or a breach rolls
+   * back; after the gate timeout, `onGateTimeout` decides: roll back (the default) or go on as if promoted.
+   */
+  private async holdGate(context: RolloutContext, index: number, weight: number): Promise<void> {
+    const { recorder, events, lease, name, namespace } = context;
+    const step = `step ${index + 1}/${context.steps.length}`;
+    const since = new Date();
+    const timeoutAt = new Date(since.getTime() + context.gateTimeoutMs);
+    const waitFor = formatDuration(context.gateTimeoutMs);
+    const then = context.onGateTimeout === 'promote' ? 'it goes on as if promoted' : 'it rolls back';
+    const target = `--name ${name} --namespace ${namespace}`;
+    // Open before anyone can see the rollout waiting: from now on a promote releases this gate.
+    const gate = context.openGate?.(index);
+    void lease.record({
+      phase: 'waiting',
+      gate: {
+        since: since.toISOString(),
+        timeoutAt: timeoutAt.toISOString(),
+        onTimeout: context.onGateTimeout,
+      },
+    });
+    recorder.progress(
+      `${step} waits at ${weight}% for a person: run \`gantry promote ${target}\` to continue, ` +
+        `\`gantry abort ${target}\` to roll back; without either within ${waitFor} (at ${timeoutAt.toISOString()}) ${then}`,
+    );
+    void events.emit(
+      'WaitingForPromote',
+      `${step} holds ${weight}% of traffic until \`gantry promote\` (or \`gantry abort\`); without either within ${waitFor} ${then}`,
+    );
+    // A promote that came before the gate opened (while the step was routing) was a promote now: it ends the
+    // gate too, and the remaining steps are skipped.
+    const promotedNow = () => Boolean(context.promoted?.aborted) && !context.signal.aborted;
+    const released = () => (Boolean(gate?.released.aborted) && !context.signal.aborted) || promotedNow();
+    const signal = AbortSignal.any(
+      [context.signal, gate?.released, context.promoted].filter((s): s is AbortSignal => s !== undefined),
+    );
+    try {
+      if (context.analyze) {
+        const result = await context.analyze({
+          step: index,
+          durationMs: context.gateTimeoutMs,
+          track: 'canary',
+          signal,
+        });
+        if (result.outcome === 'aborted' && !(result.cancelled && released()))
+          throw new RollbackReason(
+            result.reason ?? 'analysis failed',
+            result.decidedAt,
+            result.infrastructure ? 3 : 1,
+          );
+      } else {
+        await pause(context.gateTimeoutMs, signal).catch((error) => {
+          if (!released()) throw error;
+        });
+      }
+    } finally {
+      gate?.close();
+    }
+    const waited = formatDuration(Date.now() - since.getTime());
+    if (promotedNow()) return;
+    if (released()) {
+      recorder.progress(`${step}: released by \`gantry promote\` after ${waited}`);
+      void events.emit('GateReleased', `${step} (${weight}%) released by \`gantry promote\` after ${waited}`);
+      return;
+    }
+    if (context.onGateTimeout === 'promote') {
+      recorder.progress(
+        `${step}: nobody decided within ${waitFor}; going on as if promoted (on-gate-timeout)`,
+      );
+      void events.emit(
+        'GateTimedOut',
+        `nobody decided on ${step} (${weight}%) within ${waitFor}; going on as if promoted`,
+        'Warning',
+      );
+      return;
+    }
+    throw new RollbackReason(`nobody promoted ${step} (${weight}%) within the gate timeout (${waitFor})`);
   }
 
   private async promote(context: RolloutContext, route: RouteContext): Promise<StrategyOutcome> {

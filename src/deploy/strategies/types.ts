@@ -38,10 +38,13 @@ export interface RolloutContext {
   /** The stable Deployment in the cluster before this run (undefined on a first deploy). */
   current?: V1Deployment;
   router: Router;
-  /** Traffic weights of the steps, increasing, each 1–99 (canary) . */
-  steps: number[];
-  /** Length of each step (analysis runs during it); rolling with an analysis: the verification window. */
+  /** Canary: the steps, weights increasing, each 1–99, with how long each lasts (or that it waits for a person). */
+  steps: CanaryStep[];
+  /** How long a step lasts when it says nothing else (blue-green: the preview's analysis before the switch; rolling with an analysis: the verification window). */
   pauseMs: number;
+  /** Canary: how long a gate waits for `gantry promote` or `gantry abort`, and what happens after that. */
+  gateTimeoutMs: number;
+  onGateTimeout: GateTimeoutAction;
   /** Canary: the step to start at (a resumed orphan continues at the step it was in). */
   startStep: number;
   /** How long pods may take to become ready before the version counts as bad. */
@@ -53,13 +56,35 @@ export interface RolloutContext {
   analyze?: StepAnalyzer;
   /** Aborted on SIGTERM/SIGINT, a lost lease, or `gantry abort`; `reason` says which. */
   signal: AbortSignal;
-  /** Set by `gantry promote` while the rollout runs: skip the remaining steps. */
+  /** Set by `gantry promote` while the rollout runs outside a gate: skip the remaining steps. */
   promoteNow: () => boolean;
-  /** Fires when `gantry promote` asks: the step in progress ends at once. */
+  /** Fires when `gantry promote` asks outside a gate: the step in progress ends at once. */
   promoted?: AbortSignal;
+  /**
+   * Canary: opens the gate of step `index` — from now until `close()`, `gantry promote` releases this gate (its
+   * signal fires) instead of promoting at once. Without it a gate can only time out.
+   */
+  openGate?: (index: number) => Gate;
   events: RolloutEvents;
   lease: AcquiredLease;
   recorder: Recorder;
+}
+
+/** One canary step: the share of traffic the new version gets, and how long the step lasts. */
+export interface CanaryStep {
+  weight: number;
+  /** Milliseconds, or `gate`: the step holds its weight until a person decides (`gantry promote`/`abort`). */
+  pause: number | 'gate';
+}
+
+/** What a gate does when nobody decided in time: roll back, or continue as if `gantry promote` had come. */
+export type GateTimeoutAction = 'rollback' | 'promote';
+
+/** A gate held open by a canary step: `released` fires when `gantry promote` arrives for it. */
+export interface Gate {
+  released: AbortSignal;
+  /** The gate is decided (released, timed out, or the rollout stopped): `gantry promote` means promote again. */
+  close(): void;
 }
 
 export interface StrategyOutcome {

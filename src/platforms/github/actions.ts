@@ -71,6 +71,8 @@ const DEPLOY_INPUTS = {
   router: { flag: 'router' },
   steps: { flag: 'steps' },
   pause: { flag: 'pause' },
+  'gate-timeout': { flag: 'gate-timeout' },
+  'on-gate-timeout': { flag: 'on-gate-timeout' },
   analysis: { flag: 'analysis' },
   'prometheus-url': { flag: 'prometheus-url' },
   timeout: { flag: 'timeout' },

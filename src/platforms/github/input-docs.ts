@@ -161,11 +161,19 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
   },
   steps: {
     description:
-      'Canary traffic weights in percent, comma separated, strictly increasing, 1–99. Default: `10,25,50`',
+      'Canary steps, comma separated, strictly increasing weights in percent, 1–99, each `weight` or `weight:pause`: `5:2m,25:10m,50`; `50:until-promoted` waits at 50% for the promote action (or abort). Default: `10,25,50`',
   },
   pause: {
     description:
-      'Length of each step, analysis running during it (`30s`, `2m`); for `rolling` with an `analysis`, the verification window after the update. Default: `30s`',
+      'Length of each step that sets no pause of its own, analysis running during it (`30s`, `2m`); for `rolling` with an `analysis`, the verification window after the update. Default: `30s`',
+  },
+  'gate-timeout': {
+    description:
+      'How long a step with `until-promoted` waits for the promote or abort action before `on-gate-timeout` decides (at most `168h`). Default: `30m`',
+  },
+  'on-gate-timeout': {
+    description:
+      'What a gate does when nobody decided within `gate-timeout`: `rollback`, or `promote` (continue as if promoted). Default: `rollback`',
   },
   analysis: {
     description: 'Analysis file: metrics (PromQL) with min/max, interval, failureLimit, inconclusiveLimit',

@@ -105,7 +105,9 @@ export function controlStage(
     );
     const status = outcome.result;
     setOutputs({ phase: status.phase, status: JSON.stringify(status) });
-    await appendSummary(`### ${command === 'promote' ? 'Promoted' : 'Aborted'}: ${outcome.summary}\n`);
+    // A promote returns before the rollout ends only when it released a gate: the rollout goes on.
+    const heading = command === 'abort' ? 'Aborted' : status.phase === 'idle' ? 'Promoted' : 'Gate released';
+    await appendSummary(`### ${heading}: ${outcome.summary}\n`);
     return status;
   });
 }

@@ -4,9 +4,12 @@ import type { RolloutEvents } from '../../../src/deploy/events.js';
 import { TRACK_LABEL, type Track } from '../../../src/deploy/labels.js';
 import type { AcquiredLease, RolloutState } from '../../../src/deploy/lease.js';
 import type { Manifest } from '../../../src/deploy/manifests.js';
+import { Promotions } from '../../../src/deploy/promotion.js';
 import type { Recorder } from '../../../src/deploy/recorder.js';
 import type { RouteContext, Router } from '../../../src/deploy/routers/types.js';
 import {
+  type CanaryStep,
+  type GateTimeoutAction,
   RollbackReason,
   type RolloutContext,
   type StepAnalyzer,
@@ -20,14 +23,16 @@ import { type ApiFailure, FakeCluster, type RolloutBehaviour } from './fake-clus
 /**
  * One rollout against the fake cluster and the fake clock: the inputs a table row gives, the rest defaulted
  * (app `web` in namespace `shop`, 4 replicas on image v1, new image v2, steps 10/25/50, 60 s pauses, 30 s ready
- * timeout, 5 min overall timeout, 2 min blue-green delay, the gateway-api router, an analysis where every
- * step passes).
+ * timeout, 5 min overall timeout, 2 min blue-green delay, 10 min gate timeout then rollback, the gateway-api
+ * router, an analysis where every step passes).
  */
 export interface Setup {
   router?: RouterName;
   /** A real router instead of the fake (its writes land in the log as the cluster's). */
   realRouter?: Router;
-  steps?: number[];
+  /** Weights (each lasting the 60 s pause), or steps with their own pause (`gate`: until promoted). */
+  steps?: (number | CanaryStep)[];
+  onGateTimeout?: GateTimeoutAction;
   startStep?: number;
   /** No stable Deployment yet (`current` undefined). */
   firstDeploy?: boolean;
@@ -39,8 +44,11 @@ export interface Setup {
   failures?: ApiFailure[];
   /** Router calls that fail, by their log line (`route 0`, `route finalize`), with an HTTP status. */
   routeFailures?: Record<string, number>;
-  /** `gantry promote` arrives `afterMs` into step `step` (or into the run, without `step`). */
-  promote?: Trigger;
+  /**
+   * `gantry promote` arrives `afterMs` into step `step` (or into the run, without `step`); `forGate`: sent for
+   * the gate of that step index, as `gantry promote` sends it when it saw the rollout waiting there.
+   */
+  promote?: PromoteTrigger | PromoteTrigger[];
   /** The rollout's signal fires `afterMs` into step `step` (SIGTERM, `gantry abort`, a lost lease). */
   abort?: Trigger & { reason: string | Error };
 }
@@ -49,6 +57,8 @@ export interface Trigger {
   step?: number;
   afterMs: number;
 }
+
+export type PromoteTrigger = Trigger & { forGate?: number };
 
 /** A step's analysis: it passes at the step's end, or decides `atMs` into the step. */
 export type StepAnalysis =
@@ -77,6 +87,7 @@ export const TIMING = {
   readyTimeoutMs: 30_000,
   timeoutMs: 300_000,
   blueGreenDelayMs: 120_000,
+  gateTimeoutMs: 600_000,
 };
 
 export const service: Manifest = {
@@ -118,7 +129,8 @@ export async function runRollout(strategy: Strategy, setup: Setup = {}): Promise
   if (!setup.firstDeploy) cluster.seed(current);
   cluster.seed(service);
   const signal = new AbortController();
-  const promotion = new AbortController();
+  // The real promotion routing: at an open gate a promote releases it, elsewhere it promotes now.
+  const promotions = new Promotions();
   const abort = () => {
     const reason = setup.abort!.reason;
     signal.abort(typeof reason === 'string' ? new RollbackReason(reason) : reason);
@@ -126,8 +138,8 @@ export async function runRollout(strategy: Strategy, setup: Setup = {}): Promise
   /** Arms the row's triggers for a step as it starts (`undefined`: the run as it starts). */
   const arm = (step: number | undefined) => {
     if (setup.abort && setup.abort.step === step) setTimeout(abort, setup.abort.afterMs);
-    if (setup.promote && setup.promote.step === step)
-      setTimeout(() => promotion.abort(), setup.promote.afterMs);
+    for (const promote of [setup.promote ?? []].flat())
+      if (promote.step === step) setTimeout(() => promotions.request(promote.forGate), promote.afterMs);
   };
   const recorder = new FakeRecorder(arm);
   arm(undefined);
@@ -144,13 +156,17 @@ export async function runRollout(strategy: Strategy, setup: Setup = {}): Promise
     service,
     current: setup.firstDeploy ? undefined : (structuredClone(current) as V1Deployment),
     router,
-    steps: setup.steps ?? [10, 25, 50],
+    steps: (setup.steps ?? [10, 25, 50]).map((step) =>
+      typeof step === 'number' ? { weight: step, pause: TIMING.pauseMs } : step,
+    ),
     startStep: setup.startStep ?? 0,
     ...TIMING,
+    onGateTimeout: setup.onGateTimeout ?? 'rollback',
     analyze: setup.analysis === false ? undefined : analyzer(log, setup.analysis ?? {}),
     signal: signal.signal,
-    promoteNow: () => promotion.signal.aborted,
-    promoted: promotion.signal,
+    promoteNow: () => promotions.signal.aborted,
+    promoted: promotions.signal,
+    openGate: (index) => promotions.openGate(index),
     events: events as unknown as RolloutEvents,
     lease: lease as unknown as AcquiredLease,
     recorder: recorder as unknown as Recorder,

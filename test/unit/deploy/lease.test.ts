@@ -542,7 +542,7 @@ describe('a held lease: renewals, records, commands, loss and release', () => {
       state: { runId: 'run-c', step: 0 },
       lost: 'lost lease gantry-web to run run-c',
     },
-    ...(['promote', 'abort'] as const).map(
+    ...(['promote', 'abort', 'promote@2'] as const).map(
       (command): Row => ({
         name: `\`gantry ${command}\`: the next renewal hands the command over once and clears it`,
         timeline: [[6_000, () => api.annotate({ [COMMAND_ANNOTATION]: command })]],
@@ -552,6 +552,14 @@ describe('a held lease: renewals, records, commands, loss and release', () => {
         annotations: {},
       }),
     ),
+    {
+      name: 'a value that is no command (`promote@x`) is not handed over',
+      timeline: [[6_000, () => api.annotate({ [COMMAND_ANNOTATION]: 'promote@x' })]],
+      forMs: 16_000,
+      writes: [...ok(5_000), ...conflict(10_000), ...ok(10_000, 15_000)],
+      commands: [],
+      annotations: { [COMMAND_ANNOTATION]: 'promote@x' },
+    },
     {
       name: 'another writer’s annotation (a conflict that leaves this run the holder) is kept, not a loss',
       timeline: [[6_000, () => api.annotate({ 'example.com/owner': 'team-a' })]],

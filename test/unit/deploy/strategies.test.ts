@@ -500,6 +500,351 @@ describe('canary with the real replica router', () => {
   });
 });
 
+describe('canary: steps with their own pauses, and gates that wait for `gantry promote`', () => {
+  // Steps 10/25/50 again, the middle one either paced on its own or a gate (`pause: until-promoted`); gates time
+  // out after 10 min (then roll back, unless the row says promote).
+  const createCanary = 'apply deploy/web-canary v2 ×2 canary';
+  const promote = 'apply deploy/web v2 ×4 stable';
+  const takeOut = ['route 0', 'route finalize', 'delete deploy/web-canary'];
+  const step = (index: number, weight: number, seconds = 60) => [
+    `route ${weight}`,
+    `analyse #${index} canary ${seconds}s`,
+  ];
+  const gate = (weight: number) => ({ weight, pause: 'gate' as const });
+  const gated: Setup = { steps: [10, gate(25), 50] };
+  // The analysis of a gate runs for as long as the gate may wait: its timeout.
+  const atGate = step(1, 25, 600);
+  const passed = ['10% passed', '25% passed', '50% passed'];
+
+  it.each<Row>([
+    [
+      'each step lasts its own pause (30 s, 2 min, and the default 60 s), analysed all along',
+      { steps: [{ weight: 10, pause: 30_000 }, { weight: 25, pause: 120_000 }, 50] },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [
+          createCanary,
+          'route reconcile',
+          ...step(0, 10, 30),
+          ...step(1, 25, 120),
+          ...step(2, 50),
+          promote,
+          ...takeOut,
+        ],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 30 + 120 + 60 + 2,
+      },
+    ],
+    [
+      'without an analysis each step is its own pause',
+      { analysis: false, steps: [{ weight: 10, pause: 5_000 }, { weight: 25, pause: 0 }, 50] },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [createCanary, 'route reconcile', 'route 10', 'route 25', 'route 50', promote, ...takeOut],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 5 + 0 + 60 + 2,
+      },
+    ],
+    [
+      'a gate holds its weight until `gantry promote` (7 min in), then the next step runs in full',
+      { ...gated, promote: { step: 1, afterMs: 420_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [
+          createCanary,
+          'route reconcile',
+          ...step(0, 10),
+          ...atGate,
+          ...step(2, 50),
+          promote,
+          ...takeOut,
+        ],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 60 + 420 + 60 + 2,
+      },
+    ],
+    [
+      'a gate without an analysis is held the same way',
+      { ...gated, analysis: false, promote: { step: 1, afterMs: 420_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [createCanary, 'route reconcile', 'route 10', 'route 25', 'route 50', promote, ...takeOut],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 60 + 420 + 60 + 2,
+      },
+    ],
+    [
+      'nobody decides: the gate times out after 10 min and the canary is rolled back (exit 1)',
+      gated,
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'nobody promoted step 2/3 (25%) within the gate timeout (10m)',
+        log: [createCanary, 'route reconcile', ...step(0, 10), ...atGate, ...takeOut],
+        steps: ['10% passed', '25% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 60 + 600,
+      },
+    ],
+    [
+      'nobody decides, on-gate-timeout promote: after 10 min the rollout goes on as if promoted',
+      { ...gated, onGateTimeout: 'promote' },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [
+          createCanary,
+          'route reconcile',
+          ...step(0, 10),
+          ...atGate,
+          ...step(2, 50),
+          promote,
+          ...takeOut,
+        ],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 60 + 600 + 60 + 2,
+      },
+    ],
+    [
+      '`gantry abort` at a gate rolls back at once',
+      { ...gated, abort: { step: 1, afterMs: 180_000, reason: 'aborted by `gantry abort`' } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'aborted by `gantry abort`',
+        log: [createCanary, 'route reconcile', ...step(0, 10), ...atGate, ...takeOut],
+        steps: ['10% passed', '25% aborted'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 60 + 180,
+      },
+    ],
+    [
+      'a breach while the gate waits rolls back at once: the analysis keeps judging during the hold',
+      { ...gated, analysis: { 1: breach(200_000) } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'error-rate = 0.4 (> max 0.05)',
+        log: [createCanary, 'route reconcile', ...step(0, 10), ...atGate, ...takeOut],
+        steps: ['10% passed', '25% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 60 + 200,
+      },
+    ],
+    [
+      'SIGTERM (a cancelled job) at a gate rolls back',
+      { ...gated, abort: { step: 1, afterMs: 30_000, reason: sigterm } },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: sigterm,
+        log: [createCanary, 'route reconcile', ...step(0, 10), ...atGate, ...takeOut],
+        steps: ['10% passed', '25% aborted'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 60 + 30,
+      },
+    ],
+    [
+      '`gantry promote` before the gate keeps its meaning: the step ends and the rest, gate included, is skipped',
+      { ...gated, promote: { step: 0, afterMs: 10_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'web runs the new version',
+        log: [createCanary, 'route reconcile', ...step(0, 10), promote, ...takeOut],
+        steps: ['10% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2 + 10 + 2,
+      },
+    ],
+    [
+      '`gantry promote` after a released gate promotes now: 30 s into step 3',
+      {
+        ...gated,
+        promote: [
+          { step: 1, afterMs: 60_000 },
+          { step: 2, afterMs: 30_000 },
+        ],
+      },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'web runs the new version',
+        log: [
+          createCanary,
+          'route reconcile',
+          ...step(0, 10),
+          ...atGate,
+          ...step(2, 50),
+          promote,
+          ...takeOut,
+        ],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 60 + 60 + 30 + 2,
+      },
+    ],
+    [
+      'a promote sent for a gate that already timed out (and went on) is ignored, not taken as promote now',
+      { ...gated, onGateTimeout: 'promote', promote: { step: 2, afterMs: 5_000, forGate: 1 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [
+          createCanary,
+          'route reconcile',
+          ...step(0, 10),
+          ...atGate,
+          ...step(2, 50),
+          promote,
+          ...takeOut,
+        ],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 60 + 600 + 60 + 2,
+      },
+    ],
+    [
+      'two gates: each promote releases one',
+      {
+        steps: [gate(10), gate(25), 50],
+        promote: [
+          { step: 0, afterMs: 120_000, forGate: 0 },
+          { step: 1, afterMs: 240_000, forGate: 1 },
+        ],
+      },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [
+          createCanary,
+          'route reconcile',
+          ...step(0, 10, 600),
+          ...atGate,
+          ...step(2, 50),
+          promote,
+          ...takeOut,
+        ],
+        steps: passed,
+        lastEvent: 'Promoted',
+        seconds: 2 + 120 + 240 + 60 + 2,
+      },
+    ],
+    [
+      'a gate as the last step: its promote promotes',
+      { steps: [10, gate(50)], promote: { step: 1, afterMs: 90_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 2 steps passed',
+        log: [createCanary, 'route reconcile', ...step(0, 10), ...step(1, 50, 600), promote, ...takeOut],
+        steps: ['10% passed', '50% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2 + 60 + 90 + 2,
+      },
+    ],
+    [
+      'a resumed orphan that was waiting at its gate waits there again',
+      { ...gated, startStep: 1, promote: { step: 1, afterMs: 45_000 } },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 3 steps passed',
+        log: [createCanary, 'route reconcile', ...atGate, ...step(2, 50), promote, ...takeOut],
+        steps: ['25% passed', '50% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2 + 45 + 60 + 2,
+      },
+    ],
+  ])('%s', async (_title, setup, expected) => {
+    await expectRow(new CanaryStrategy(), setup, expected);
+  });
+
+  it('a promote that came while the gate step was still routing promotes now: the gate does not hold', async () => {
+    // The replica router waits for the canary's pods (ready 2 s after each write): the promote arrives 1 s in,
+    // before the gate opened, so it is a promote now.
+    const { extras: _extras, ...observed } = await runRollout(new CanaryStrategy(), {
+      realRouter: new ReplicasRouter(),
+      steps: [gate(10), 50],
+      promote: { step: 0, afterMs: 1_000 },
+    });
+    expect(observed).toEqual({
+      verdict: 'promoted',
+      exitCode: 0,
+      reason: 'all 2 steps passed; web runs the new version',
+      log: [
+        'apply deploy/web-canary v2 ×0 canary',
+        'scale deploy/web-canary ×1',
+        'analyse #0 canary 600s',
+        promote,
+        'scale deploy/web-canary ×0',
+        'delete deploy/web-canary',
+      ],
+      steps: ['10% passed'],
+      lastEvent: 'Promoted',
+      seconds: 2 + 2,
+    });
+  });
+
+  it('records the wait on the lease, says in the log what to run, and emits an event for each decision', async () => {
+    const { extras } = await runRollout(new CanaryStrategy(), {
+      ...gated,
+      promote: { step: 1, afterMs: 420_000 },
+    });
+    const at = (seconds: number) =>
+      new Date(Date.parse('2025-06-01T12:00:00Z') + seconds * 1000).toISOString();
+    expect(extras.lease.recorded).toEqual([
+      { phase: 'progressing', step: 0, weight: 10 },
+      { phase: 'progressing', step: 1, weight: 25 },
+      { phase: 'waiting', gate: { since: at(62), timeoutAt: at(662), onTimeout: 'rollback' } },
+      { phase: 'progressing', step: 2, weight: 50 },
+      { phase: 'promoting' },
+    ]);
+    expect(extras.recorder.lines).toContain(
+      'step 2/3 waits at 25% for a person: run `gantry promote --name web --namespace shop` to continue, ' +
+        '`gantry abort --name web --namespace shop` to roll back; without either within 10m ' +
+        `(at ${at(662)}) it rolls back`,
+    );
+    expect(extras.recorder.lines).toContain('step 2/3: released by `gantry promote` after 7m');
+    expect(extras.events.emitted.map((event) => event.reason)).toEqual([
+      'CanaryStarted',
+      'StepStarted',
+      'StepStarted',
+      'WaitingForPromote',
+      'GateReleased',
+      'StepStarted',
+      'Promoting',
+      'Promoted',
+    ]);
+  });
+
+  it('a gate that times out and goes on says so, with a warning event', async () => {
+    const { extras } = await runRollout(new CanaryStrategy(), { ...gated, onGateTimeout: 'promote' });
+    expect(extras.recorder.lines).toContain(
+      'step 2/3: nobody decided within 10m; going on as if promoted (on-gate-timeout)',
+    );
+    expect(extras.events.emitted).toContainEqual(
+      expect.objectContaining({ reason: 'GateTimedOut', type: 'Warning' }),
+    );
+  });
+});
+
 describe('blue-green', () => {
   const createPreview = ['apply deploy/web-preview v2 ×4 preview', 'apply svc/web-preview → preview'];
   const analysePreview = 'analyse #0 preview 60s';

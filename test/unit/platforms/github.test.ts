@@ -110,6 +110,13 @@ describe('toRawInputs', () => {
       { image: ['app=r/a@sha256:1', 'side=r/b@sha256:2'], steps: ['10,50'], 'lease-duration': '20' },
     ],
     [
+      'steps with their own pauses and a gate, and the gate timeout',
+      'deploy',
+      'deploy',
+      { steps: '5:2m,25:until-promoted,50', 'gate-timeout': '1h', 'on-gate-timeout': 'promote' },
+      { steps: ['5:2m,25:until-promoted,50'], 'gate-timeout': '1h', 'on-gate-timeout': 'promote' },
+    ],
+    [
       'the pipeline feeds its build image to build only',
       'deploy',
       '.',
@@ -306,7 +313,12 @@ describe('input errors name the action input', () => {
       { 'build-args': 'NOEQUALS' },
       'input "build-args": expected KEY=value, got "NOEQUALS"',
     ],
-    ['deploy', 'deploy', { steps: '10,abc' }, 'input "steps": expected numbers, got "abc"'],
+    [
+      'deploy',
+      'deploy',
+      { steps: '10,abc' },
+      'input "steps": expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, got "abc"',
+    ],
     [
       'deploy',
       'deploy',
@@ -326,6 +338,19 @@ describe('input errors name the action input', () => {
       'input "pause": expected a duration like 30s, 500ms or 2m, got "soon"',
     ],
     ['deploy', '.', { 'lease-duration': 'ten' }, 'input "lease-duration": expected a number, got "ten"'],
+    [
+      'deploy',
+      'deploy',
+      { steps: '5:2m,25:later' },
+      'input "steps": expected a duration like 30s or 2m, or until-promoted, got "later"',
+    ],
+    ['deploy', 'deploy', { 'gate-timeout': '0s' }, 'input "gate-timeout": expected at least 1s, got "0s"'],
+    [
+      'deploy',
+      '.',
+      { 'on-gate-timeout': 'continue' },
+      'input "on-gate-timeout": expected one of rollback|promote, got "continue"',
+    ],
   ])('%s %j', (command, spec, inputs, message) => {
     expect(resolveRenamed(command, spec, inputs)).toBe(message);
   });

@@ -176,6 +176,28 @@ describe('inputs → gantry arguments', () => {
       'shop',
     ]);
   });
+
+  it('passes canary steps with their pauses and gates, and the gate timeout', () => {
+    const env = {
+      GANTRY_INPUT_STEPS: '["5:2m", "25:until-promoted", 50]',
+      GANTRY_INPUT_GATE_TIMEOUT: '1h',
+      GANTRY_INPUT_ON_GATE_TIMEOUT: 'promote',
+    };
+    expect(gantryArgs('deploy', env)).toEqual([
+      'deploy',
+      '--json',
+      '--steps',
+      '5:2m',
+      '--steps',
+      '25:until-promoted',
+      '--steps',
+      '50',
+      '--gate-timeout',
+      '1h',
+      '--on-gate-timeout',
+      'promote',
+    ]);
+  });
 });
 
 describe('outputs → dotenv', () => {

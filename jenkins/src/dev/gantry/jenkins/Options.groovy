@@ -72,6 +72,8 @@ class Options implements Serializable {
             router: ['router', 'string'],
             steps: ['steps', 'list', true],
             pause: ['pause', 'string'],
+            gateTimeout: ['gate-timeout', 'string'],
+            onGateTimeout: ['on-gate-timeout', 'string'],
             analysis: ['analysis', 'string'],
             prometheusUrl: ['prometheus-url', 'string'],
             timeout: ['timeout', 'string'],

@@ -302,7 +302,51 @@ class SandboxTest {
         assertEquals(V2, deploymentImage(ns, 'web'))
     }
 
+    @Test
+    void approvalAtEachGateReleasesItAndTheRolloutGoesOn() {
+        String ns = namespace()
+        deployStable(ns)
+        PipelineHarness h = harness()
+        int answered = 0
+        // A person answers once the rollout waits at the gate (the lease records it), whenever the input appeared.
+        h.inputHandler = { Map params ->
+            untilWaitingAt(ns, answered)
+            answered++
+            [GANTRY_ACTION: 'promote', GANTRY_APPROVER: 'carol']
+        }
+        RunResult r = h.run('''
+            return gantryDeploy(manifests: APP, image: ['app=' + V2], namespace: NS, name: 'web', strategy: 'canary',
+                                steps: ['20:until-promoted', '40:until-promoted', '60:2s'], gateTimeout: '10m',
+                                readyTimeout: '60s', kubeconfigCredentialsId: 'kubeconfig', approval: true)
+        ''', [APP: writeApp(), NS: ns, V2: V2])
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        // Each promote released one gate: no step was skipped.
+        assertEquals(['passed', 'passed', 'passed'], r.value.steps*.result)
+        assertEquals(2, h.inputs.size())
+        assertTrue(h.inputs[1].message.toString().contains('waits at step 2 (40% of traffic) for a person'),
+            h.inputs[1].message.toString())
+        assertEquals(V2, deploymentImage(ns, 'web'))
+        assertNoSecrets(h)
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
+
+    /** Polls the state the run records on its Lease until the rollout waits at the gate of step `index` (0-based). */
+    private void untilWaitingAt(String ns, int index) {
+        long deadline = System.currentTimeMillis() + 120_000
+        while (true) {
+            String state = run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'lease', 'gantry-web',
+                '--ignore-not-found', '-o', 'jsonpath={.metadata.annotations.gantry\\.dev/state}')
+            if (state.contains('"phase":"waiting"') && state.contains("\"step\":${index},")) {
+                return
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("the rollout never waited at step ${index + 1}: ${state}")
+            }
+            Thread.sleep(500)
+        }
+    }
 
     private String namespace() {
         String ns = "jk-${ID}-${namespaces++}"

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a}from"./chunk-NJ6F3JG5.js";import"./chunk-PAJC3ZRF.js";import"./chunk-ZK3TKJAE.js";import"./chunk-4YY5T7QN.js";import"./chunk-IKWTZ7LP.js";import"./chunk-656QPOB3.js";import"./chunk-5CQSMBBI.js";import"./chunk-6LN36TDY.js";import"./chunk-76UOC4ST.js";import"./chunk-S5CCOZPH.js";export{a as runPushCommand};
+import{a}from"./chunk-VDEVARKS.js";import"./chunk-AEXP3CS6.js";import"./chunk-TRCMDTMJ.js";import"./chunk-WHCWT5PQ.js";import"./chunk-LCQIK5G4.js";import"./chunk-656QPOB3.js";import"./chunk-AU5BEZ5K.js";import"./chunk-62OGXJS3.js";import"./chunk-76UOC4ST.js";import"./chunk-S5CCOZPH.js";export{a as runBuildCommand};

@@ -1,10 +1,14 @@
 /**
  * Deployments scaled by a HorizontalPodAutoscaler. Gantry never fights the autoscaler: the stable Deployment is
- * applied without `spec.replicas`, so the count the HPA chose stays, and the canary (or preview) is sized from
- * the stable's replicas as they are when the rollout starts. Promotion and rollback leave the HPA in charge.
+ * applied without `spec.replicas`, so the count the HPA chose stays, and the canary (or preview) starts from the
+ * stable's replicas as they are when the rollout starts. Where traffic is split by weight (a router, or
+ * blue-green's switch), the new version gets an autoscaler of its own for as long as it runs: the stable's HPA
+ * with its bounds scaled by the share of traffic it can get, owned by the new Deployment so that it goes with it.
+ * Promotion and rollback leave the stable's HPA in charge.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { apiMessage, type Kube } from './kube.js';
+import { MANAGED_BY } from './labels.js';
 import type { Manifest } from './manifests.js';
 
 /** The HPA that scales a Deployment, and its bounds. */
@@ -14,6 +18,8 @@ export interface Autoscaler {
   maxReplicas: number;
   /** Where it was found: the release's manifests win over what the cluster has. */
   source: 'manifests' | 'cluster';
+  /** Its spec (metrics, behavior), for the new version's own autoscaler. */
+  spec: Record<string, unknown>;
 }
 
 interface HpaSpec {
@@ -36,6 +42,7 @@ function toAutoscaler(object: Manifest, source: Autoscaler['source']): Autoscale
     minReplicas: spec.minReplicas ?? 1,
     maxReplicas: spec.maxReplicas ?? spec.minReplicas ?? 1,
     source,
+    spec: structuredClone((object.spec ?? {}) as Record<string, unknown>),
   };
 }
 
@@ -91,4 +98,48 @@ export async function yieldReplicas(kube: Kube, target: Manifest, current: V1Dep
   }
   const { replicas: _dropped, ...spec } = (target.spec ?? {}) as { replicas?: number };
   return { ...target, spec };
+}
+
+/**
+ * The new version's own HPA while it runs (`<name>-canary`, `<name>-preview`): the stable's spec aimed at the new
+ * Deployment, its bounds scaled by `share` (the largest share of traffic it gets, 0–1), at least one replica.
+ * Owned by that Deployment: deleting it (promotion, rollback) takes the HPA along.
+ */
+export function trackAutoscaler(
+  hpa: Autoscaler,
+  deployment: { name: string; namespace: string; uid: string },
+  share: number,
+): Manifest {
+  const minReplicas = Math.max(1, Math.ceil(hpa.minReplicas * share));
+  const maxReplicas = Math.max(minReplicas, Math.ceil(hpa.maxReplicas * share));
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: {
+      name: deployment.name,
+      namespace: deployment.namespace,
+      labels: { ...MANAGED_BY },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.name, uid: deployment.uid },
+      ],
+    } as Manifest['metadata'],
+    spec: {
+      ...hpa.spec,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.name },
+      minReplicas,
+      maxReplicas,
+    },
+  };
+}
+
+/** Gives the new version's Deployment its own autoscaler (see {@link trackAutoscaler}); a no-op without an HPA. */
+export async function autoscaleTrack(
+  kube: Kube,
+  hpa: Autoscaler | undefined,
+  applied: { metadata?: { name?: string; namespace?: string; uid?: string } },
+  share: number,
+): Promise<void> {
+  const { name, namespace, uid } = applied.metadata ?? {};
+  if (!hpa || !name || !namespace || !uid) return;
+  await kube.apply(trackAutoscaler(hpa, { name, namespace, uid }, share));
 }

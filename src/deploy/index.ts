@@ -5,7 +5,7 @@ import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js'
 import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
 import { prepareAnalysis } from './analysis/setup.js';
-import { findAutoscaler, yieldReplicas } from './autoscaling.js';
+import { type Autoscaler, findAutoscaler, yieldReplicas } from './autoscaling.js';
 import { applyCopies, collectConfigVersions, configKey } from './config-store.js';
 import {
   type ConfigPlan,
@@ -415,17 +415,17 @@ async function deploymentToApply(
   deployment: Manifest,
   current: V1Deployment | undefined,
   recorder: Recorder,
-): Promise<Manifest> {
+): Promise<{ target: Manifest; autoscaler?: Autoscaler }> {
   const target = stripSource(deployment);
-  if (!current) return target;
+  if (!current) return { target };
   const { kube, settings, name } = plan;
   const warn = (message: string) => recorder.progress(message);
-  const hpa = await findAutoscaler(kube, settings.namespace, name, plan.manifests, warn);
-  if (!hpa) return target;
+  const autoscaler = await findAutoscaler(kube, settings.namespace, name, plan.manifests, warn);
+  if (!autoscaler) return { target };
   recorder.progress(
-    `${name} is scaled by HorizontalPodAutoscaler ${hpa.name} (${hpa.minReplicas}-${hpa.maxReplicas}); its ${current.spec?.replicas ?? '?'} replica(s) are left to it`,
+    `${name} is scaled by HorizontalPodAutoscaler ${autoscaler.name} (${autoscaler.minReplicas}-${autoscaler.maxReplicas}); its ${current.spec?.replicas ?? '?'} replica(s) are left to it`,
   );
-  return yieldReplicas(kube, target, current);
+  return { target: await yieldReplicas(kube, target, current), autoscaler };
 }
 
 /** Run: the strategy (a first deploy is always rolling); cancelled before it started, nothing of it exists. */
@@ -454,7 +454,7 @@ async function runStrategy(
     namespace: settings.namespace,
     name: plan.name,
     runId: run.runId,
-    target: await deploymentToApply(plan, release.target, current, recorder),
+    ...(await deploymentToApply(plan, release.target, current, recorder)),
     service: plan.service ? stripSource(plan.service) : undefined,
     current,
     router: plan.router,

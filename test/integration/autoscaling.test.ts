@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import {
@@ -6,6 +7,7 @@ import {
   deleteNamespace,
   fakeImage,
   imageOf,
+  kubeConfig,
   readDeployment,
   writeApp,
 } from '../helpers/kube.js';
@@ -37,12 +39,19 @@ const hpa = {
   },
 };
 
-const deploy = (ns: string, image: string, strategy: string) =>
+const httpRoute = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name: 'web' },
+  spec: { parentRefs: [{ name: 'gateway' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] },
+};
+
+const deploy = (ns: string, image: string, strategy: string, extra: string[] = []) =>
   runCli([
     'deploy',
     '--json',
     '--manifests',
-    writeApp({ replicas: 2, extra: [hpa] }),
+    writeApp({ replicas: 2, extra: [hpa, httpRoute] }),
     '--image',
     `app=${image}`,
     '--namespace',
@@ -55,6 +64,7 @@ const deploy = (ns: string, image: string, strategy: string) =>
     '3s',
     '--ready-timeout',
     '60s',
+    ...extra,
   ]);
 
 /** Waits (bounded) until the HPA controller has set the Deployment's replicas. */
@@ -65,6 +75,20 @@ async function waitReplicas(ns: string, want: number): Promise<void> {
   }
   throw new Error(`web never reached ${want} replicas`);
 }
+
+const objects = () => KubernetesObjectApi.makeApiClient(kubeConfig());
+const readHpa = (ns: string, name: string) =>
+  objects()
+    .read({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name, namespace: ns },
+    })
+    .then(
+      (o: unknown) =>
+        o as { spec?: Record<string, unknown>; metadata?: { ownerReferences?: { name: string }[] } },
+    )
+    .catch(() => undefined);
 
 /** Every spec.replicas the Deployment (and its canary) had while `run` ran, polled every 100 ms. */
 async function replicasDuring<T>(ns: string, run: Promise<T>) {
@@ -110,4 +134,51 @@ describe('a Deployment scaled by a HorizontalPodAutoscaler', () => {
       for (const fields of owned) expect(fields).not.toContain('"f:replicas"');
     },
   );
+});
+
+describe("the new version's own autoscaler", () => {
+  it('a canary behind a weighted router gets the HPA with bounds for its share, and loses it with the canary', async () => {
+    const ns = await createNamespace('hpa');
+    namespaces.push(ns);
+    const first = await deploy(ns, fakeImage('hpa-v1'), 'rolling');
+    expect(first.exitCode, first.stderr).toBe(0);
+    await waitReplicas(ns, 4);
+
+    const run = deploy(ns, fakeImage('hpa-v2'), 'canary', ['--router', 'gateway-api', '--pause', '8s']);
+    const seen: unknown[] = [];
+    let finished = false;
+    void run.finally(() => {
+      finished = true;
+    });
+    while (!finished) {
+      const canaryHpa = await readHpa(ns, 'web-canary');
+      if (canaryHpa)
+        seen.push({
+          spec: canaryHpa.spec,
+          owners: canaryHpa.metadata?.ownerReferences?.map((owner: { name: string }) => owner.name),
+        });
+      await sleep(250);
+    }
+    const result = await run;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(seen.length).toBeGreaterThan(0);
+    // Steps 50: at most half the traffic, so half the stable HPA's bounds (4-6 → 2-3), aimed at the canary.
+    expect(seen[0]).toEqual({
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-canary' },
+        minReplicas: 2,
+        maxReplicas: 3,
+        metrics: hpa.spec.metrics,
+      },
+      owners: ['web-canary'],
+    });
+    // The canary is deleted after the promotion; the garbage collector takes its HPA along.
+    let gone = false;
+    for (let i = 0; i < 120 && !gone; i++) {
+      gone = (await readHpa(ns, 'web-canary')) === undefined;
+      if (!gone) await sleep(500);
+    }
+    expect(gone).toBe(true);
+    expect((await readHpa(ns, 'web'))?.spec).toMatchObject({ minReplicas: 4, maxReplicas: 6 });
+  });
 });

@@ -1,4 +1,5 @@
 import { messageOf } from '../../util/errors.js';
+import { autoscaleTrack } from '../autoscaling.js';
 import { previewName } from '../labels.js';
 import { serviceForTrack, trackService } from '../routers/service.js';
 import type { RouteContext } from '../routers/types.js';
@@ -51,7 +52,9 @@ export class BlueGreenStrategy implements Strategy {
     let switched = false;
     try {
       recorder.progress(`creating ${preview} (${replicas} replica(s)) beside ${name}`);
-      await kube.apply(trackDeployment(context.target, preview, 'preview', replicas));
+      const created = await kube.apply(trackDeployment(context.target, preview, 'preview', replicas));
+      // After the switch the preview takes all the traffic: it is autoscaled like the stable.
+      await autoscaleTrack(kube, context.autoscaler, created, 1);
       await kube.apply(trackService(route(), preview, 'preview'));
       await waitRolledOut(kube, namespace, preview, {
         readyTimeoutMs: context.readyTimeoutMs,

@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { Autoscaler } from '../autoscaling.js';
 import type { RolloutEvents } from '../events.js';
 import type { Kube } from '../kube.js';
 import type { Track } from '../labels.js';
@@ -38,6 +39,8 @@ export interface RolloutContext {
   /** The stable Deployment in the cluster before this run (undefined on a first deploy). */
   current?: V1Deployment;
   router: Router;
+  /** The HPA that scales the stable Deployment, if any: the new version gets one of its own while it runs. */
+  autoscaler?: Autoscaler;
   /** Canary: the steps, weights increasing, each 1–99, with how long each lasts (or that it waits for a person). */
   steps: CanaryStep[];
   /** How long a step lasts when it says nothing else (blue-green: the preview's analysis before the switch; rolling with an analysis: the verification window). */

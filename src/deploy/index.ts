@@ -7,7 +7,7 @@ import { prepareReportDir } from '../util/report-dir.js';
 import { prepareAnalysis } from './analysis/setup.js';
 import { RolloutEvents } from './events.js';
 import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
-import { TRACK_LABEL } from './labels.js';
+import { canaryName, RUN_LABEL, runLabelValue, TRACK_LABEL } from './labels.js';
 import {
   type AcquiredLease,
   acquireLease,
@@ -66,7 +66,7 @@ export interface DeployOptions {
 
 export async function deploy(config: GantryConfig, options: DeployOptions): Promise<DeployResult> {
   const runId = options.runId ?? newRunId();
-  const plan = await preflight(config, options.stdin);
+  const plan = await preflight(config, runId, options.stdin);
   options.onPlanned?.({ namespace: plan.settings.namespace, name: plan.name, runId });
   const recorder = new Recorder(`${plan.settings.namespace}/${plan.name}`);
   const lease = await lock(plan, runId, recorder, options.signal);
@@ -74,9 +74,9 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
   const report = newReport(plan, runId, recorder);
   let exitCode: DeployResult['exitCode'] = 3;
   try {
-    const startStep = await recover(plan, lease, recorder, run.events);
+    const start = await recover(plan, runId, lease, recorder, run.events);
     const current = await apply(plan, run, lease, report, recorder);
-    const outcome = await runStrategy(plan, run, lease, recorder, current, startStep);
+    const outcome = await runStrategy(plan, run, lease, recorder, current, start);
     report.verdict = outcome.verdict;
     report.reason = outcome.reason;
     exitCode = outcome.exitCode;
@@ -105,7 +105,7 @@ interface Plan {
 }
 
 /** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
-async function preflight(config: GantryConfig, stdin?: () => string): Promise<Plan> {
+async function preflight(config: GantryConfig, runId: string, stdin?: () => string): Promise<Plan> {
   const settings = config.deploy;
   if (settings.report) await prepareReportDir(settings.report);
   const substitutions = settings.images.map(parseImageSubstitution);
@@ -128,7 +128,11 @@ async function preflight(config: GantryConfig, stdin?: () => string): Promise<Pl
   }
   const kube = Kube.load(settings.kubeconfig);
   await assertNamespace(kube, settings.namespace);
-  const analyze = await prepareAnalysis(config, { namespace: settings.namespace, name });
+  const analyze = await prepareAnalysis(config, {
+    namespace: settings.namespace,
+    name,
+    run: runLabelValue(runId),
+  });
   await dryRun(kube, manifests);
   const newImage = imageOf(target) ?? '';
   return {
@@ -232,19 +236,28 @@ function newReport(plan: Plan, runId: string, recorder: Recorder): RolloutReport
   };
 }
 
+/** Where the strategy starts: its first step, and the run label of the new version's pods. */
+interface Start {
+  step: number;
+  runLabel: string;
+}
+
 /**
  * Recover: a rollout left by a run that died (its lease went stale) is rolled back, or, with --resume, a
- * canary of this same image in progress is continued. Returns the step to start at.
+ * canary of this same image in progress is continued (its pods keep the orphan's run label). Returns where to
+ * start.
  */
 async function recover(
   plan: Plan,
+  runId: string,
   lease: AcquiredLease,
   recorder: Recorder,
   events: RolloutEvents,
-): Promise<number> {
+): Promise<Start> {
   const { settings } = plan;
+  const fresh = { step: 0, runLabel: runLabelValue(runId) };
   const orphan = lease.orphan && lease.orphan.phase !== 'done' ? lease.orphan : undefined;
-  if (!orphan) return 0;
+  if (!orphan) return fresh;
   const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
   const resumable =
     orphan.phase === 'progressing' &&
@@ -258,7 +271,7 @@ async function recover(
       'OrphanResumed',
       `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`,
     );
-    return startStep;
+    return { step: startStep, runLabel: await orphanRunLabel(plan, orphan.runId) };
   }
   if (settings.resume)
     recorder.progress(
@@ -268,7 +281,14 @@ async function recover(
   void events.emit('OrphanFound', `run ${orphan.runId} died during its rollout; rolling it back`, 'Warning');
   await cleanupOrphan(plan.kube, settings.namespace, plan.name, orphan, settings.timeout);
   recorder.progress('orphan removed; stable version untouched');
-  return 0;
+  return fresh;
+}
+
+/** The run label on the resumed canary's pods (the orphan's, or none if an older Gantry created it). */
+async function orphanRunLabel(plan: Plan, orphanRunId: string): Promise<string> {
+  const { kube, settings, name } = plan;
+  const canary = await kube.read<V1Deployment>('apps/v1', 'Deployment', settings.namespace, canaryName(name));
+  return canary?.spec?.template?.metadata?.labels?.[RUN_LABEL] ?? runLabelValue(orphanRunId);
 }
 
 /**
@@ -327,7 +347,7 @@ async function runStrategy(
   lease: AcquiredLease,
   recorder: Recorder,
   current: V1Deployment | undefined,
-  startStep: number,
+  start: Start,
 ) {
   const { settings, analyze } = plan;
   const strategy = current ? createStrategy(settings.strategy) : new RollingStrategy();
@@ -343,17 +363,20 @@ async function runStrategy(
     namespace: settings.namespace,
     name: plan.name,
     runId: run.runId,
+    runLabel: start.runLabel,
     target: stripSource(plan.target),
     service: plan.service ? stripSource(plan.service) : undefined,
     current,
     router: plan.router,
     steps: settings.steps,
     pauseMs: settings.pause,
-    startStep,
+    startStep: start.step,
     readyTimeoutMs: settings.readyTimeout,
     timeoutMs: settings.timeout,
     blueGreenDelayMs: settings.blueGreenDelay,
-    analyze: analyze ? (step) => analyze({ ...step, onCheck: (check) => recorder.check(check) }) : undefined,
+    analyze: analyze
+      ? (step) => analyze({ ...step, run: start.runLabel, onCheck: (check) => recorder.check(check) })
+      : undefined,
     signal: run.signal,
     promoteNow: () => run.promotion.aborted,
     promoted: run.promotion,

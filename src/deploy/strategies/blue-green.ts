@@ -46,7 +46,7 @@ export class BlueGreenStrategy implements Strategy {
     let switched = false;
     try {
       recorder.progress(`creating ${preview} (${replicas} replica(s)) beside ${name}`);
-      await kube.apply(trackDeployment(context.target, preview, 'preview', replicas));
+      await kube.apply(trackDeployment(context.target, preview, 'preview', replicas, context.runLabel));
       await kube.apply(trackService(route(), preview, 'preview'));
       await waitRolledOut(kube, namespace, preview, {
         readyTimeoutMs: context.readyTimeoutMs,

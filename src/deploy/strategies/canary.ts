@@ -46,7 +46,7 @@ export class CanaryStrategy implements Strategy {
       const initial =
         context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
       recorder.progress(`creating ${canary} (${initial} replica(s)) beside ${name} (${stableReplicas})`);
-      await kube.apply(trackDeployment(context.target, canary, 'canary', initial));
+      await kube.apply(trackDeployment(context.target, canary, 'canary', initial, context.runLabel));
       if (initial > 0)
         await waitRolledOut(kube, namespace, canary, {
           readyTimeoutMs: context.readyTimeoutMs,

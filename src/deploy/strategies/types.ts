@@ -31,6 +31,11 @@ export interface RolloutContext {
   /** The app: stable Deployment and main Service name. */
   name: string;
   runId: string;
+  /**
+   * The run label (`gantry.dev/run-id`) of the new version's pods: this run's id as a label value, or, when
+   * resuming an orphan's canary, the orphan's (its pods keep running unchanged).
+   */
+  runLabel: string;
   /** The new Deployment, images substituted by digest. */
   target: Manifest;
   /** The main Service (from the manifests or the cluster); required by canary and blue-green. */

@@ -34,6 +34,18 @@ export interface TrackStats {
   errorRate: number;
   /** Mean of their `testbed.gantry.dev/latency-ms`. */
   latencyMs: number;
+  /**
+   * The same, per run label of the pods (`gantry.dev/run-id`; '' for pods without one). Optional for the
+   * metrics: a track without it is one unlabelled series.
+   */
+  runs?: Record<string, RunStats>;
+}
+
+export interface RunStats {
+  rps: number;
+  readyPods: number;
+  errorRate: number;
+  latencyMs: number;
 }
 
 export interface Backend {
@@ -61,6 +73,7 @@ export interface AppSplit {
 }
 
 export const TRACK_LABEL: 'gantry.dev/track';
+export const RUN_LABEL: 'gantry.dev/run-id';
 export const RPS_ANNOTATION: 'testbed.gantry.dev/rps';
 export const ERROR_RATE_ANNOTATION: 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION: 'testbed.gantry.dev/latency-ms';
@@ -74,3 +87,4 @@ export const PREVIEW_RPS_FRACTION: number;
 export function computeSplits(snapshot: ClusterSnapshot, options?: { defaultRps?: number }): AppSplit[];
 export function isReady(pod: KubeObject): boolean;
 export function trackOf(pod: KubeObject): string;
+export function runOf(pod: KubeObject): string;

@@ -6,7 +6,7 @@ import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
 import { prepareAnalysis } from './analysis/setup.js';
 import { RolloutEvents } from './events.js';
-import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
+import { apiMessage, Kube, toGantryError } from './kube.js';
 import { canaryName, RUN_LABEL, runLabelValue, TRACK_LABEL } from './labels.js';
 import {
   type AcquiredLease,
@@ -27,6 +27,7 @@ import { Recorder } from './recorder.js';
 import { createRouter } from './routers/index.js';
 import { serviceForTrack } from './routers/service.js';
 import type { Router } from './routers/types.js';
+import { checkScope, isMissingNamespace, isNamespaceObject, namespaceExists, ownNamespace } from './scope.js';
 import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
 import { abortReason, RollbackReason } from './strategies/types.js';
@@ -47,9 +48,11 @@ export function newRunId(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * `gantry deploy`, as named phases. Pre-flight checks everything that can be checked before the cluster
- * changes: manifests parse, images are pinned by digest, the namespace exists, analysis queries parse, and the
- * server accepts every object in a server-side dry run. Then: lock (take the service's lease), recover (roll
- * back, or resume, an orphan a dead run left), apply, run the strategy, and finalise (release, report).
+ * changes: manifests parse, images are pinned by digest, no cluster-scoped object but the namespace's own,
+ * the namespace exists (or its Namespace object is in the manifests), analysis queries parse, and the server
+ * accepts every object in a server-side dry run. Then: create the namespace when the manifests bring it, lock
+ * (take the service's lease), recover (roll back, or resume, an orphan a dead run left), apply, run the
+ * strategy, and finalise (release, report).
  */
 export interface DeployOptions {
   /** Aborts the rollout (SIGTERM, a cancelled job): the new version is taken out and removed. */
@@ -69,6 +72,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
   const plan = await preflight(config, runId, options.stdin);
   options.onPlanned?.({ namespace: plan.settings.namespace, name: plan.name, runId });
   const recorder = new Recorder(`${plan.settings.namespace}/${plan.name}`);
+  if (!options.signal.aborted) await createNamespace(plan, recorder);
   const lease = await lock(plan, runId, recorder, options.signal);
   const run = connectSignals(plan, runId, lease, options.signal);
   const report = newReport(plan, runId, recorder);
@@ -102,6 +106,11 @@ interface Plan {
   newImage: string;
   analyze: Awaited<ReturnType<typeof prepareAnalysis>>;
   router: Router;
+  /**
+   * The manifests' Namespace object when that namespace does not exist yet: created before the lease is taken
+   * (the lease lives in it), and the namespaced objects' dry run, which needs it, is made then.
+   */
+  missingNamespace: Manifest | undefined;
 }
 
 /** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
@@ -127,13 +136,15 @@ async function preflight(config: GantryConfig, runId: string, stdin?: () => stri
     );
   }
   const kube = Kube.load(settings.kubeconfig);
-  await assertNamespace(kube, settings.namespace);
+  const namespaceFound = await namespaceExists(kube, settings.namespace);
+  await checkScope(kube, manifests, settings.namespace);
+  const missingNamespace = namespaceFound ? undefined : requireOwnNamespace(manifests, settings.namespace);
   const analyze = await prepareAnalysis(config, {
     namespace: settings.namespace,
     name,
     run: runLabelValue(runId),
   });
-  await dryRun(kube, manifests);
+  await dryRun(kube, manifests, { namespaceMissing: missingNamespace !== undefined });
   const newImage = imageOf(target) ?? '';
   return {
     settings,
@@ -145,7 +156,37 @@ async function preflight(config: GantryConfig, runId: string, stdin?: () => stri
     newImage,
     analyze,
     router: createRouter(settings.router),
+    missingNamespace,
   };
+}
+
+/**
+ * The namespace, when the manifests bring its Namespace object and it does not exist yet: created, then the
+ * dry run of the namespaced objects that could not be made before it existed. An object the server refuses
+ * now is bad input as in pre-flight: the namespace this run created is deleted again, and nothing else was
+ * applied.
+ */
+async function createNamespace(plan: Plan, recorder: Recorder): Promise<void> {
+  const { kube, settings, missingNamespace } = plan;
+  if (!missingNamespace) return;
+  recorder.progress(`creating namespace ${settings.namespace} from the manifests`);
+  try {
+    await kube.apply(stripSource(missingNamespace));
+  } catch (error) {
+    throw toGantryError(`create namespace ${settings.namespace}`, error);
+  }
+  const namespaced = plan.manifests.filter((m) => !isNamespaceObject(m));
+  const note = `namespace ${settings.namespace}, created for the rollout, was deleted again`;
+  try {
+    await dryRun(kube, namespaced, { namespaceMissing: false, note });
+  } catch (error) {
+    await kube
+      .delete('v1', 'Namespace', '', settings.namespace)
+      .catch((deleteError) =>
+        log.warn(`could not delete namespace ${settings.namespace} again: ${messageOf(deleteError)}`),
+      );
+    throw error;
+  }
 }
 
 /** Lock: takes the service's lease, waiting for another run's; a cancel before it is taken changes nothing. */
@@ -328,7 +369,12 @@ async function apply(
     await restoreTemplate(kube, settings.namespace, name, template);
     current = await waitRolledOut(kube, settings.namespace, name, { readyTimeoutMs: settings.timeout });
   }
-  for (const manifest of plan.manifests) {
+  // The Namespace first: everything else lives in it.
+  const ordered = [
+    ...plan.manifests.filter(isNamespaceObject),
+    ...plan.manifests.filter((m) => !isNamespaceObject(m)),
+  ];
+  for (const manifest of ordered) {
     if (manifest === plan.target) continue;
     const object = manifest === plan.service && pins ? serviceForTrack(manifest, 'stable') : manifest;
     await kube.apply(stripSource(object));
@@ -438,27 +484,38 @@ function stripSource(manifest: Manifest): Manifest {
   return object as Manifest;
 }
 
-async function assertNamespace(kube: Kube, namespace: string): Promise<void> {
-  try {
-    kube.count('get');
-    await kube.objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  } catch (error) {
-    if (isNotFound(error)) throw new InputError('--namespace', `namespace "${namespace}" does not exist`);
-    throw toGantryError(`read namespace ${namespace}`, error);
-  }
+/** A namespace that does not exist must come with the manifests: their Namespace object (created after pre-flight). */
+function requireOwnNamespace(manifests: Manifest[], namespace: string): Manifest {
+  const own = ownNamespace(manifests, namespace);
+  if (own) return own;
+  throw new InputError(
+    '--namespace',
+    `namespace "${namespace}" does not exist (create it, or put its Namespace object in the manifests)`,
+  );
 }
 
-/** Server-side dry run of every object; the first the server refuses is bad input, and nothing is applied. */
-async function dryRun(kube: Kube, manifests: Manifest[]): Promise<void> {
-  for (const manifest of manifests) {
+/**
+ * Server-side dry run of every object, the Namespace first; the first the server refuses is bad input, and
+ * nothing is applied. When the namespace does not exist yet, the server checks what it can of the namespaced
+ * objects (they are dry-run again once it exists) and answers "namespace not found" for the rest.
+ */
+async function dryRun(
+  kube: Kube,
+  manifests: Manifest[],
+  options: { namespaceMissing: boolean; note?: string },
+): Promise<void> {
+  const ordered = [...manifests.filter(isNamespaceObject), ...manifests.filter((m) => !isNamespaceObject(m))];
+  for (const manifest of ordered) {
     try {
       await kube.apply(stripSource(manifest), { dryRun: true });
     } catch (error) {
+      const namespace = manifest.metadata.namespace;
+      if (options.namespaceMissing && namespace && isMissingNamespace(error, namespace)) continue;
       const status = (error as { code?: number }).code;
       if (status && status >= 400 && status < 500) {
         throw new InputError(
           '--manifests',
-          `${manifest.kind} "${manifest.metadata.name}" (${manifest.source ?? 'manifests'}) was refused: ${apiMessage(error)}`,
+          `${manifest.kind} "${manifest.metadata.name}" (${manifest.source ?? 'manifests'}) was refused: ${apiMessage(error)}${options.note ? `; ${options.note}` : ''}`,
         );
       }
       throw toGantryError(`dry run of ${manifest.kind} ${manifest.metadata.name}`, error);

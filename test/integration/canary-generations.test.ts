@@ -1,6 +1,8 @@
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL, runLabelValue } from '../../src/deploy/labels.js';
-import { runCli } from '../helpers/cli.js';
+import { cliPath, runCli } from '../helpers/cli.js';
+import { waitForCanaryTraffic } from '../helpers/faults.js';
 import {
   deleteNamespace,
   fakeImage,
@@ -84,5 +86,65 @@ describe('canary generations do not share metrics', () => {
       Number(before?.metadata?.annotations?.['deployment.kubernetes.io/revision']) + 1,
     );
     expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
+  });
+
+  it('--resume continues an orphaned canary under the run label its pods already have', async () => {
+    const ns = await namespaceWithStableApp('genres', 'genres-v1');
+    namespaces.push(ns);
+    const image = fakeImage('genres-v2');
+    const args = (pause: string) => [
+      'deploy',
+      '--json',
+      '--manifests',
+      writeApp(),
+      '--image',
+      `app=${image}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'canary',
+      '--steps',
+      '20,50',
+      '--pause',
+      pause,
+      '--lease-duration',
+      '3',
+      '--ready-timeout',
+      '60s',
+    ];
+    const dead = execa(process.execPath, [cliPath, ...args('60s')], { reject: false });
+    await waitForCanaryTraffic(ns);
+    dead.kill('SIGKILL');
+    await dead;
+    const orphan = await readDeployment(ns, 'web-canary');
+    const label = orphan?.spec?.template?.metadata?.labels?.[RUN_LABEL];
+    expect(label).toMatch(/[0-9a-f]{8}$/);
+
+    // The next run waits for the dead run's lease to go stale (3 s), then resumes its canary.
+    const resumed = execa(process.execPath, [cliPath, ...args('60s'), '--resume', '--lock-timeout', '60s'], {
+      reject: false,
+    });
+    let stderr = '';
+    resumed.stderr?.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const check = () => (/step 1: 20% of traffic/.test(stderr) ? resolve() : undefined);
+      resumed.stderr?.on('data', check);
+      resumed.then(() => reject(new Error(`the resumed run ended early: ${stderr}`)), reject);
+    });
+    expect(stderr).toMatch(/resuming at step 1/);
+    // The canary was applied again (before the step started) with the label its pods already have: same pod
+    // template, so no new ReplicaSet, and the analysis measures the same series.
+    const canary = await readDeployment(ns, 'web-canary');
+    expect(canary?.metadata?.generation).toBeGreaterThan(orphan!.metadata!.generation!);
+    expect(canary?.spec?.template?.metadata?.labels?.[RUN_LABEL]).toBe(label);
+
+    const promote = await runCli(['promote', '--name', 'web', '--namespace', ns]);
+    expect(promote.exitCode, promote.stderr).toBe(0);
+    const result = await resumed;
+    expect(result.exitCode, stderr).toBe(0);
+    expect(JSON.parse(String(result.stdout)).verdict).toBe('promoted');
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
   });
 });

@@ -33,7 +33,8 @@ export interface RolloutContext {
   runId: string;
   /**
    * The run label (`gantry.dev/run-id`) of the new version's pods: this run's id as a label value, or, when
-   * resuming an orphan's canary, the orphan's (its pods keep running unchanged).
+   * resuming an orphan's canary, the label its pods already have (the template stays the same, and the analysis
+   * keeps measuring the same series).
    */
   runLabel: string;
   /** The new Deployment, images substituted by digest. */

@@ -162,9 +162,9 @@ async function preflight(config: GantryConfig, runId: string, stdin?: () => stri
 
 /**
  * The namespace, when the manifests bring its Namespace object and it does not exist yet: created, then the
- * dry run of the namespaced objects that could not be made before it existed. An object the server refuses
- * now is bad input as in pre-flight: the namespace this run created is deleted again, and nothing else was
- * applied.
+ * dry run of the namespaced objects, which the server cannot check before their namespace exists. An object it
+ * refuses now is bad input as in pre-flight: the namespace this run created is deleted again, and nothing else
+ * was applied.
  */
 async function createNamespace(plan: Plan, recorder: Recorder): Promise<void> {
   const { kube, settings, missingNamespace } = plan;
@@ -496,8 +496,9 @@ function requireOwnNamespace(manifests: Manifest[], namespace: string): Manifest
 
 /**
  * Server-side dry run of every object, the Namespace first; the first the server refuses is bad input, and
- * nothing is applied. When the namespace does not exist yet, the server checks what it can of the namespaced
- * objects (they are dry-run again once it exists) and answers "namespace not found" for the rest.
+ * nothing is applied. When the namespace does not exist yet, the server answers "namespace not found" for the
+ * namespaced objects before it validates them (admission runs first): that answer is expected here, and they
+ * are dry-run once the namespace exists (`createNamespace`); any other refusal still counts.
  */
 async function dryRun(
   kube: Kube,

@@ -43,6 +43,8 @@ const deploy = (manifests: string, ns: string, seed: string) => [
   `app=${fakeImage(seed)}`,
   '--namespace',
   ns,
+  '--strategy',
+  'rolling',
   '--ready-timeout',
   '60s',
 ];
@@ -105,6 +107,11 @@ describe('manifests with their own Namespace', () => {
 
 describe('cluster-scoped objects are never applied by a rollout', () => {
   const rbac = () => kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  // Had a run applied one after all (the test then fails), it does not outlive the suite.
+  const roles: string[] = [];
+  afterAll(async () => {
+    await Promise.all(roles.map((name) => rbac().deleteClusterRole({ name }).catch(() => {})));
+  });
   const clusterRole = (name: string) => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
@@ -123,6 +130,7 @@ describe('cluster-scoped objects are never applied by a rollout', () => {
     const ns = await createNamespace('scope');
     namespaces.push(ns);
     const role = `gantry-it-${ns}`;
+    roles.push(role);
     const run = await runCli(deploy(writeApp({ extra: [clusterRole(role)] }), ns, 'scope'));
     expect(run.exitCode, run.stderr).toBe(2);
     expect(line(run.stderr)).toMatch(
@@ -137,6 +145,7 @@ describe('cluster-scoped objects are never applied by a rollout', () => {
   it('a ClusterRole beside the manifests’ own Namespace: neither is created', async () => {
     const ns = freshName('scopens');
     const role = `gantry-it-${ns}`;
+    roles.push(role);
     const manifests = writeApp({ extra: [namespaceObject(ns), clusterRole(role)] });
     const run = await runCli(deploy(manifests, ns, 'scopens'));
     expect(run.exitCode, run.stderr).toBe(2);

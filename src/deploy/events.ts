@@ -1,6 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { log } from '../util/log.js';
 import type { Kube } from './kube.js';
+import { RUN_LABEL, runLabelValue } from './labels.js';
 
 /**
  * Kubernetes Events on the Deployment for every phase change, so `kubectl describe deployment` and any
@@ -28,7 +29,7 @@ export class RolloutEvents {
       metadata: {
         generateName: `${this.deployment}.gantry.`,
         namespace: this.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'gantry', 'gantry.dev/run-id': safeLabel(this.runId) },
+        labels: { 'app.kubernetes.io/managed-by': 'gantry', [RUN_LABEL]: runLabelValue(this.runId) },
       },
       involvedObject: {
         apiVersion: 'apps/v1',
@@ -54,13 +55,4 @@ export class RolloutEvents {
       log.warn(`could not record event ${reason}: ${(error as Error).message}`);
     }
   }
-}
-
-function safeLabel(value: string): string {
-  return (
-    value
-      .replace(/[^A-Za-z0-9_.-]/g, '-')
-      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '')
-      .slice(0, 63) || 'run'
-  );
 }

@@ -16,8 +16,8 @@ import {
   releaseConfig,
 } from './config-versions.js';
 import { RolloutEvents } from './events.js';
-import { apiMessage, isNotFound, Kube, toGantryError } from './kube.js';
-import { TRACK_LABEL } from './labels.js';
+import { apiMessage, Kube, toGantryError } from './kube.js';
+import { canaryName, RUN_LABEL, runLabelValue, TRACK_LABEL } from './labels.js';
 import {
   type AcquiredLease,
   acquireLease,
@@ -39,6 +39,7 @@ import { Recorder } from './recorder.js';
 import { createRouter } from './routers/index.js';
 import { serviceForTrack } from './routers/service.js';
 import type { Router } from './routers/types.js';
+import { checkScope, isMissingNamespace, isNamespaceObject, namespaceExists, ownNamespace } from './scope.js';
 import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
 import { abortReason, type CanaryStep, RollbackReason } from './strategies/types.js';
@@ -59,9 +60,11 @@ export function newRunId(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * `gantry deploy`, as named phases. Pre-flight checks everything that can be checked before the cluster
- * changes: manifests parse, images are pinned by digest, the namespace exists, analysis queries parse, and the
- * server accepts every object in a server-side dry run. Then: lock (take the service's lease), recover (roll
- * back, or resume, an orphan a dead run left), apply, run the strategy, and finalise (release, report).
+ * changes: manifests parse, images are pinned by digest, no cluster-scoped object but the namespace's own,
+ * the namespace exists (or its Namespace object is in the manifests), analysis queries parse, and the server
+ * accepts every object in a server-side dry run. Then: create the namespace when the manifests bring it, lock
+ * (take the service's lease), recover (roll back, or resume, an orphan a dead run left), apply, run the
+ * strategy, and finalise (release, report).
  */
 export interface DeployOptions {
   /** Aborts the rollout (SIGTERM, a cancelled job): the new version is taken out and removed. */
@@ -78,9 +81,10 @@ export interface DeployOptions {
 
 export async function deploy(config: GantryConfig, options: DeployOptions): Promise<DeployResult> {
   const runId = options.runId ?? newRunId();
-  const plan = await preflight(config, options.stdin);
+  const plan = await preflight(config, runId, options.stdin);
   options.onPlanned?.({ namespace: plan.settings.namespace, name: plan.name, runId });
   const recorder = new Recorder(`${plan.settings.namespace}/${plan.name}`);
+  if (!options.signal.aborted) await createNamespace(plan, recorder);
   const lease = await lock(plan, runId, recorder, options.signal);
   const run = connectSignals(plan, runId, lease, options.signal);
   const report = newReport(plan, runId, recorder);
@@ -88,9 +92,9 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
   let release: ConfigRelease | undefined;
   try {
     release = await versionConfig(plan, lease);
-    const startStep = await recover(plan, release, lease, recorder, run.events);
+    const start = await recover(plan, release, runId, lease, recorder, run.events);
     const current = await apply(plan, release, run, lease, report, recorder);
-    const outcome = await runStrategy(plan, release, run, lease, recorder, current, startStep);
+    const outcome = await runStrategy(plan, release, run, lease, recorder, current, start);
     report.verdict = outcome.verdict;
     report.reason = outcome.reason;
     exitCode = outcome.exitCode;
@@ -106,6 +110,11 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
 
 /** Everything pre-flight established: what to roll out, where, and how it will be judged. */
 interface Plan {
+  /**
+   * The manifests' Namespace object when that namespace does not exist yet: created before the lease is taken
+   * (the lease lives in it), and the namespaced objects' dry run, which needs it, is made then.
+   */
+  missingNamespace: Manifest | undefined;
   settings: GantryConfig['deploy'];
   kube: Kube;
   manifests: Manifest[];
@@ -121,9 +130,9 @@ interface Plan {
 }
 
 /** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
-async function preflight(config: GantryConfig, stdin?: () => string): Promise<Plan> {
+async function preflight(config: GantryConfig, runId: string, stdin?: () => string): Promise<Plan> {
   try {
-    return await checkPlan(config, stdin);
+    return await checkPlan(config, runId, stdin);
   } catch (error) {
     // With a chart, what the checks say about "the manifests" is about the chart's objects.
     if (config.deploy.chart !== undefined && error instanceof InputError && error.input === '--manifests') {
@@ -133,7 +142,7 @@ async function preflight(config: GantryConfig, stdin?: () => string): Promise<Pl
   }
 }
 
-async function checkPlan(config: GantryConfig, stdin?: () => string): Promise<Plan> {
+async function checkPlan(config: GantryConfig, runId: string, stdin?: () => string): Promise<Plan> {
   const settings = config.deploy;
   if (settings.report) await prepareReportDir(settings.report);
   const substitutions = settings.images.map(parseImageSubstitution);
@@ -155,10 +164,18 @@ async function checkPlan(config: GantryConfig, stdin?: () => string): Promise<Pl
     );
   }
   const kube = Kube.load(settings.kubeconfig);
-  await assertNamespace(kube, settings.namespace);
-  const analyze = await prepareAnalysis(config, { namespace: settings.namespace, name });
+  const namespaceFound = await namespaceExists(kube, settings.namespace);
+  await checkScope(kube, manifests, settings.namespace);
+  const missingNamespace = namespaceFound ? undefined : requireOwnNamespace(manifests, settings.namespace);
+  const analyze = await prepareAnalysis(config, {
+    namespace: settings.namespace,
+    name,
+    run: runLabelValue(runId),
+  });
   const configPlan = planConfigVersions(manifests, target);
-  await dryRun(kube, withCopies(manifests, configPlan, name));
+  await dryRun(kube, withCopies(manifests, configPlan, name), {
+    namespaceMissing: missingNamespace !== undefined,
+  });
   const newImage = imageOf(target) ?? '';
   return {
     settings,
@@ -169,9 +186,39 @@ async function checkPlan(config: GantryConfig, stdin?: () => string): Promise<Pl
     name,
     newImage,
     config: configPlan,
+    missingNamespace,
     analyze,
     router: createRouter(settings.router),
   };
+}
+
+/**
+ * The namespace, when the manifests bring its Namespace object and it does not exist yet: created, then the
+ * dry run of the namespaced objects, which the server cannot check before their namespace exists. An object it
+ * refuses now is bad input as in pre-flight: the namespace this run created is deleted again, and nothing else
+ * was applied.
+ */
+async function createNamespace(plan: Plan, recorder: Recorder): Promise<void> {
+  const { kube, settings, missingNamespace } = plan;
+  if (!missingNamespace) return;
+  recorder.progress(`creating namespace ${settings.namespace} from the manifests`);
+  try {
+    await kube.apply(stripSource(missingNamespace));
+  } catch (error) {
+    throw toGantryError(`create namespace ${settings.namespace}`, error);
+  }
+  const namespaced = withCopies(plan.manifests, plan.config, plan.name).filter((m) => !isNamespaceObject(m));
+  const note = `namespace ${settings.namespace}, created for the rollout, was deleted again`;
+  try {
+    await dryRun(kube, namespaced, { namespaceMissing: false, note });
+  } catch (error) {
+    await kube
+      .delete('v1', 'Namespace', '', settings.namespace)
+      .catch((deleteError) =>
+        log.warn(`could not delete namespace ${settings.namespace} again: ${messageOf(deleteError)}`),
+      );
+    throw error;
+  }
 }
 
 /**
@@ -299,20 +346,29 @@ function newReport(plan: Plan, runId: string, recorder: Recorder): RolloutReport
   };
 }
 
+/** Where the strategy starts: its first step, and the run label of the new version's pods. */
+interface Start {
+  step: number;
+  runLabel: string;
+}
+
 /**
  * Recover: a rollout left by a run that died (its lease went stale) is rolled back, or, with --resume, a
- * canary of this same image in progress is continued. Returns the step to start at.
+ * canary of this same image in progress is continued (its pods keep the orphan's run label). Returns where to
+ * start.
  */
 async function recover(
   plan: Plan,
   release: ConfigRelease,
+  runId: string,
   lease: AcquiredLease,
   recorder: Recorder,
   events: RolloutEvents,
-): Promise<number> {
+): Promise<Start> {
   const { settings } = plan;
+  const fresh = { step: 0, runLabel: runLabelValue(runId) };
   const orphan = lease.orphan && lease.orphan.phase !== 'done' ? lease.orphan : undefined;
-  if (!orphan) return 0;
+  if (!orphan) return fresh;
   const where = `run ${orphan.runId}, ${orphan.phase} at step ${orphan.step + 1}`;
   const resumable =
     (orphan.phase === 'progressing' || orphan.phase === 'waiting') &&
@@ -327,7 +383,7 @@ async function recover(
       'OrphanResumed',
       `run ${orphan.runId} died during its rollout; resuming at step ${startStep + 1}`,
     );
-    return startStep;
+    return { step: startStep, runLabel: await orphanRunLabel(plan, orphan.runId) };
   }
   if (settings.resume)
     recorder.progress(
@@ -337,7 +393,14 @@ async function recover(
   void events.emit('OrphanFound', `run ${orphan.runId} died during its rollout; rolling it back`, 'Warning');
   await cleanupOrphan(plan.kube, settings.namespace, plan.name, orphan, settings.timeout);
   recorder.progress('orphan removed; stable version untouched');
-  return 0;
+  return fresh;
+}
+
+/** The run label on the resumed canary's pods (the orphan's, or none if an older Gantry created it). */
+async function orphanRunLabel(plan: Plan, orphanRunId: string): Promise<string> {
+  const { kube, settings, name } = plan;
+  const canary = await kube.read<V1Deployment>('apps/v1', 'Deployment', settings.namespace, canaryName(name));
+  return canary?.spec?.template?.metadata?.labels?.[RUN_LABEL] ?? runLabelValue(orphanRunId);
 }
 
 /**
@@ -394,7 +457,12 @@ async function apply(
   }
   // The copies first (what reads them may be applied next); the originals are never written.
   await applyCopies(kube, release.copies, current);
-  for (const manifest of plan.manifests) {
+  // The Namespace first: everything else lives in it.
+  const ordered = [
+    ...plan.manifests.filter(isNamespaceObject),
+    ...plan.manifests.filter((m) => !isNamespaceObject(m)),
+  ];
+  for (const manifest of ordered) {
     if (manifest === plan.target || plan.config.versioned.includes(manifest)) continue;
     const object = manifest === plan.service && pins ? serviceForTrack(manifest, 'stable') : manifest;
     await kube.apply(stripSource(object));
@@ -436,7 +504,7 @@ async function runStrategy(
   lease: AcquiredLease,
   recorder: Recorder,
   current: V1Deployment | undefined,
-  startStep: number,
+  start: Start,
 ) {
   const { settings } = plan;
   const strategy = current ? createStrategy(settings.strategy) : new RollingStrategy();
@@ -454,6 +522,7 @@ async function runStrategy(
     namespace: settings.namespace,
     name: plan.name,
     runId: run.runId,
+    runLabel: start.runLabel,
     ...(await deploymentToApply(plan, release.target, current, recorder)),
     service: plan.service ? stripSource(plan.service) : undefined,
     current,
@@ -462,11 +531,13 @@ async function runStrategy(
     pauseMs: settings.pause,
     gateTimeoutMs: settings.gateTimeout,
     onGateTimeout: settings.onGateTimeout,
-    startStep,
+    startStep: start.step,
     readyTimeoutMs: settings.readyTimeout,
     timeoutMs: settings.timeout,
     blueGreenDelayMs: settings.blueGreenDelay,
-    analyze: analyze ? (step) => analyze({ ...step, onCheck: (check) => recorder.check(check) }) : undefined,
+    analyze: analyze
+      ? (step) => analyze({ ...step, run: start.runLabel, onCheck: (check) => recorder.check(check) })
+      : undefined,
     signal: run.signal,
     promoteNow: () => run.promotions.signal.aborted,
     promoted: run.promotions.signal,
@@ -556,27 +627,39 @@ function stripSource(manifest: Manifest): Manifest {
   return object as Manifest;
 }
 
-async function assertNamespace(kube: Kube, namespace: string): Promise<void> {
-  try {
-    kube.count('get');
-    await kube.objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  } catch (error) {
-    if (isNotFound(error)) throw new InputError('--namespace', `namespace "${namespace}" does not exist`);
-    throw toGantryError(`read namespace ${namespace}`, error);
-  }
+/** A namespace that does not exist must come with the manifests: their Namespace object (created after pre-flight). */
+function requireOwnNamespace(manifests: Manifest[], namespace: string): Manifest {
+  const own = ownNamespace(manifests, namespace);
+  if (own) return own;
+  throw new InputError(
+    '--namespace',
+    `namespace "${namespace}" does not exist (create it, or put its Namespace object in the manifests)`,
+  );
 }
 
-/** Server-side dry run of every object; the first the server refuses is bad input, and nothing is applied. */
-async function dryRun(kube: Kube, manifests: Manifest[]): Promise<void> {
-  for (const manifest of manifests) {
+/**
+ * Server-side dry run of every object, the Namespace first; the first the server refuses is bad input, and
+ * nothing is applied. When the namespace does not exist yet, the server answers "namespace not found" for the
+ * namespaced objects before it validates them (admission runs first): that answer is expected here, and they
+ * are dry-run once the namespace exists (`createNamespace`); any other refusal still counts.
+ */
+async function dryRun(
+  kube: Kube,
+  manifests: Manifest[],
+  options: { namespaceMissing: boolean; note?: string },
+): Promise<void> {
+  const ordered = [...manifests.filter(isNamespaceObject), ...manifests.filter((m) => !isNamespaceObject(m))];
+  for (const manifest of ordered) {
     try {
       await kube.apply(stripSource(manifest), { dryRun: true });
     } catch (error) {
+      const namespace = manifest.metadata.namespace;
+      if (options.namespaceMissing && namespace && isMissingNamespace(error, namespace)) continue;
       const status = (error as { code?: number }).code;
       if (status && status >= 400 && status < 500) {
         throw new InputError(
           '--manifests',
-          `${manifest.kind} "${manifest.metadata.name}" (${manifest.source ?? 'manifests'}) was refused: ${apiMessage(error)}`,
+          `${manifest.kind} "${manifest.metadata.name}" (${manifest.source ?? 'manifests'}) was refused: ${apiMessage(error)}${options.note ? `; ${options.note}` : ''}`,
         );
       }
       throw toGantryError(`dry run of ${manifest.kind} ${manifest.metadata.name}`, error);

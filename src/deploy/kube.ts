@@ -101,6 +101,18 @@ export class Kube {
     return list.items;
   }
 
+  /**
+   * Whether objects of a kind live in a namespace, as the server's discovery says (cached by the client, which
+   * needs it for every request anyway); undefined for a kind the server does not know.
+   */
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
+    // `resource()` is what the object client itself uses to build paths; it is protected in the typings only.
+    const discovery = this.objects as unknown as {
+      resource(apiVersion: string, kind: string): Promise<{ namespaced: boolean } | undefined>;
+    };
+    return (await discovery.resource(apiVersion, kind))?.namespaced;
+  }
+
   /** Reads an object; undefined when it does not exist. */
   async read<T extends KubernetesObject>(
     apiVersion: string,

@@ -10,7 +10,7 @@ export type Verdict = 'promoted' | 'rolled-back' | 'failed';
 /** One metric of the analysis: a provider query checked against bounds every interval. */
 export interface MetricSpec {
   name: string;
-  /** PromQL with placeholders: {{namespace}}, {{name}}, {{track}}, {{canary}}, {{stable}}, {{interval}}, {{step}}. */
+  /** PromQL with placeholders: {{namespace}}, {{name}}, {{track}}, {{canary}}, {{stable}}, {{interval}}, {{step}}, {{run}}. */
   query: string;
   /** The measurement fails when below min or above max (inclusive bounds pass). */
   min?: number;

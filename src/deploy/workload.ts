@@ -1,7 +1,7 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { InfraError } from '../util/errors.js';
 import { FIELD_MANAGER, type Kube } from './kube.js';
-import { deploymentsPath, MANAGED_BY, ROLLOUT_LABEL, TRACK_LABEL, type Track } from './labels.js';
+import { deploymentsPath, MANAGED_BY, ROLLOUT_LABEL, RUN_LABEL, TRACK_LABEL, type Track } from './labels.js';
 import type { Manifest } from './manifests.js';
 
 interface DeploymentSpec {
@@ -23,11 +23,20 @@ export function withTrack(target: Manifest, track: Track): Manifest {
 
 /**
  * The new version's own Deployment beside the stable one (`<name>-canary`, `<name>-preview`): same pod
- * template, its selector narrowed by the track label so the two never claim each other's pods.
+ * template, its selector narrowed by the track label so the two never claim each other's pods. Its pods also
+ * carry the run label (`runLabel`), in the template only: the metrics of this rollout's canary are then told
+ * apart from those of the canary before it (analysis `{{run}}`); the selector stays as it was.
  */
-export function trackDeployment(target: Manifest, name: string, track: Track, replicas: number): Manifest {
+export function trackDeployment(
+  target: Manifest,
+  name: string,
+  track: Track,
+  replicas: number,
+  runLabel: string,
+): Manifest {
   const base = withTrack(target, track);
   const spec = base.spec as DeploymentSpec;
+  spec.template!.metadata!.labels = { ...spec.template!.metadata!.labels, [RUN_LABEL]: runLabel };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

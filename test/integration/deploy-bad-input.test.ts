@@ -106,7 +106,7 @@ const cases: [string, () => string[], RegExp][] = [
   [
     'namespace that does not exist',
     () => ['deploy', '--manifests', writeApp(), '--image', image, '--namespace', 'no-such-namespace'],
-    /^gantry: --namespace: namespace "no-such-namespace" does not exist$/,
+    /^gantry: --namespace: namespace "no-such-namespace" does not exist \(create it, or put its Namespace object in the manifests\)$/,
   ],
   [
     'Deployment not in the manifests',

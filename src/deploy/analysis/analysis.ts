@@ -28,6 +28,7 @@ import { formatPromDuration, type QueryVars, renderQuery } from './template.js';
  * `canary` and `stable` are the values of the track label (`gantry.dev/track`, `track` in the metrics) of the
  * new and the old version: `{{track}}` is `canary` when the new version is measured and `stable` when the
  * baseline is, and `{{canary}}`/`{{stable}}` let one query name both (a ratio of the two tracks).
+ * `{{run}}` follows `{{track}}`: `run` when the new version is measured, empty for the baseline.
  */
 export interface AnalysisVars {
   namespace: string;
@@ -37,6 +38,8 @@ export interface AnalysisVars {
   canary: string;
   /** Track of the baseline: `stable`. */
   stable: string;
+  /** The run label (`gantry.dev/run-id`) of the new version's pods; empty when not known (`{{run}}` then selects unlabelled series). */
+  run?: string;
 }
 
 export interface AnalysisStepOptions {
@@ -241,7 +244,8 @@ export function measurementCount(durationMs: number, intervalMs: number): number
 // --- internals ---
 
 function queryVars(vars: AnalysisVars, track: string, spec: AnalysisSpec, step: number): QueryVars {
-  return { ...vars, track, interval: formatPromDuration(spec.intervalMs), step };
+  const run = track === vars.canary ? (vars.run ?? '') : '';
+  return { ...vars, track, run, interval: formatPromDuration(spec.intervalMs), step };
 }
 
 type Reading = { value: number } | { error: string; providerFailed?: boolean };

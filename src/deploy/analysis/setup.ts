@@ -5,7 +5,11 @@ import type { Check } from '../types.js';
 
 /** A strategy's {@link StepAnalyzer} that also reports every check it makes (for the run report). */
 export type Analyzer = (
-  options: Parameters<StepAnalyzer>[0] & { onCheck: (check: Check) => void },
+  options: Parameters<StepAnalyzer>[0] & {
+    /** The run label of the new version's pods (`{{run}}`). */
+    run: string;
+    onCheck: (check: Check) => void;
+  },
 ) => ReturnType<StepAnalyzer>;
 
 /**
@@ -19,7 +23,7 @@ export type Analyzer = (
  */
 export async function prepareAnalysis(
   config: GantryConfig,
-  vars: { namespace: string; name: string },
+  vars: { namespace: string; name: string; run: string },
 ): Promise<Analyzer | undefined> {
   const d = config.deploy;
   if (!d.analysis) return undefined;
@@ -40,11 +44,11 @@ export async function prepareAnalysis(
     ...(d.strategy === 'rolling' && { canary: 'stable' }),
   });
   const run = new analysis.AnalysisRun(spec);
-  return async ({ step, durationMs, track, signal, onCheck }) => {
+  return async ({ step, durationMs, track, signal, run: runLabel, onCheck }) => {
     const result = await analysis.runAnalysisStep({
       spec,
       provider,
-      vars: { ...vars, canary: track, stable: 'stable' },
+      vars: { ...vars, canary: track, stable: 'stable', run: runLabel },
       step,
       durationMs,
       run,

@@ -16,11 +16,11 @@ export { parseDuration };
  * inconclusiveLimit: 1     # no-data measurements tolerated per metric; default 1
  * metrics:
  *   - name: error-rate
- *     query: sum(rate(http_requests_total{namespace="{{namespace}}",track="{{track}}",code=~"5.."}[{{interval}}]))
- *            / sum(rate(http_requests_total{namespace="{{namespace}}",track="{{track}}"}[{{interval}}]))
+ *     query: sum(rate(http_requests_total{namespace="{{namespace}}",track="{{track}}",run="{{run}}",code=~"5.."}[{{interval}}]))
+ *            / sum(rate(http_requests_total{namespace="{{namespace}}",track="{{track}}",run="{{run}}"}[{{interval}}]))
  *     max: 0.05            # numbers only: a ratio, not "5%"
  *   - name: latency-p99
- *     query: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{track="{{track}}"}[1m])))
+ *     query: histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{track="{{track}}",run="{{run}}"}[1m])))
  *     compare: { worse: increase }   # alpha 0.05, minEffectSize 0.3, minSamples 5 by default
  * ```
  *

@@ -5,7 +5,10 @@ import { InputError } from '../../util/errors.js';
  * `canary` and `stable` are the track values of the new and the old version (`canary`/`preview`, `stable`; a
  * rolling update's new pods are the stable Deployment's, so for it `canary` is `stable` too);
  * `interval` is the analysis interval as a Prometheus duration (`30s`, `500ms`), handy as a `rate()` window;
- * `step` is the 0-based rollout step.
+ * `step` is the 0-based rollout step; `run` is the run label (`gantry.dev/run-id`) of the pods measured: this
+ * rollout's own on the new version's pods, and empty when the stable track is measured (stable pods carry
+ * none, and PromQL's `run=""` selects series without the label), so `track="{{track}}",run="{{run}}"` selects
+ * this rollout's canary, never the samples a previous canary left in the same window.
  */
 export interface QueryVars {
   namespace: string;
@@ -15,9 +18,19 @@ export interface QueryVars {
   stable: string;
   interval: string;
   step: number;
+  run: string;
 }
 
-export const PLACEHOLDERS = ['namespace', 'name', 'track', 'canary', 'stable', 'interval', 'step'] as const;
+export const PLACEHOLDERS = [
+  'namespace',
+  'name',
+  'track',
+  'canary',
+  'stable',
+  'interval',
+  'step',
+  'run',
+] as const;
 type Placeholder = (typeof PLACEHOLDERS)[number];
 
 /** The input a bad value came from, so the error names what the user can fix. */
@@ -29,7 +42,11 @@ const SOURCE: Record<Placeholder, string> = {
   track: '--analysis',
   interval: '--analysis',
   step: '--analysis',
+  run: '--analysis',
 };
+
+/** Placeholders whose empty value means something: `run` of the stable track selects unlabelled series. */
+const MAY_BE_EMPTY: ReadonlySet<Placeholder> = new Set(['run']);
 
 const EXPRESSION = /\{\{\s*([^{}]*?)\s*\}\}/g;
 /**
@@ -39,8 +56,8 @@ const EXPRESSION = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const UNSAFE = /["'`\\\r\n]/;
 
 /**
- * Fills the placeholders of a metric query. Values go in verbatim (they are Kubernetes names and fixed
- * words), so each one used is checked to be a safe label value first.
+ * Fills the placeholders of a metric query. Values go in verbatim (they are Kubernetes names, label values and
+ * fixed words), so each one used is checked to be a safe label value first.
  * @param metricName named in every error.
  * @throws InputError for an unknown placeholder (`--analysis`), an unbalanced `{{`/`}}`, or an unsafe or
  *   empty value (naming the input it came from, e.g. `--namespace`).
@@ -59,7 +76,7 @@ export function renderQuery(template: string, vars: QueryVars, metricName: strin
     }
     const placeholder = body as Placeholder;
     const value = String(vars[placeholder]);
-    if (value === '' || UNSAFE.test(value)) {
+    if ((value === '' && !MAY_BE_EMPTY.has(placeholder)) || UNSAFE.test(value)) {
       const why = value === '' ? 'is empty' : 'contains a quote, backslash or line break';
       throw new InputError(
         SOURCE[placeholder],

@@ -52,7 +52,9 @@ export class BlueGreenStrategy implements Strategy {
     let switched = false;
     try {
       recorder.progress(`creating ${preview} (${replicas} replica(s)) beside ${name}`);
-      const created = await kube.apply(trackDeployment(context.target, preview, 'preview', replicas));
+      const created = await kube.apply(
+        trackDeployment(context.target, preview, 'preview', replicas, context.runLabel),
+      );
       // After the switch the preview takes all the traffic: it is autoscaled like the stable.
       await autoscaleTrack(kube, context.autoscaler, created, 1);
       await kube.apply(trackService(route(), preview, 'preview'));

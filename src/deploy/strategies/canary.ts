@@ -50,7 +50,9 @@ export class CanaryStrategy implements Strategy {
       const initial =
         context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
       recorder.progress(`creating ${canary} (${initial} replica(s)) beside ${name} (${stableReplicas})`);
-      const created = await kube.apply(trackDeployment(context.target, canary, 'canary', initial));
+      const created = await kube.apply(
+        trackDeployment(context.target, canary, 'canary', initial, context.runLabel),
+      );
       // The replica router sets the canary's count itself, step by step; a weighted router leaves it to an HPA.
       if (initial > 0) await autoscaleTrack(kube, context.autoscaler, created, maxWeight / 100);
       if (initial > 0)

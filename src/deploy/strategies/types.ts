@@ -32,6 +32,12 @@ export interface RolloutContext {
   /** The app: stable Deployment and main Service name. */
   name: string;
   runId: string;
+  /**
+   * The run label (`gantry.dev/run-id`) of the new version's pods: this run's id as a label value, or, when
+   * resuming an orphan's canary, the label its pods already have (the template stays the same, and the analysis
+   * keeps measuring the same series).
+   */
+  runLabel: string;
   /** The new Deployment, images substituted by digest. */
   target: Manifest;
   /** The main Service (from the manifests or the cluster); required by canary and blue-green. */

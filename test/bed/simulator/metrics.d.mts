@@ -14,7 +14,10 @@ export interface Histogram {
 
 export class TrafficMetrics {
   constructor(options?: { retainSeconds?: number });
-  /** Accounts `dtSeconds` of traffic at the rates of `splits`; `now` (seconds) only expires vanished apps. */
+  /**
+   * Accounts `dtSeconds` of traffic at the rates of `splits`; `now` (seconds) only expires vanished apps and
+   * runs.
+   */
   advance(
     splits: readonly Pick<AppSplit, 'namespace' | 'app' | 'tracks' | 'shares'>[],
     dtSeconds: number,

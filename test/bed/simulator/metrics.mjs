@@ -10,6 +10,10 @@
 // 503s are not observed in the histogram: no pod served them.
 // Both the 200 and the 500 series of every track that ever had traffic exist (at 0 if need be): a healthy
 // canary must read as error rate 0, not as "no data".
+// The pods of a track are further grouped by run label (split.mjs): each group is a series of its own with a
+// `run` label (none for pods without one), so a canary's samples never mix with the previous canary's.
+// A run's series are dropped once it has had no traffic for the retention time; a track's unlabelled series
+// stay while the app does.
 
 export const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 export const LATENCY_SPREAD = 0.5;
@@ -35,18 +39,29 @@ export class TrafficMetrics {
       app.lastSeen = now;
       for (const [track, stats] of Object.entries(split.tracks)) {
         if (stats.rps <= 0 && stats.unavailableRps <= 0) continue;
-        const series = this.#track(app, track);
-        const served = stats.rps * dt;
-        const errors = served * stats.errorRate;
-        series.codes.set('200', series.codes.get('200') + served - errors);
-        series.codes.set('500', series.codes.get('500') + errors);
+        // Served traffic per run (a split without runs: all of it unlabelled); 503s belong to no run.
+        const runs = Object.entries(stats.runs ?? { '': stats });
+        for (const [run, runStats] of runs) {
+          if (runStats.rps <= 0) continue;
+          const series = this.#series(app, track, run, now);
+          const served = runStats.rps * dt;
+          const errors = served * runStats.errorRate;
+          series.codes.set('200', series.codes.get('200') + served - errors);
+          series.codes.set('500', series.codes.get('500') + errors);
+          observe(series.histogram, served, runStats.latencyMs / 1000);
+        }
         if (stats.unavailableRps > 0) {
+          const series = this.#series(app, track, '', now);
           series.codes.set('503', (series.codes.get('503') ?? 0) + stats.unavailableRps * dt);
         }
-        observe(series.histogram, served, stats.latencyMs / 1000);
       }
     }
-    for (const [key, app] of this.apps) if (now - app.lastSeen > this.retainSeconds) this.apps.delete(key);
+    for (const [key, app] of this.apps) {
+      if (now - app.lastSeen > this.retainSeconds) this.apps.delete(key);
+      else
+        for (const [seriesKey, series] of app.series)
+          if (series.run !== '' && now - series.lastSeen > this.retainSeconds) app.series.delete(seriesKey);
+    }
     this.splits = splits;
   }
 
@@ -55,15 +70,19 @@ export class TrafficMetrics {
     const apps = [...this.apps.values()].sort(
       (a, b) => a.namespace.localeCompare(b.namespace) || a.app.localeCompare(b.app),
     );
-    const tracksOf = (app) => [...app.tracks.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const seriesOf = (app) =>
+      [...app.series.values()].sort((a, b) => a.track.localeCompare(b.track) || a.run.localeCompare(b.run));
+    const tracksOf = (app) => [...new Set([...app.series.values()].map((s) => s.track))].sort();
     const lines = [];
 
-    lines.push('# HELP http_requests_total Requests answered, by app, track and status code (simulated).');
+    lines.push(
+      '# HELP http_requests_total Requests answered, by app, track, run and status code (simulated).',
+    );
     lines.push('# TYPE http_requests_total counter');
     for (const app of apps) {
-      for (const [track, series] of tracksOf(app)) {
+      for (const series of seriesOf(app)) {
         for (const [code, value] of [...series.codes.entries()].sort()) {
-          lines.push(sample('http_requests_total', labelsOf(app, track, { code }), value));
+          lines.push(sample('http_requests_total', labelsOf(app, series.track, { code }, series.run), value));
         }
       }
     }
@@ -71,12 +90,12 @@ export class TrafficMetrics {
     lines.push('# HELP http_request_duration_seconds Latency of the requests served by pods (simulated).');
     lines.push('# TYPE http_request_duration_seconds histogram');
     for (const app of apps) {
-      for (const [track, { histogram }] of tracksOf(app)) {
+      for (const { track, run, histogram } of seriesOf(app)) {
         BUCKETS.forEach((le, i) => {
-          const labels = labelsOf(app, track, { le: formatNumber(le) });
+          const labels = labelsOf(app, track, { le: formatNumber(le) }, run);
           lines.push(sample('http_request_duration_seconds_bucket', labels, histogram.buckets[i]));
         });
-        const base = labelsOf(app, track);
+        const base = labelsOf(app, track, {}, run);
         lines.push(sample('http_request_duration_seconds_bucket', { ...base, le: '+Inf' }, histogram.count));
         lines.push(sample('http_request_duration_seconds_sum', base, histogram.sum));
         lines.push(sample('http_request_duration_seconds_count', base, histogram.count));
@@ -88,7 +107,7 @@ export class TrafficMetrics {
     lines.push('# TYPE testbed_traffic_share gauge');
     for (const app of apps) {
       const split = current.get(`${app.namespace}\0${app.app}`);
-      const tracks = new Set([...app.tracks.keys(), ...Object.keys(split?.shares ?? {})]);
+      const tracks = new Set([...tracksOf(app), ...Object.keys(split?.shares ?? {})]);
       for (const track of [...tracks].sort()) {
         lines.push(sample('testbed_traffic_share', labelsOf(app, track), split?.shares?.[track] ?? 0));
       }
@@ -99,7 +118,7 @@ export class TrafficMetrics {
     lines.push('# TYPE testbed_requests_per_second gauge');
     for (const app of apps) {
       const split = current.get(`${app.namespace}\0${app.app}`);
-      for (const [track] of tracksOf(app)) {
+      for (const track of tracksOf(app)) {
         const stats = split?.tracks?.[track];
         lines.push(
           sample(
@@ -117,24 +136,30 @@ export class TrafficMetrics {
     const key = `${namespace}\0${name}`;
     let app = this.apps.get(key);
     if (!app) {
-      app = { namespace, app: name, lastSeen: 0, tracks: new Map() };
+      app = { namespace, app: name, lastSeen: 0, series: new Map() };
       this.apps.set(key, app);
     }
     return app;
   }
 
-  #track(app, track) {
-    let series = app.tracks.get(track);
+  /** The series of one track and run ('' for pods without a run label), created at 0. */
+  #series(app, track, run, now) {
+    const key = `${track}\0${run}`;
+    let series = app.series.get(key);
     if (!series) {
       series = {
+        track,
+        run,
+        lastSeen: now,
         codes: new Map([
           ['200', 0],
           ['500', 0],
         ]),
         histogram: { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 },
       };
-      app.tracks.set(track, series);
+      app.series.set(key, series);
     }
+    series.lastSeen = now;
     return series;
   }
 }
@@ -158,8 +183,8 @@ function fractionBelow(x, low, high) {
   return (x - low) / (high - low);
 }
 
-function labelsOf(app, track, extra = {}) {
-  return { namespace: app.namespace, app: app.app, track, ...extra };
+function labelsOf(app, track, extra = {}, run = '') {
+  return { namespace: app.namespace, app: app.app, track, ...(run ? { run } : {}), ...extra };
 }
 
 function sample(name, labels, value) {

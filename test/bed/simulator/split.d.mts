@@ -36,6 +36,18 @@ export interface TrackStats {
   errorRate: number;
   /** Mean of their `testbed.gantry.dev/latency-ms`. */
   latencyMs: number;
+  /**
+   * The same, per run label of the pods (`gantry.dev/run-id`; '' for pods without one). Optional for the
+   * metrics: a track without it is one unlabelled series.
+   */
+  runs?: Record<string, RunStats>;
+}
+
+export interface RunStats {
+  rps: number;
+  readyPods: number;
+  errorRate: number;
+  latencyMs: number;
 }
 
 export interface Backend {
@@ -63,6 +75,7 @@ export interface AppSplit {
 }
 
 export const TRACK_LABEL: 'gantry.dev/track';
+export const RUN_LABEL: 'gantry.dev/run-id';
 export const RPS_ANNOTATION: 'testbed.gantry.dev/rps';
 export const ERROR_RATE_ANNOTATION: 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION: 'testbed.gantry.dev/latency-ms';
@@ -83,3 +96,4 @@ export function podEnv(
   configMaps: Map<string, Map<string, KubeObject & { data?: Record<string, string> }>>,
 ): string | undefined;
 export function trackOf(pod: KubeObject): string;
+export function runOf(pod: KubeObject): string;

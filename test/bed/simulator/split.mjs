@@ -19,8 +19,13 @@
 // as Kubernetes would set it: a literal `value`, `valueFrom.configMapKeyRef`, or `envFrom.configMapRef` (with
 // its prefix), looked up in the snapshot's ConfigMaps as they are now. So a release that changes only its
 // config can be a bad one.
+// Within a track, pods are also grouped by their run label (`gantry.dev/run-id`, which Gantry puts on the
+// pods of each rollout's canary and preview): each group gets the track's traffic in proportion to its ready
+// pods, with its own error rate and latency, so that the metrics keep two canary generations apart. 503s of a
+// backend without pods belong to no run.
 
 export const TRACK_LABEL = 'gantry.dev/track';
+export const RUN_LABEL = 'gantry.dev/run-id';
 export const RPS_ANNOTATION = 'testbed.gantry.dev/rps';
 export const ERROR_RATE_ANNOTATION = 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION = 'testbed.gantry.dev/latency-ms';
@@ -171,6 +176,14 @@ function send(entry, service, serviceName, rps, readyPods) {
   }
   if (rps > 0) {
     for (const pod of selected) {
+      const stats = trackStats(entry, trackOf(pod));
+      const run = runOf(pod);
+      stats.runs[run] ??= { rps: 0, readyPods: 0, errorRate: 0, latencyMs: DEFAULT_LATENCY_MS };
+      stats.runs[run].rps += rps / selected.length;
+    }
+  }
+  if (rps > 0) {
+    for (const pod of selected) {
       const track = trackOf(pod);
       if (!entry.podsByTrack.has(track)) entry.podsByTrack.set(track, new Map());
       entry.podsByTrack.get(track).set(pod.metadata.name, pod);
@@ -196,22 +209,40 @@ function trackStats(entry, track) {
     readyPods: 0,
     errorRate: 0,
     latencyMs: DEFAULT_LATENCY_MS,
+    runs: {},
   };
   return entry.tracks[track];
 }
 
-/** Error rate and latency of each track: the mean over the ready pods that received its traffic. */
+/**
+ * Error rate and latency of each track, and of each run within it: the mean over the ready pods that received
+ * its traffic.
+ */
 function finishTracks(entry, configMaps) {
   for (const [track, stats] of Object.entries(entry.tracks)) {
     const pods = [...(entry.podsByTrack.get(track)?.values() ?? [])];
-    stats.readyPods = pods.length;
-    if (pods.length === 0) continue;
-    const setting = (pod, annotation, env) =>
-      pod.metadata?.annotations?.[annotation] ?? podEnv(pod, env, configMaps);
-    stats.errorRate = mean(
-      pods.map((p) => numberIn(setting(p, ERROR_RATE_ANNOTATION, ERROR_RATE_ENV), 0, 0, 1)),
-    );
-    stats.latencyMs = mean(
+    Object.assign(stats, podStats(pods, stats, configMaps));
+    for (const [run, runStats] of Object.entries(stats.runs)) {
+      Object.assign(
+        runStats,
+        podStats(
+          pods.filter((p) => runOf(p) === run),
+          runStats,
+          configMaps,
+        ),
+      );
+    }
+  }
+}
+
+function podStats(pods, current, configMaps) {
+  if (pods.length === 0) return { readyPods: 0, errorRate: current.errorRate, latencyMs: current.latencyMs };
+  const setting = (pod, annotation, env) =>
+    pod.metadata?.annotations?.[annotation] ?? podEnv(pod, env, configMaps);
+  return {
+    readyPods: pods.length,
+    errorRate: mean(pods.map((p) => numberIn(setting(p, ERROR_RATE_ANNOTATION, ERROR_RATE_ENV), 0, 0, 1))),
+    latencyMs: mean(
       pods.map((p) =>
         numberIn(
           setting(p, LATENCY_ANNOTATION, LATENCY_ENV),
@@ -220,8 +251,8 @@ function finishTracks(entry, configMaps) {
           Number.POSITIVE_INFINITY,
         ),
       ),
-    );
-  }
+    ),
+  };
 }
 
 /**
@@ -348,6 +379,11 @@ export function isReady(pod) {
 
 export function trackOf(pod) {
   return pod.metadata?.labels?.[TRACK_LABEL] ?? 'stable';
+}
+
+/** The pod's run label ('' without one: the metrics then carry no `run` label). */
+export function runOf(pod) {
+  return pod.metadata?.labels?.[RUN_LABEL] ?? '';
 }
 
 function selects(service, pod) {

@@ -380,6 +380,22 @@ describe('runAnalysisStep', () => {
   });
 });
 
+describe('runAnalysisStep: {{run}}', () => {
+  it("measures the canary with this rollout's run label and the stable track with none", async () => {
+    const provider = new FakeProvider((_query, call) => 0.01 + jitter(call));
+    const perRun: MetricSpec = {
+      ...latency,
+      query: 'p99{track="{{track}}",run="{{run}}"}',
+    };
+    const { options } = setup(spec({ metrics: [perRun] }), provider, {
+      vars: { namespace: 'shop', name: 'checkout', canary: 'canary', stable: 'stable', run: 'r-1' },
+      durationMs: 1000,
+    });
+    await runAnalysisStep(options);
+    expect(provider.queries).toEqual(['p99{track="canary",run="r-1"}', 'p99{track="stable",run=""}']);
+  });
+});
+
 describe('validateQueries', () => {
   const vars = { namespace: 'shop', name: 'checkout' };
 
@@ -400,6 +416,16 @@ describe('validateQueries', () => {
     const provider = new FakeProvider(() => 0);
     await validateQueries(spec({ metrics: [latency] }), provider, { ...vars, canary: 'preview' });
     expect(provider.validated.map((v) => v.query)).toEqual(['p99{track="preview"}', 'p99{track="stable"}']);
+  });
+
+  it('renders {{run}} with the run label for the new version and empty for the stable track', async () => {
+    const provider = new FakeProvider(() => 0);
+    const perRun = { ...latency, query: 'p99{track="{{track}}",run="{{run}}"}' };
+    await validateQueries(spec({ metrics: [perRun] }), provider, { ...vars, run: '42-0a1b2c3d' });
+    expect(provider.validated.map((v) => v.query)).toEqual([
+      'p99{track="canary",run="42-0a1b2c3d"}',
+      'p99{track="stable",run=""}',
+    ]);
   });
 
   it("passes on the provider's InputError naming the metric", async () => {

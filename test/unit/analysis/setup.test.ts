@@ -36,7 +36,9 @@ describe('prepareAnalysis', () => {
   ])('%s', async (_title, strategy, metric, input) => {
     vi.stubEnv('PROMETHEUS_URL', '');
     const config = configSchema.parse({ deploy: { strategy, analysis: analysisFile(metric) } });
-    const error = await prepareAnalysis(config, { namespace: 'shop', name: 'web' }).catch((e) => e);
+    const error = await prepareAnalysis(config, { namespace: 'shop', name: 'web', run: 'run-1' }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).exitCode).toBe(2);
     expect((error as Error).message).toMatch(new RegExp(`^${input}: `));

@@ -10,6 +10,7 @@ const vars: QueryVars = {
   stable: 'stable',
   interval: '30s',
   step: 2,
+  run: '7-0a1b2c3d',
 };
 
 function errorOf(fn: () => unknown): InputError {
@@ -40,7 +41,7 @@ describe('renderQuery', () => {
   it('rejects an unknown placeholder, naming it and the metric', () => {
     const error = errorOf(() => renderQuery('up{pod="{{pod}}"}', vars, 'error-rate'));
     expect(error.message).toBe(
-      '--analysis: metric "error-rate": unknown placeholder {{pod}}; expected one of {{namespace}}, {{name}}, {{track}}, {{canary}}, {{stable}}, {{interval}}, {{step}}',
+      '--analysis: metric "error-rate": unknown placeholder {{pod}}; expected one of {{namespace}}, {{name}}, {{track}}, {{canary}}, {{stable}}, {{interval}}, {{step}}, {{run}}',
     );
     expect(error.exitCode).toBe(2);
   });
@@ -65,6 +66,18 @@ describe('renderQuery', () => {
     expect(error.input).toBe(input);
     expect(error.message).toContain(`cannot be used as {{${placeholder}}} in metric "m"`);
     expect(error.message).not.toMatch(/\n/);
+  });
+
+  it('fills {{run}}, and lets it be empty (the stable track: series without the label)', () => {
+    const query = 'up{track="{{track}}",run="{{run}}"}';
+    expect(renderQuery(query, vars, 'm')).toBe('up{track="canary",run="7-0a1b2c3d"}');
+    expect(renderQuery(query, { ...vars, track: 'stable', run: '' }, 'm')).toBe('up{track="stable",run=""}');
+  });
+
+  it('refuses an unsafe {{run}} value, naming --analysis', () => {
+    const error = errorOf(() => renderQuery('up{run="{{run}}"}', { ...vars, run: 'a"b' }, 'm'));
+    expect(error.input).toBe('--analysis');
+    expect(error.message).toContain('cannot be used as {{run}} in metric "m"');
   });
 
   it('only checks the values the query uses', () => {

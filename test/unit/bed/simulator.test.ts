@@ -526,6 +526,36 @@ describe("simulator split: error rate and latency from the pod's config (TESTBED
   });
 });
 
+/** `count` canary pods of web carrying the run label `run`. */
+const canaryPodsOfRun = (run: string, count: number, annotations: Record<string, string> = {}) =>
+  Array.from({ length: count }, (_, i) =>
+    pod(
+      `web-canary-${run}-${i}`,
+      { app: 'web', 'gantry.dev/track': 'canary', 'gantry.dev/run-id': run },
+      { annotations },
+    ),
+  );
+
+describe('simulator split: runs within a track', () => {
+  it('splits a track by run label, each run with its own share, error rate and latency', () => {
+    const split = splitOf({
+      pods: [
+        ...pods('web', 'stable', 2),
+        ...canaryPodsOfRun('r1', 1, { 'testbed.gantry.dev/error-rate': '0.5' }),
+        ...canaryPodsOfRun('r2', 1, { 'testbed.gantry.dev/latency-ms': '100' }),
+      ],
+      services: [service('web', { app: 'web' }, { 'testbed.gantry.dev/rps': '100' })],
+    });
+    expect(split.tracks.canary).toMatchObject({ rps: 50, readyPods: 2, errorRate: 0.25, latencyMs: 60 });
+    expect(split.tracks.canary!.runs).toEqual({
+      r1: { rps: 25, readyPods: 1, errorRate: 0.5, latencyMs: 20 },
+      r2: { rps: 25, readyPods: 1, errorRate: 0, latencyMs: 100 },
+    });
+    // Pods without the label are the run ''.
+    expect(split.tracks.stable!.runs).toEqual({ '': { rps: 50, readyPods: 2, errorRate: 0, latencyMs: 20 } });
+  });
+});
+
 /** Parses the text exposition back into { 'name{labels}': value } and checks every line's syntax. */
 function parseExposition(text: string): Map<string, number> {
   expect(text.endsWith('\n')).toBe(true);
@@ -621,6 +651,44 @@ describe('simulator metrics', () => {
     expect(samples.get(`http_requests_total{${labels('canary', ',code="200"')}}`)).toBe(25);
     expect(samples.get(`testbed_traffic_share{${labels('canary')}}`)).toBe(0);
     expect(samples.get(`testbed_traffic_share{${labels('stable')}}`)).toBe(1);
+  });
+
+  it('keeps two canary generations apart: each run is a series of its own, labelled run', () => {
+    const metrics = new TrafficMetrics();
+    const services = [service('web', { app: 'web' }, { 'testbed.gantry.dev/rps': '100' })];
+    const bad = canaryPodsOfRun('bad-1', 1, { 'testbed.gantry.dev/error-rate': '0.5' });
+    const good = canaryPodsOfRun('good-2', 1);
+    // The bad canary for 10 s, rolled back (no canary for 1 s), then the good one for 10 s.
+    metrics.advance(computeSplits({ pods: [...pods('web', 'stable', 3), ...bad], services }), 10, 10);
+    metrics.advance(computeSplits({ pods: pods('web', 'stable', 3), services }), 1, 11);
+    metrics.advance(computeSplits({ pods: [...pods('web', 'stable', 3), ...good], services }), 10, 21);
+    const samples = parseExposition(metrics.expose());
+    const canary = (run: string, code: string) =>
+      samples.get(`http_requests_total{${labels('canary', `,run="${run}",code="${code}"`)}}`);
+    expect(canary('bad-1', '500')).toBeCloseTo(125, 9);
+    expect(canary('bad-1', '200')).toBeCloseTo(125, 9);
+    expect(canary('good-2', '500')).toBe(0);
+    expect(canary('good-2', '200')).toBeCloseTo(250, 9);
+    expect(samples.get(`http_request_duration_seconds_count{${labels('canary', ',run="good-2"')}}`)).toBe(
+      250,
+    );
+    // Pods without a run label (the stable ones) give series without the label, as before.
+    expect(samples.get(`http_requests_total{${labels('stable', ',code="200"')}}`)).toBeCloseTo(1600, 9);
+    expect([...samples.keys()].filter((k) => k.includes('track="stable",run='))).toEqual([]);
+    // The gauges stay per track.
+    expect(samples.get(`testbed_requests_per_second{${labels('canary')}}`)).toBe(25);
+  });
+
+  it('drops the series of a run without traffic for longer than the retention, keeps unlabelled ones', () => {
+    const metrics = new TrafficMetrics({ retainSeconds: 60 });
+    const services = [service('web', { app: 'web' })];
+    metrics.advance(computeSplits({ pods: [...webPods(1, 1), ...canaryPodsOfRun('r1', 1)], services }), 1, 0);
+    metrics.advance(computeSplits({ pods: webPods(1, 0), services }), 1, 30);
+    expect(metrics.expose()).toContain('run="r1"');
+    metrics.advance(computeSplits({ pods: webPods(1, 0), services }), 1, 61);
+    const text = metrics.expose();
+    expect(text).not.toContain('run="r1"');
+    expect(text).toContain(`http_requests_total{${labels('canary', ',code="200"')}}`);
   });
 
   it('drops the series of an app gone for longer than the retention', () => {

@@ -152,6 +152,7 @@ export async function runRollout(strategy: Strategy, setup: Setup = {}): Promise
     namespace: NAMESPACE,
     name: 'web',
     runId: 'run-1',
+    runLabel: 'run-1',
     target: deployment('registry.example/web:v2'),
     service,
     current: setup.firstDeploy ? undefined : (structuredClone(current) as V1Deployment),

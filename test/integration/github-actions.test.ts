@@ -335,7 +335,11 @@ describe('bad input fails the step with one clear line, before anything runs', (
       { 'image-ref': 'r.example.com/a:1', severity: 'severe' },
       'input "severity": expected one of critical|high|medium|low|unknown|none, got "severe"',
     ],
-    ['deploy', { manifests: 'k8s/', steps: '10,abc' }, 'input "steps": expected numbers, got "abc"'],
+    [
+      'deploy',
+      { manifests: 'k8s/', steps: '10,abc' },
+      'input "steps": expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, got "abc"',
+    ],
     [
       'deploy',
       { manifests: 'k8s/', 'lease-duration': 'ten' },

@@ -28,7 +28,13 @@ export class RolloutEvents {
   }
 
   async emit(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
-    for (const listener of this.listeners) listener(reason);
+    for (const listener of this.listeners) {
+      try {
+        listener(reason);
+      } catch (error) {
+        log.warn(`could not follow event ${reason}: ${(error as Error).message}`);
+      }
+    }
     const now = new Date();
     const body: CoreV1Event = {
       apiVersion: 'v1',

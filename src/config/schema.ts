@@ -286,9 +286,17 @@ export const deploySchema = z
  */
 const webhookSource = z
   .strictObject({
+    // A URL given here by mistake is a secret: the error never echoes the value.
     urlEnv: z
       .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable holding the URL')
+      .superRefine((name, ctx) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: 'expected the name of an environment variable holding the URL (its name, not the URL)',
+            input: undefined,
+          });
+      })
       .optional(),
     urlFile: z.string().min(1).optional(),
   })

@@ -303,7 +303,19 @@ describe('notifier configuration', () => {
         raw: { 'notify-slack-url-env': 'https://hooks' },
         cwd: '/nonexistent',
       }),
-    ).toThrow(/^--notify-slack-url-env: expected the name of an environment variable/);
+    ).toThrow(
+      /^--notify-slack-url-env: expected the name of an environment variable holding the URL \(its name, not the URL\)$/,
+    );
+    // A URL given where the variable's name belongs is not echoed: it is a secret.
+    expect(() =>
+      resolveConfig({
+        command: 'deploy',
+        raw: { 'notify-teams-url-env': 'https://example.test/workflows/secret-sig' },
+        cwd: '/nonexistent',
+      }),
+    ).toThrow(
+      /^--notify-teams-url-env: expected the name of an environment variable holding the URL \(its name, not the URL\)$/,
+    );
     expect(() =>
       resolveConfig({ command: 'deploy', raw: { 'notify-timeout': '0s' }, cwd: '/nonexistent' }),
     ).toThrow(/^--notify-timeout: expected at least 100ms/);

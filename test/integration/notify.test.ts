@@ -22,7 +22,8 @@ import {
 } from '../helpers/webhook-receiver.js';
 
 // Notifications of real rollouts on the sandbox, received by loopback HTTP servers standing in for Slack, Teams
-// and a webhook endpoint. Each URL carries a random secret path that must never show in any output.
+// and a webhook endpoint. Each URL carries a random secret path that must never show in any output. The bad
+// release goes last: its canary's error rate stays in the analysis window of the next canary in the namespace.
 
 const V1 = fakeImage('notify-v1');
 const V2 = fakeImage('notify-v2');
@@ -187,32 +188,6 @@ describe('notifications of a rollout on the sandbox', () => {
     expectNoSecrets(run, dir, Object.values(paths));
   });
 
-  it('a rolled-back canary names the metric, its value and the threshold', async () => {
-    const { paths, env } = urls();
-    const dir = reportDir();
-    const run = await runCli(canary(fakeImage('notify-bad'), dir, 0.5), { env });
-    expect(run.exitCode, run.stderr).toBe(1);
-    expect(run.json!.verdict).toBe('rolled-back');
-
-    const hook = bodies(paths.hook);
-    expect(hook.map((b) => b.event)).toEqual(['started', 'finished']);
-    const end = hook[1]!;
-    expect(end).toMatchObject({ verdict: 'rolled-back', phase: 'rolled-back', reason: run.json!.reason });
-    expect(end.failedCheck).toMatchObject({ metric: 'error-rate', max: 0.05, threshold: 'max 0.05' });
-    expect(end.failedCheck!.value).toBeGreaterThan(0.05);
-
-    const slackEnd = received(paths.slack)[1]!.body as { text: string };
-    expect(slackEnd.text).toMatch(new RegExp(`^${ns}/web rolled back: .*error-rate`));
-    const slackBlocks = JSON.stringify(received(paths.slack)[1]!.body);
-    expect(slackBlocks).toMatch(/error-rate = [0-9.]+ \(threshold: max 0\.05\)/);
-    const teamsEnd = JSON.stringify(received(paths.teams)[1]!.body);
-    expect(teamsEnd).toMatch(
-      /"title":"Failed check","value":"error-rate = [0-9.]+ \(threshold: max 0\.05\)"/,
-    );
-
-    expectNoSecrets(run, dir, Object.values(paths));
-  });
-
   it('an unreachable notifier and one answering 500 change neither the verdict nor the exit code', async () => {
     const slackPath = `/slack/${secret()}`;
     const teamsPath = `/teams/${secret()}`;
@@ -237,6 +212,32 @@ describe('notifications of a rollout on the sandbox', () => {
       'warning: teams notification (finished) not delivered: HTTP 500 (after one retry)',
     );
     expectNoSecrets(run, dir, [slackPath, teamsPath, hookPath]);
+  });
+
+  it('a rolled-back canary names the metric, its value and the threshold', async () => {
+    const { paths, env } = urls();
+    const dir = reportDir();
+    const run = await runCli(canary(fakeImage('notify-bad'), dir, 0.5), { env });
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.json!.verdict).toBe('rolled-back');
+
+    const hook = bodies(paths.hook);
+    expect(hook.map((b) => b.event)).toEqual(['started', 'finished']);
+    const end = hook[1]!;
+    expect(end).toMatchObject({ verdict: 'rolled-back', phase: 'rolled-back', reason: run.json!.reason });
+    expect(end.failedCheck).toMatchObject({ metric: 'error-rate', max: 0.05, threshold: 'max 0.05' });
+    expect(end.failedCheck!.value).toBeGreaterThan(0.05);
+
+    const slackEnd = received(paths.slack)[1]!.body as { text: string };
+    expect(slackEnd.text).toMatch(new RegExp(`^${ns}/web rolled back: .*error-rate`));
+    const slackBlocks = JSON.stringify(received(paths.slack)[1]!.body);
+    expect(slackBlocks).toMatch(/error-rate = [0-9.]+ \(threshold: max 0\.05\)/);
+    const teamsEnd = JSON.stringify(received(paths.teams)[1]!.body);
+    expect(teamsEnd).toMatch(
+      /"title":"Failed check","value":"error-rate = [0-9.]+ \(threshold: max 0\.05\)"/,
+    );
+
+    expectNoSecrets(run, dir, Object.values(paths));
   });
 
   it('a missing variable or URL file is bad input: exit 2, one line naming the input, nothing changed', async () => {

@@ -460,6 +460,73 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['deploy'],
     description: 'Write the run report there: rollout.json, rollout.md, rollout.svg',
   },
+  // notifications
+  {
+    flag: 'notify-slack-url-env',
+    path: 'notify.slack.urlEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['deploy'],
+    description:
+      'Notify a Slack incoming webhook: the environment variable holding its URL (a secret: never on argv, masked)',
+  },
+  {
+    flag: 'notify-slack-url-file',
+    path: 'notify.slack.urlFile',
+    type: 'string',
+    valueName: 'file',
+    commands: ['deploy'],
+    description: 'Notify a Slack incoming webhook: a file holding its URL',
+  },
+  {
+    flag: 'notify-teams-url-env',
+    path: 'notify.teams.urlEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['deploy'],
+    description:
+      'Notify a Microsoft Teams (Workflows) webhook: the environment variable holding its URL (a secret: never on argv, masked)',
+  },
+  {
+    flag: 'notify-teams-url-file',
+    path: 'notify.teams.urlFile',
+    type: 'string',
+    valueName: 'file',
+    commands: ['deploy'],
+    description: 'Notify a Microsoft Teams (Workflows) webhook: a file holding its URL',
+  },
+  {
+    flag: 'notify-webhook-url-env',
+    path: 'notify.webhook.urlEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['deploy'],
+    description:
+      'Notify a generic JSON webhook: the environment variable holding its URL (a secret: never on argv, masked)',
+  },
+  {
+    flag: 'notify-webhook-url-file',
+    path: 'notify.webhook.urlFile',
+    type: 'string',
+    valueName: 'file',
+    commands: ['deploy'],
+    description: 'Notify a generic JSON webhook: a file holding its URL',
+  },
+  {
+    flag: 'notify-steps',
+    path: 'notify.steps',
+    type: 'boolean',
+    commands: ['deploy'],
+    description: 'Notify at every canary step too, not only when the rollout starts and ends',
+  },
+  {
+    flag: 'notify-timeout',
+    path: 'notify.timeout',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['deploy'],
+    description: 'Bound for each notification request (one retry after a 5xx or a transport error)',
+  },
   // registry (all commands that talk to a registry)
   {
     flag: 'insecure-registry',

@@ -280,6 +280,51 @@ export const deploySchema = z
     }
   });
 
+/**
+ * Where a notifier's webhook URL comes from: the name of an environment variable holding it, or a file whose
+ * content it is. Never the URL itself: a webhook URL is a secret (whoever has it can post to the channel).
+ */
+const webhookSource = z
+  .strictObject({
+    // A URL given here by mistake is a secret: the error never echoes the value.
+    urlEnv: z
+      .string()
+      .superRefine((name, ctx) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: 'expected the name of an environment variable holding the URL (its name, not the URL)',
+            input: undefined,
+          });
+      })
+      .optional(),
+    urlFile: z.string().min(1).optional(),
+  })
+  .superRefine((source, ctx) => {
+    if (Boolean(source.urlEnv) === Boolean(source.urlFile))
+      ctx.addIssue({
+        code: 'custom',
+        path: [source.urlEnv ? 'urlFile' : 'urlEnv'],
+        message: 'expected exactly one of urlEnv (an environment variable) or urlFile (a file) for the URL',
+        input: undefined,
+      });
+  });
+export type WebhookSource = z.infer<typeof webhookSource>;
+
+export const NOTIFIERS = ['slack', 'teams', 'webhook'] as const;
+export type NotifierType = (typeof NOTIFIERS)[number];
+
+/** Rollout notifications: Slack, Microsoft Teams, a generic JSON webhook; none unless configured. */
+export const notifySchema = z.strictObject({
+  slack: webhookSource.optional(),
+  teams: webhookSource.optional(),
+  webhook: webhookSource.optional(),
+  /** One message per canary step besides the start and the end. */
+  steps: z.boolean().default(false),
+  /** Bound for each request (one retry after a 5xx or a transport error). */
+  timeout: durationAtLeast(100, '100ms', { ms: 60_000, text: '60s' }).default(5000),
+});
+
 export const configSchema = z.strictObject({
   /** The image repository to build and push, without a tag (`registry.example.com/team/app`). */
   image: z.string().min(1).optional(),
@@ -289,6 +334,7 @@ export const configSchema = z.strictObject({
   push: pushSchema.default(pushSchema.parse({})),
   registry: registrySchema.default(registrySchema.parse({})),
   deploy: deploySchema.default(deploySchema.parse({})),
+  notify: notifySchema.default(notifySchema.parse({})),
 });
 
 export type GantryConfig = z.infer<typeof configSchema>;

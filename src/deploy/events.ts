@@ -9,6 +9,7 @@ import { RUN_LABEL, runLabelValue } from './labels.js';
  */
 export class RolloutEvents {
   private uid: string | undefined;
+  private readonly listeners: ((reason: string) => void)[] = [];
 
   constructor(
     private readonly kube: Kube,
@@ -21,7 +22,19 @@ export class RolloutEvents {
     this.uid = uid;
   }
 
+  /** Called with each event's reason as it is emitted (the notifications follow the rollout this way). */
+  listen(listener: (reason: string) => void): void {
+    this.listeners.push(listener);
+  }
+
   async emit(reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
+    for (const listener of this.listeners) {
+      try {
+        listener(reason);
+      } catch (error) {
+        log.warn(`could not follow event ${reason}: ${(error as Error).message}`);
+      }
+    }
     const now = new Date();
     const body: CoreV1Event = {
       apiVersion: 'v1',

@@ -33,6 +33,7 @@ import {
   parseImageSubstitution,
   substituteImages,
 } from './manifests.js';
+import { createNotifier, type Notifier } from './notify/index.js';
 import { cleanupOrphan } from './orphans.js';
 import { Promotions } from './promotion.js';
 import { Recorder } from './recorder.js';
@@ -88,6 +89,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
   const lease = await lock(plan, runId, recorder, options.signal);
   const run = connectSignals(plan, runId, lease, options.signal);
   const report = newReport(plan, runId, recorder);
+  followWithNotifications(plan, run.events, report);
   let exitCode: DeployResult['exitCode'] = 3;
   let release: ConfigRelease | undefined;
   try {
@@ -127,6 +129,8 @@ interface Plan {
   config: ConfigPlan;
   analyze: Awaited<ReturnType<typeof prepareAnalysis>>;
   router: Router;
+  /** Slack, Teams, webhook: their URLs read in pre-flight. */
+  notifier: Notifier;
 }
 
 /** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
@@ -145,6 +149,7 @@ async function preflight(config: GantryConfig, runId: string, stdin?: () => stri
 async function checkPlan(config: GantryConfig, runId: string, stdin?: () => string): Promise<Plan> {
   const settings = config.deploy;
   if (settings.report) await prepareReportDir(settings.report);
+  const notifier = createNotifier(config.notify);
   const substitutions = settings.images.map(parseImageSubstitution);
   const loaded = await loadDeployManifests(settings, stdin);
   const manifests = substituteImages(loaded, substitutions).map((m) => withNamespace(m, settings.namespace));
@@ -189,7 +194,21 @@ async function checkPlan(config: GantryConfig, runId: string, stdin?: () => stri
     missingNamespace,
     analyze,
     router: createRouter(settings.router),
+    notifier,
   };
+}
+
+/**
+ * Notifications follow the rollout's events: the start, each canary step (with `notify.steps`); the end is sent
+ * by `finalise`, with the verdict. They never change the rollout's outcome.
+ */
+function followWithNotifications(plan: Plan, events: RolloutEvents, report: RolloutReport): void {
+  if (!plan.notifier.enabled) return;
+  const steps = plan.settings.strategy === 'canary' ? plan.settings.steps.length : undefined;
+  events.listen((reason) => {
+    if (reason === 'RolloutStarted') plan.notifier.notify('started', report, steps);
+    else if (reason === 'StepStarted') plan.notifier.notify('step', report, steps);
+  });
 }
 
 /**
@@ -592,6 +611,8 @@ async function finalise(
     .release({ phase: 'done', verdict: report.verdict, reason: report.reason })
     .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
   recorder.progress(`${report.verdict}: ${report.reason}`);
+  plan.notifier.notify('finished', report);
+  await plan.notifier.flush();
 }
 
 /**

@@ -82,6 +82,14 @@ const DEPLOY_INPUTS = {
   'lease-duration': { flag: 'lease-duration' },
   resume: { flag: 'resume' },
   report: { flag: 'report' },
+  'notify-slack-url-env': { flag: 'notify-slack-url-env' },
+  'notify-slack-url-file': { flag: 'notify-slack-url-file' },
+  'notify-teams-url-env': { flag: 'notify-teams-url-env' },
+  'notify-teams-url-file': { flag: 'notify-teams-url-file' },
+  'notify-webhook-url-env': { flag: 'notify-webhook-url-env' },
+  'notify-webhook-url-file': { flag: 'notify-webhook-url-file' },
+  'notify-steps': { flag: 'notify-steps' },
+  'notify-timeout': { flag: 'notify-timeout' },
 } satisfies Record<string, InputSpec>;
 
 export const BUILD: ActionSpec = {

@@ -206,6 +206,35 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
     description:
       'Directory for the run report: rollout.json, rollout.md, rollout.svg. Default: a directory under `RUNNER_TEMP`',
   },
+  'notify-slack-url-env': {
+    description:
+      "Notify a Slack incoming webhook: the name of the environment variable holding its URL (set it from a secret in the step's `env`; never the URL itself)",
+  },
+  'notify-slack-url-file': {
+    description: 'Notify a Slack incoming webhook: a file holding its URL',
+  },
+  'notify-teams-url-env': {
+    description:
+      "Notify a Microsoft Teams (Workflows) webhook: the name of the environment variable holding its URL (set it from a secret in the step's `env`; never the URL itself)",
+  },
+  'notify-teams-url-file': {
+    description: 'Notify a Microsoft Teams (Workflows) webhook: a file holding its URL',
+  },
+  'notify-webhook-url-env': {
+    description:
+      "Notify a generic JSON webhook: the name of the environment variable holding its URL (set it from a secret in the step's `env`; never the URL itself)",
+  },
+  'notify-webhook-url-file': {
+    description: 'Notify a generic JSON webhook: a file holding its URL',
+  },
+  'notify-steps': {
+    description:
+      'Notify at every canary step too, not only when the rollout starts and ends. Default: `false`',
+  },
+  'notify-timeout': {
+    description:
+      'Bound for each notification request (one retry after a 5xx or a transport error). Default: `5s`',
+  },
   container: {
     description:
       'Container name that receives the built image. Default: the containers whose image repository is `image`',

@@ -206,6 +206,22 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
     description:
       'Directory for the run report: rollout.json, rollout.md, rollout.svg. Default: a directory under `RUNNER_TEMP`',
   },
+  environment: {
+    description:
+      "GitHub environment of the GitHub Deployment the rollout creates (`github-deployment`). Default: the rollout's `namespace`",
+  },
+  'environment-url': {
+    description:
+      'URL of the deployed service, shown on the GitHub Deployment (e.g. `https://shop.example.com`)',
+  },
+  'github-deployment': {
+    description:
+      'Create a GitHub Deployment of the commit for `environment` when the rollout starts, `in_progress` while it rolls out, then `success`, `failure` (rolled back) or `error` (infrastructure), linking to the run. Needs `github-token` with `deployments: write`; an API failure is only a warning. Default: `true`',
+  },
+  'pr-comment': {
+    description:
+      'On a pull request, comment the rollout summary, updated in place by later runs of the same rollout. Needs `github-token` with `pull-requests: write`; an API failure is only a warning. Default: `true`',
+  },
   container: {
     description:
       'Container name that receives the built image. Default: the containers whose image repository is `image`',
@@ -239,6 +255,14 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
 
 /** Where one action's input means something else than {@link INPUT_DOCS} says. */
 export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<string, InputDoc>>> = {
+  '.': {
+    'github-token': {
+      description:
+        "Token used for ghcr.io as `github.actor`, and for the rollout's GitHub Deployment (`github-deployment`) and pull-request comment (`pr-comment`); masked. Default: the job's `github.token`",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, written as it is into action.yml
+      default: '${{ github.token }}',
+    },
+  },
   build: {
     push: { description: 'Push every tag after the build and output the digest. Default: `false`' },
   },
@@ -257,6 +281,12 @@ export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<stri
   },
   deploy: {
     manifests: { description: 'List of manifest files, directories or kustomization directories' },
+    'github-token': {
+      description:
+        "Token for the GitHub Deployment (`github-deployment`) and the pull-request comment (`pr-comment`); masked. Default: the job's `github.token`",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, written as it is into action.yml
+      default: '${{ github.token }}',
+    },
   },
   promote: {
     name: { description: 'Deployment whose rollout to act on' },

@@ -15,6 +15,7 @@ import {
   type ActionSpec,
   appendSummary,
   commandOptions,
+  failureExitCode,
   type Inputs,
   inputLabel,
   setOutputs,
@@ -22,6 +23,7 @@ import {
   stepDirectory,
   toRawInputs,
 } from './adapter.js';
+import { GitHubVisibility, visibilitySettings } from './deployments.js';
 
 /** What the post step needs to find the rollout this job started. Cleared when the rollout has finished. */
 interface PostStepRollout {
@@ -50,12 +52,20 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
       spell: (flag) => inputLabel(spec, 'deploy', flag),
     });
     const d = config.deploy;
+    // The GitHub Deployment and the pull-request comment: inputs checked before the cluster changes.
+    const visibility = await GitHubVisibility.create(visibilitySettings(inputs));
     // Recorded once pre-flight passed, before the cluster changes: the post step aborts this rollout if the
-    // runner kills the step.
-    const onPlanned = (rollout: { namespace: string; name: string; runId: string }) => {
-      const state: PostStepRollout = { ...rollout, timeoutMs: d.timeout };
+    // runner kills the step. The GitHub Deployment is created then, while the rollout goes on.
+    const onPlanned = (rollout: { namespace: string; name: string; runId: string; image: string }) => {
+      const state: PostStepRollout = {
+        namespace: rollout.namespace,
+        name: rollout.name,
+        runId: rollout.runId,
+        timeoutMs: d.timeout,
+      };
       if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
       core.saveState(ROLLOUT_STATE, JSON.stringify(state));
+      visibility?.start(rollout);
     };
 
     // Reports are always written: the summary shows the Markdown one.
@@ -63,10 +73,14 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
     let outcome: Awaited<ReturnType<typeof deployCommand>>;
     try {
       outcome = await deployCommand(config, { onPlanned });
+    } catch (error) {
+      await visibility?.finish({ exitCode: failureExitCode(error), error });
+      throw error;
     } finally {
       // Finished, one way or another: only a step killed before this line leaves work for the post step.
       core.saveState(ROLLOUT_STATE, '');
     }
+    await visibility?.finish({ report: outcome.result, exitCode: outcome.forceExitCode ?? outcome.exitCode });
 
     const report = outcome.result;
     const exitCode = outcome.forceExitCode as 0 | 1 | 3 | 4;

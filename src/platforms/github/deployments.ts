@@ -12,24 +12,12 @@ import * as core from '@actions/core';
 import type { RolloutReport } from '../../deploy/types.js';
 import { markdownCode } from '../../report/format.js';
 import { renderRolloutMarkdown, verdictLine } from '../../report/index.js';
-import { ExitCode, InputError, messageOf, oneLine } from '../../util/errors.js';
+import { ExitCode, messageOf, oneLine } from '../../util/errors.js';
 import { redact, registerSecret } from '../../util/secrets.js';
 import { sleep } from '../../util/sleep.js';
-import { booleanInput, type Inputs } from './adapter.js';
+import type { VisibilitySettings } from './visibility-inputs.js';
 
-/** What the step's inputs ask for. */
-export interface VisibilitySettings {
-  /** `github-token` (the action's default is the job's `github.token`); nothing is posted without one. */
-  token?: string;
-  /** `github-deployment`: create a GitHub Deployment with statuses. Default true. */
-  deployment: boolean;
-  /** `pr-comment`: on a pull request, comment the rollout summary. Default true. */
-  comment: boolean;
-  /** `environment`; default the rollout's namespace. */
-  environment?: string;
-  /** `environment-url`: the URL the deployment statuses link to. */
-  environmentUrl?: string;
-}
+export { type VisibilitySettings, visibilitySettings } from './visibility-inputs.js';
 
 /** GitHub's limit for a deployment status description. */
 export const MAX_DESCRIPTION = 140;
@@ -40,40 +28,6 @@ const ATTEMPTS = 2;
 const RETRY_DELAY_MS = 1_000;
 /** One request never holds the step longer than this (GitHub answers in well under a second). */
 const REQUEST_TIMEOUT_MS = 30_000;
-
-/**
- * Reads and checks the inputs, before the rollout starts: a bad value fails the step as bad input (exit code
- * 2) with nothing changed in the cluster.
- */
-export function visibilitySettings(inputs: Inputs): VisibilitySettings {
-  const settings: VisibilitySettings = {
-    deployment: booleanInput(inputs, 'github-deployment', true),
-    comment: booleanInput(inputs, 'pr-comment', true),
-  };
-  const token = inputs['github-token'];
-  if (token) settings.token = token;
-  const environment = inputs.environment;
-  if (environment !== undefined) {
-    if (environment.length > 255 || /[\r\n]/.test(environment)) {
-      throw new InputError('input "environment"', 'expected one line of at most 255 characters');
-    }
-    settings.environment = environment;
-  }
-  const url = inputs['environment-url'];
-  if (url !== undefined) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-      throw new InputError('input "environment-url"', `expected an http(s) URL, got ${JSON.stringify(url)}`);
-    }
-    settings.environmentUrl = url;
-  }
-  return settings;
-}
 
 /** A description GitHub accepts: one line, at most 140 characters (cut with an ellipsis). */
 export function statusDescription(text: string): string {

@@ -164,8 +164,9 @@ async function runAction(
 function startAction(
   action: ActionName,
   inputs: Record<string, string>,
+  extra: Record<string, string> = {},
 ): { step: Step; process: ResultPromise<{ reject: false }> } {
-  const step = prepareStep(inputs);
+  const step = prepareStep(inputs, extra);
   const child = execa(process.execPath, [join(actionDir(action), mainOf(action))], {
     cwd: repoRoot,
     env: step.env,
@@ -706,6 +707,62 @@ describe('GitHub Deployments and the pull-request comment, against a local GitHu
     expect(api.deployments).toHaveLength(deployments);
     expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('ghd-v4'));
     expectMasked(run.stdout, TOKEN);
+  });
+
+  it('a step killed mid-canary: the post step rolls it back and ends its deployment in error', async () => {
+    const before = api.deployments.length;
+    const { step, process: child } = startAction(
+      'deploy',
+      rolling('ghd-killed', {
+        strategy: 'canary',
+        steps: '20,50',
+        pause: '60s',
+        analysis: writeAnalysis(),
+        'lease-duration': '3',
+      }),
+      prEnv,
+    );
+    // Until the canary takes traffic and the deployment is in progress (the step saved its id).
+    const deadline = Date.now() + 60_000;
+    const inProgress = () =>
+      api.deployments.length > before &&
+      api.deployments.at(-1)!.statuses.some((s) => s.state === 'in_progress');
+    while (Date.now() < deadline) {
+      const canary = await readDeployment(ns, 'web-canary');
+      if (
+        inProgress() &&
+        imageOf(canary) === fakeImage('ghd-killed') &&
+        (canary?.status?.readyReplicas ?? 0) > 0
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(inProgress()).toBe(true);
+    child.kill('SIGKILL');
+    await child;
+    const state = readFileCommands(step.env.GITHUB_STATE!);
+    const deployment = api.deployments.at(-1)!;
+    expect(JSON.parse(state.githubDeployment!)).toEqual({ id: deployment.id, environment: 'preview' });
+    const post = await runAction(
+      'deploy',
+      { 'github-token': TOKEN },
+      {
+        ...prEnv,
+        STATE_isPost: 'true',
+        STATE_rollout: state.rollout!,
+        STATE_githubDeployment: state.githubDeployment!,
+      },
+    );
+    expect(post.exitCode, post.stdout).toBe(0);
+    expect(post.summary).toContain('### Rollout aborted by the post step');
+    expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
+    expect(deployment.statuses[1]).toMatchObject({
+      environment: 'preview',
+      log_url: 'https://github.com/acme/shop/actions/runs/9112345678',
+    });
+    expect(deployment.statuses[1]!.description).toMatch(/^The job stopped during the rollout of /);
+    expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('ghd-v4'));
   });
 
   it('github-deployment: false and pr-comment: false post nothing; a bad environment-url fails as bad input', async () => {

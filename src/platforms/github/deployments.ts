@@ -182,11 +182,14 @@ export class GitHubVisibility {
     );
   }
 
-  /** The rollout starts: the deployment and its `in_progress` status, while the rollout goes on. */
-  start(rollout: PlannedRollout): void {
+  /**
+   * The rollout starts: the deployment and its `in_progress` status, while the rollout goes on. `created`
+   * hears the deployment's id (the post step sets its status when the runner killed this step).
+   */
+  start(rollout: PlannedRollout, created?: (deployment: { id: number; environment: string }) => void): void {
     this.environment = this.settings.environment ?? rollout.namespace;
     if (!this.settings.deployment) return;
-    this.started = this.createDeployment(rollout).catch((error) =>
+    this.started = this.createDeployment(rollout, created).catch((error) =>
       warn('could not create the GitHub Deployment', error),
     );
   }
@@ -210,7 +213,20 @@ export class GitHubVisibility {
     }
   }
 
-  private async createDeployment(rollout: PlannedRollout): Promise<void> {
+  /** The post step: the deployment of a main step the runner killed ends in `error`. Never throws. */
+  async abandoned(deployment: { id: number; environment: string }, text: string): Promise<void> {
+    if (!this.settings.deployment) return;
+    this.deploymentId = deployment.id;
+    this.environment = deployment.environment;
+    await this.status('error', text).catch((error) =>
+      warn('could not set the GitHub Deployment status to error', error),
+    );
+  }
+
+  private async createDeployment(
+    rollout: PlannedRollout,
+    created?: (deployment: { id: number; environment: string }) => void,
+  ): Promise<void> {
     const { owner, repo, ref } = this.target;
     if (!ref) {
       core.info('no commit sha (GITHUB_SHA): no GitHub Deployment');
@@ -238,6 +254,7 @@ export class GitHubVisibility {
       throw new Error(`GitHub answered HTTP ${response.status} without a deployment id`);
     }
     this.deploymentId = id;
+    created?.({ id, environment: this.environment });
     core.info(`GitHub Deployment ${id} of ${ref.slice(0, 12)} to environment ${this.environment}`);
     await this.status(
       'in_progress',

@@ -39,4 +39,4 @@ async function pipeline(inputs: Inputs): Promise<void> {
 }
 
 export const run = (): Promise<void> =>
-  runAction(PIPELINE, pipeline, async () => (await rollout()).rolloutPost());
+  runAction(PIPELINE, pipeline, async (inputs) => (await rollout()).rolloutPost(inputs));

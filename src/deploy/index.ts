@@ -75,15 +75,15 @@ export interface DeployOptions {
   stdin?: () => string;
   /**
    * Called once pre-flight passed, before anything in the cluster changes: which rollout this run is (a front
-   * end that can be killed mid-rollout records it, as the GitHub post step does).
+   * end that can be killed mid-rollout records it, as the GitHub post step does), and the image it rolls out.
    */
-  onPlanned?: (rollout: { namespace: string; name: string; runId: string }) => void;
+  onPlanned?: (rollout: { namespace: string; name: string; runId: string; image: string }) => void;
 }
 
 export async function deploy(config: GantryConfig, options: DeployOptions): Promise<DeployResult> {
   const runId = options.runId ?? newRunId();
   const plan = await preflight(config, runId, options.stdin);
-  options.onPlanned?.({ namespace: plan.settings.namespace, name: plan.name, runId });
+  options.onPlanned?.({ namespace: plan.settings.namespace, name: plan.name, runId, image: plan.newImage });
   const recorder = new Recorder(`${plan.settings.namespace}/${plan.name}`);
   if (!options.signal.aborted) await createNamespace(plan, recorder);
   const lease = await lock(plan, runId, recorder, options.signal);

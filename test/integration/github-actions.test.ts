@@ -5,6 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryDigest, registryTags, repoRoot, runCli } from '../helpers/cli.js';
+import { type GitHubApi, startGitHubApi } from '../helpers/github-api.js';
 import { writeImageContext } from '../helpers/images.js';
 import {
   clients,
@@ -163,8 +164,9 @@ async function runAction(
 function startAction(
   action: ActionName,
   inputs: Record<string, string>,
+  extra: Record<string, string> = {},
 ): { step: Step; process: ResultPromise<{ reject: false }> } {
-  const step = prepareStep(inputs);
+  const step = prepareStep(inputs, extra);
   const child = execa(process.execPath, [join(actionDir(action), mainOf(action))], {
     cwd: repoRoot,
     env: step.env,
@@ -561,6 +563,228 @@ describe('deploy, promote and abort actions against the sandbox cluster', () => 
     expect(post.stdout).toMatch(/^gantry\/actions\/deploy \d+\.\d+\.\d+\S* \(node v[\d.]+, post step\)$/m);
     expect(post.summary).toContain('### Rollout aborted by the post step');
     await expectRolledBack(killed, V1);
+  });
+});
+
+describe('GitHub Deployments and the pull-request comment, against a local GitHub API', () => {
+  // The deploy step as it runs on a pull_request event, its API calls going to a local server
+  // (GITHUB_API_URL), through the same bundle and Octokit as on GitHub.
+  const TOKEN = `ghs_${id}DeployToken0123456789`;
+  const PR = 31;
+  const HEAD_SHA = '8c1e4b2a9d7f3e5c0b6a4d2f8e1c3b5a7d9f0e2c';
+  let api: GitHubApi;
+  let ns: string;
+  let prEnv: Record<string, string>;
+  beforeAll(async () => {
+    api = await startGitHubApi(TOKEN);
+    ns = await namespaceWithStableApp('gh-dep', 'ghd-v1');
+    const event = join(mkdtempSync(join(tmpdir(), 'gantry-gh-event-')), 'event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({ number: PR, pull_request: { number: PR, head: { sha: HEAD_SHA } } }),
+    );
+    prEnv = {
+      GITHUB_API_URL: api.url,
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: event,
+      GITHUB_REF: `refs/pull/${PR}/merge`,
+      GITHUB_REF_NAME: `${PR}/merge`,
+    };
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (ns) await deleteNamespace(ns);
+  });
+
+  const rolling = (seed: string, extra: Record<string, string> = {}) => ({
+    manifests: writeApp(),
+    images: `app=${fakeImage(seed)}`,
+    namespace: ns,
+    strategy: 'rolling',
+    'ready-timeout': '60s',
+    'github-token': TOKEN,
+    environment: 'preview',
+    'environment-url': 'https://preview.shop.example.com',
+    ...extra,
+  });
+  const marker = () => `<!-- gantry-rollout:${ns}/web -->`;
+  // Warnings about the GitHub API (the rollout may warn of other things).
+  const warnings = (run: StepResult) =>
+    run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::warning::') && /GitHub Deployment|pull request/.test(l));
+
+  it('a deploy on a pull request: a deployment in_progress → success, one comment; a rerun updates it', async () => {
+    const first = await runAction('deploy', rolling('ghd-v2'), prEnv);
+    expect(first.exitCode, first.stdout).toBe(0);
+    expect(first.outputs.verdict).toBe('promoted');
+    expect(warnings(first)).toEqual([]);
+    expect(api.deployments).toHaveLength(1);
+    const [deployment] = api.deployments;
+    expect(deployment!).toMatchObject({ owner: 'acme', repo: 'shop' });
+    expect(deployment!.body).toMatchObject({
+      ref: HEAD_SHA,
+      environment: 'preview',
+      auto_merge: false,
+      required_contexts: [],
+      payload: { image: fakeImage('ghd-v2'), digest: fakeImage('ghd-v2').split('@')[1], namespace: ns },
+    });
+    expect(deployment!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    for (const status of deployment!.statuses) {
+      expect(status).toMatchObject({
+        log_url: 'https://github.com/acme/shop/actions/runs/9112345678',
+        environment_url: 'https://preview.shop.example.com',
+        environment: 'preview',
+      });
+      expect(String(status.description).length).toBeLessThanOrEqual(140);
+    }
+    expect(deployment!.statuses[1]!.description).toMatch(/^Promoted web in /);
+    expect(api.comments).toHaveLength(1);
+    expect(api.comments[0]!.issue).toBe(PR);
+    expect(api.comments[0]!.body.startsWith(marker())).toBe(true);
+    expect(api.comments[0]!.body).toContain('**Promoted**');
+    for (const request of api.requests) {
+      expect(request.authorization).toBe(`token ${TOKEN}`);
+      if (request.method !== 'GET') expect(request.contentType).toMatch(/^application\/json/);
+    }
+    expectMasked(first.stdout, TOKEN);
+
+    const firstBody = api.comments[0]!.body;
+    const second = await runAction('deploy', rolling('ghd-v3'), prEnv);
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(api.comments).toHaveLength(1);
+    expect(api.comments[0]!.body).not.toBe(firstBody);
+    expect(api.comments[0]!.body).toContain(fakeImage('ghd-v3'));
+    expect(api.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect(api.deployments).toHaveLength(2);
+    expect(api.deployments[1]!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+  });
+
+  it('a rolled-back canary ends its deployment in failure and says so in the comment', async () => {
+    const run = await runAction(
+      'deploy',
+      rolling('ghd-bad', {
+        manifests: writeApp({ errorRate: 0.5 }),
+        strategy: 'canary',
+        steps: '20,50',
+        pause: '6s',
+        analysis: writeAnalysis(),
+      }),
+      prEnv,
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.verdict).toBe('rolled-back');
+    expect(warnings(run)).toEqual([]);
+    const deployment = api.deployments.at(-1)!;
+    expect(deployment.body.payload).toMatchObject({ image: fakeImage('ghd-bad') });
+    expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
+    expect(deployment.statuses[1]!.description).toMatch(/^Rolled back web in /);
+    expect(api.comments).toHaveLength(1);
+    expect(api.comments[0]!.body).toContain('**Rolled back**');
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('ghd-v3'));
+  });
+
+  it('an API answering 500 only warns: the rollout and its verdict are unchanged', async () => {
+    const before = api.requests.length;
+    const deployments = api.deployments.length;
+    api.failWith = 500;
+    let run: StepResult;
+    try {
+      run = await runAction('deploy', rolling('ghd-v4'), prEnv);
+    } finally {
+      api.failWith = undefined;
+    }
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.verdict).toBe('promoted');
+    expect(run.failures).toEqual([]);
+    expect(warnings(run)).toEqual([
+      expect.stringMatching(/could not create the GitHub Deployment \(HTTP 500\)/),
+      expect.stringMatching(/could not comment on pull request #31 \(HTTP 500\)/),
+    ]);
+    // Each call was tried twice (one retry on a 5xx): the deployment, and the comment lookup.
+    expect(api.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/shop/deployments',
+      'POST /repos/acme/shop/deployments',
+      `GET /repos/acme/shop/issues/${PR}/comments`,
+      `GET /repos/acme/shop/issues/${PR}/comments`,
+    ]);
+    expect(api.deployments).toHaveLength(deployments);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('ghd-v4'));
+    expectMasked(run.stdout, TOKEN);
+  });
+
+  it('a step killed mid-canary: the post step rolls it back and ends its deployment in error', async () => {
+    const before = api.deployments.length;
+    const { step, process: child } = startAction(
+      'deploy',
+      rolling('ghd-killed', {
+        strategy: 'canary',
+        steps: '20,50',
+        pause: '60s',
+        analysis: writeAnalysis(),
+        'lease-duration': '3',
+      }),
+      prEnv,
+    );
+    // Until the canary takes traffic and the deployment is in progress (the step saved its id).
+    const deadline = Date.now() + 60_000;
+    const inProgress = () =>
+      api.deployments.length > before &&
+      api.deployments.at(-1)!.statuses.some((s) => s.state === 'in_progress');
+    while (Date.now() < deadline) {
+      const canary = await readDeployment(ns, 'web-canary');
+      if (
+        inProgress() &&
+        imageOf(canary) === fakeImage('ghd-killed') &&
+        (canary?.status?.readyReplicas ?? 0) > 0
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(inProgress()).toBe(true);
+    child.kill('SIGKILL');
+    await child;
+    const state = readFileCommands(step.env.GITHUB_STATE!);
+    const deployment = api.deployments.at(-1)!;
+    expect(JSON.parse(state.githubDeployment!)).toEqual({ id: deployment.id, environment: 'preview' });
+    const post = await runAction(
+      'deploy',
+      { 'github-token': TOKEN },
+      {
+        ...prEnv,
+        STATE_isPost: 'true',
+        STATE_rollout: state.rollout!,
+        STATE_githubDeployment: state.githubDeployment!,
+      },
+    );
+    expect(post.exitCode, post.stdout).toBe(0);
+    expect(post.summary).toContain('### Rollout aborted by the post step');
+    expect(deployment.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
+    expect(deployment.statuses[1]).toMatchObject({
+      environment: 'preview',
+      log_url: 'https://github.com/acme/shop/actions/runs/9112345678',
+    });
+    expect(deployment.statuses[1]!.description).toMatch(/^The job stopped during the rollout of /);
+    expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('ghd-v4'));
+  });
+
+  it('github-deployment: false and pr-comment: false post nothing; a bad environment-url fails as bad input', async () => {
+    const before = api.requests.length;
+    const off = await runAction(
+      'deploy',
+      rolling('ghd-v5', { 'github-deployment': 'false', 'pr-comment': 'false' }),
+      prEnv,
+    );
+    expect(off.exitCode, off.stdout).toBe(0);
+    expect(api.requests.length).toBe(before);
+    const bad = await runAction('deploy', rolling('ghd-v6', { 'environment-url': 'preview.shop' }), prEnv);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.failures).toEqual([
+      expect.stringMatching(/^input "environment-url": expected an http\(s\) URL/),
+    ]);
+    expect(api.requests.length).toBe(before);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('ghd-v5'));
   });
 });
 

@@ -92,6 +92,17 @@ const DEPLOY_INPUTS = {
   'notify-timeout': { flag: 'notify-timeout' },
 } satisfies Record<string, InputSpec>;
 
+/**
+ * Where the deploy stage shows the rollout on GitHub (./deployments.ts): GitHub-only, no Gantry flag. With
+ * `github-token`, which the deploy action declares for this and the pipeline for the registry too.
+ */
+const GITHUB_VISIBILITY = {
+  environment: {},
+  'environment-url': {},
+  'github-deployment': {},
+  'pr-comment': {},
+} satisfies Record<string, InputSpec>;
+
 export const BUILD: ActionSpec = {
   name: 'gantry/actions/build',
   inputs: { ...BUILD_INPUTS, push: { flag: 'push' }, ...REGISTRY_LOGIN, ...CONFIG },
@@ -123,7 +134,12 @@ export const PUSH: ActionSpec = {
 
 export const DEPLOY: ActionSpec = {
   name: 'gantry/actions/deploy',
-  inputs: { ...DEPLOY_INPUTS, ...CONFIG },
+  inputs: {
+    ...DEPLOY_INPUTS,
+    ...GITHUB_VISIBILITY,
+    'github-token': { secret: true },
+    ...CONFIG,
+  },
 };
 
 export const PROMOTE: ActionSpec = {
@@ -146,6 +162,7 @@ export const PIPELINE: ActionSpec = {
     ...SCAN_INPUTS,
     ...DEPLOY_INPUTS,
     container: { custom: true },
+    ...GITHUB_VISIBILITY,
     ...REGISTRY_LOGIN,
     ...CONFIG,
   },

@@ -307,12 +307,13 @@ const githubLog = {
 export async function runAction(
   spec: ActionSpec,
   main: (inputs: Inputs) => Promise<void>,
-  post?: () => Promise<void>,
+  post?: (inputs: Inputs) => Promise<void>,
 ): Promise<void> {
   setLogSink(githubLog);
   try {
     if (post && core.getState(POST_STATE) === 'true') {
-      await post();
+      // The runner gives the post step the main step's inputs again.
+      await post(readInputs(spec));
       return;
     }
     if (post) core.saveState(POST_STATE, 'true');

@@ -12,5 +12,5 @@ export const run = (): Promise<void> =>
     async (inputs) => {
       await (await rollout()).deployStage(DEPLOY, inputs);
     },
-    async () => (await rollout()).rolloutPost(),
+    async (inputs) => (await rollout()).rolloutPost(inputs),
   );

@@ -235,6 +235,22 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
     description:
       'Bound for each notification request (one retry after a 5xx or a transport error). Default: `5s`',
   },
+  environment: {
+    description:
+      "GitHub environment of the GitHub Deployment the rollout creates (`github-deployment`). Default: the rollout's `namespace`",
+  },
+  'environment-url': {
+    description:
+      'URL of the deployed service, shown on the GitHub Deployment (e.g. `https://shop.example.com`)',
+  },
+  'github-deployment': {
+    description:
+      'Create a GitHub Deployment of the commit for `environment` when the rollout starts, `in_progress` while it rolls out, then `success`, `failure` (rolled back) or `error` (infrastructure), linking to the run. Needs `github-token` with `deployments: write`; an API failure is only a warning. Default: `true`',
+  },
+  'pr-comment': {
+    description:
+      'On a pull request, comment the rollout summary, updated in place by later runs of the same rollout. Needs `github-token` with `pull-requests: write`; an API failure is only a warning. Default: `true`',
+  },
   container: {
     description:
       'Container name that receives the built image. Default: the containers whose image repository is `image`',
@@ -268,6 +284,14 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
 
 /** Where one action's input means something else than {@link INPUT_DOCS} says. */
 export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<string, InputDoc>>> = {
+  '.': {
+    'github-token': {
+      description:
+        "Token used for ghcr.io as `github.actor`, and for the rollout's GitHub Deployment (`github-deployment`) and pull-request comment (`pr-comment`); masked. Default: the job's `github.token`",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, written as it is into action.yml
+      default: '${{ github.token }}',
+    },
+  },
   build: {
     push: { description: 'Push every tag after the build and output the digest. Default: `false`' },
   },
@@ -286,6 +310,12 @@ export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<stri
   },
   deploy: {
     manifests: { description: 'List of manifest files, directories or kustomization directories' },
+    'github-token': {
+      description:
+        "Token for the GitHub Deployment (`github-deployment`) and the pull-request comment (`pr-comment`); masked. Default: the job's `github.token`",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, written as it is into action.yml
+      default: '${{ github.token }}',
+    },
   },
   promote: {
     name: { description: 'Deployment whose rollout to act on' },

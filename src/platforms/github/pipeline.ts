@@ -10,6 +10,7 @@ import { loadDeployManifests } from '../../deploy/manifests.js';
 import { PIPELINE } from './actions.js';
 import { booleanInput, type Inputs, runAction, setOutputs, stage, toRawInputs } from './adapter.js';
 import { buildStage, pushStage, scanStage } from './image.js';
+import { visibilitySettings } from './visibility-inputs.js';
 
 // The rollout engine and the Kubernetes client load when the deploy stage starts.
 const rollout = () => import('./rollout.js');
@@ -22,6 +23,7 @@ async function pipeline(inputs: Inputs): Promise<void> {
     const { deploy } = resolveConfig({ command: 'deploy', raw, configPath: inputs.config });
     if (deploy.manifests.length === 0 && deploy.chart === undefined) return false;
     checkPipeline({ deploy: true, push }, 'input "push"');
+    visibilitySettings(inputs);
     await loadDeployManifests(deploy);
     return true;
   });
@@ -37,4 +39,4 @@ async function pipeline(inputs: Inputs): Promise<void> {
 }
 
 export const run = (): Promise<void> =>
-  runAction(PIPELINE, pipeline, async () => (await rollout()).rolloutPost());
+  runAction(PIPELINE, pipeline, async (inputs) => (await rollout()).rolloutPost(inputs));

@@ -15,6 +15,7 @@ import {
   type ActionSpec,
   appendSummary,
   commandOptions,
+  failureExitCode,
   type Inputs,
   inputLabel,
   setOutputs,
@@ -22,6 +23,7 @@ import {
   stepDirectory,
   toRawInputs,
 } from './adapter.js';
+import { GitHubVisibility, visibilitySettings } from './deployments.js';
 
 /** What the post step needs to find the rollout this job started. Cleared when the rollout has finished. */
 interface PostStepRollout {
@@ -33,6 +35,8 @@ interface PostStepRollout {
 }
 
 const ROLLOUT_STATE = 'rollout';
+/** The GitHub Deployment of the rollout in progress (`{id, environment}`), for the post step. */
+const DEPLOYMENT_STATE = 'githubDeployment';
 
 /**
  * Rolls out (`images` plus, in the pipeline, the image it built). A cancelled job (SIGINT, then SIGTERM from
@@ -50,12 +54,22 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
       spell: (flag) => inputLabel(spec, 'deploy', flag),
     });
     const d = config.deploy;
+    // The GitHub Deployment and the pull-request comment: inputs checked before the cluster changes.
+    const visibility = await GitHubVisibility.create(visibilitySettings(inputs));
     // Recorded once pre-flight passed, before the cluster changes: the post step aborts this rollout if the
-    // runner kills the step.
-    const onPlanned = (rollout: { namespace: string; name: string; runId: string }) => {
-      const state: PostStepRollout = { ...rollout, timeoutMs: d.timeout };
+    // runner kills the step. The GitHub Deployment is created then, while the rollout goes on.
+    const onPlanned = (rollout: { namespace: string; name: string; runId: string; image: string }) => {
+      const state: PostStepRollout = {
+        namespace: rollout.namespace,
+        name: rollout.name,
+        runId: rollout.runId,
+        timeoutMs: d.timeout,
+      };
       if (d.kubeconfig) state.kubeconfig = d.kubeconfig;
       core.saveState(ROLLOUT_STATE, JSON.stringify(state));
+      visibility?.start(rollout, (deployment) =>
+        core.saveState(DEPLOYMENT_STATE, JSON.stringify(deployment)),
+      );
     };
 
     // Reports are always written: the summary shows the Markdown one.
@@ -63,10 +77,16 @@ export function deployStage(spec: ActionSpec, inputs: Inputs, images: string[] =
     let outcome: Awaited<ReturnType<typeof deployCommand>>;
     try {
       outcome = await deployCommand(config, { onPlanned });
+    } catch (error) {
+      await visibility?.finish({ exitCode: failureExitCode(error), error });
+      core.saveState(DEPLOYMENT_STATE, '');
+      throw error;
     } finally {
       // Finished, one way or another: only a step killed before this line leaves work for the post step.
       core.saveState(ROLLOUT_STATE, '');
     }
+    await visibility?.finish({ report: outcome.result, exitCode: outcome.forceExitCode ?? outcome.exitCode });
+    core.saveState(DEPLOYMENT_STATE, '');
 
     const report = outcome.result;
     const exitCode = outcome.forceExitCode as 0 | 1 | 3 | 4;
@@ -117,7 +137,7 @@ export function controlStage(
  * was cancelled and the runner killed the step before the rollback finished), abort it. The dead run's lease
  * goes stale within its duration; `gantry abort` then rolls the orphan back.
  */
-export async function rolloutPost(): Promise<void> {
+export async function rolloutPost(inputs: Inputs): Promise<void> {
   const saved = core.getState(ROLLOUT_STATE);
   if (!saved) return;
   const state = JSON.parse(saved) as PostStepRollout;
@@ -132,6 +152,14 @@ export async function rolloutPost(): Promise<void> {
   const after = await commandRollout(kube, state.namespace, state.name, 'abort', state.timeoutMs);
   const stable = after.stable?.image ?? 'none';
   core.info(`aborted: ${target} is ${after.phase}, stable on ${stable}`);
+  const deployment = core.getState(DEPLOYMENT_STATE);
+  if (deployment) {
+    const visibility = await GitHubVisibility.create(visibilitySettings(inputs));
+    await visibility?.abandoned(
+      JSON.parse(deployment) as { id: number; environment: string },
+      `The job stopped during the rollout of ${target}; the post step rolled it back (stable: ${stable})`,
+    );
+  }
   await appendSummary(
     `### Rollout aborted by the post step\n\nThe job stopped during the rollout of \`${target}\` (run \`${state.runId}\`); the new version was removed. Stable: \`${stable}\`.\n`,
   );

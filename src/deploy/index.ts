@@ -550,9 +550,10 @@ async function runStrategy(
 
 /** The canary steps as the strategy runs them: each with its pause (`deploy.pause` unless it says otherwise). */
 export function canarySteps(settings: Pick<GantryConfig['deploy'], 'steps' | 'pause'>): CanaryStep[] {
-  return settings.steps.map(({ weight, pause }) => ({
+  return settings.steps.map(({ weight, pause, match }) => ({
     weight,
     pause: pause === UNTIL_PROMOTED ? 'gate' : (pause ?? settings.pause),
+    ...(match ? { match } : {}),
   }));
 }
 

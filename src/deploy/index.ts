@@ -42,7 +42,7 @@ import type { Router } from './routers/types.js';
 import { checkScope, isMissingNamespace, isNamespaceObject, namespaceExists, ownNamespace } from './scope.js';
 import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
-import { abortReason, type CanaryStep, RollbackReason } from './strategies/types.js';
+import { abortReason, type CanaryStep, describeSteps, RollbackReason } from './strategies/types.js';
 import type { RolloutReport } from './types.js';
 import { imageOf, restoreTemplate, waitRolledOut } from './workload.js';
 
@@ -423,7 +423,7 @@ async function apply(
   void lease.record({ previousImage: report.previousImage });
   recorder.progress(
     current
-      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? settings.steps.map((step) => step.weight).join('/') : '-'}%`
+      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? describeSteps(settings.steps) : '-%'}`
       : `first deploy of ${name}: ${newImage}`,
   );
   if (release.versions.length > 0) {

@@ -12,7 +12,14 @@ import {
   withTrack,
 } from '../workload.js';
 import { takeOutNewVersion } from './rollback.js';
-import { pause, RollbackReason, type RolloutContext, type Strategy, type StrategyOutcome } from './types.js';
+import {
+  describeSteps,
+  pause,
+  RollbackReason,
+  type RolloutContext,
+  type Strategy,
+  type StrategyOutcome,
+} from './types.js';
 
 /**
  * Canary: the new version runs beside the untouched stable Deployment as `<name>-canary`; each step routes
@@ -61,7 +68,10 @@ export class CanaryStrategy implements Strategy {
           signal: context.signal,
         });
       await context.router.reconcile(route(context.signal));
-      void events.emit('CanaryStarted', `canary ${canary} created with steps ${stepsText(context.steps)}`);
+      void events.emit(
+        'CanaryStarted',
+        `canary ${canary} created with steps ${describeSteps(context.steps)}`,
+      );
       for (const [index, { weight, pause: stepPause, match }] of context.steps.entries()) {
         if (index < context.startStep) continue;
         if (context.promoteNow()) {
@@ -249,12 +259,6 @@ export class CanaryStrategy implements Strategy {
       exitCode: 0,
     };
   }
-}
-
-/** `10/25/50%`, or with match steps `header x-canary: always/25/50%`. */
-function stepsText(steps: RolloutContext['steps']): string {
-  const parts = steps.map((step) => (step.match ? describeMatch(step.match) : String(step.weight)));
-  return `${parts.join('/')}${steps.at(-1)?.match ? '' : '%'}`;
 }
 
 /** Routing a Deployment that was never created (the rollout failed before) is nothing to undo. */

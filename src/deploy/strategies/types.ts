@@ -6,7 +6,7 @@ import type { Track } from '../labels.js';
 import type { AcquiredLease } from '../lease.js';
 import type { Manifest } from '../manifests.js';
 import type { Recorder } from '../recorder.js';
-import type { Router, StepMatch } from '../routers/types.js';
+import { describeMatch, type Router, type StepMatch } from '../routers/types.js';
 import type { Verdict } from '../types.js';
 
 /** Runs the analysis for one step; resolves early with `aborted` on the first breach beyond the limits. */
@@ -87,6 +87,12 @@ export interface CanaryStep {
   match?: StepMatch;
   /** Milliseconds, or `gate`: the step holds its weight until a person decides (`gantry promote`/`abort`). */
   pause: number | 'gate';
+}
+
+/** `10/25/50%`, or with match steps `header x-canary: always/25/50%`. */
+export function describeSteps(steps: readonly Pick<CanaryStep, 'weight' | 'match'>[]): string {
+  const parts = steps.map((step) => (step.match ? describeMatch(step.match) : String(step.weight)));
+  return `${parts.join('/')}${steps.at(-1)?.match ? '' : '%'}`;
 }
 
 /** What a gate does when nobody decided in time: roll back, or continue as if `gantry promote` had come. */

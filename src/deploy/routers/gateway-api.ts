@@ -1,3 +1,4 @@
+import { canaryName } from '../labels.js';
 import {
   cookieRegex,
   percentages,
@@ -113,11 +114,17 @@ export function weightHttpRoute(
   return { ...spec, rules };
 }
 
-/** A rule Gantry added for a match step: its only backends are the canary Service. */
+/**
+ * A rule Gantry added for a match step: it has matches and its only backends are `<name>-canary`, the Service
+ * Gantry owns for canaries (a blue-green preview's rules are never taken for one).
+ */
 function isMatchRule(rule: HttpRouteRule, names: RouteNames): boolean {
   const refs = rule.backendRefs ?? [];
   return (
-    refs.length > 0 && refs.every((r) => r.name === names.canaryService) && (rule.matches?.length ?? 0) > 0
+    names.canaryService === canaryName(names.name) &&
+    refs.length > 0 &&
+    refs.every((r) => r.name === names.canaryService) &&
+    (rule.matches?.length ?? 0) > 0
   );
 }
 

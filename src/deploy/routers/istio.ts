@@ -1,3 +1,4 @@
+import { canaryName } from '../labels.js';
 import {
   cookieRegex,
   percentages,
@@ -78,7 +79,7 @@ export function weightVirtualService(
     hostIsService(d.destination.host, names.canaryService, names.namespace);
   let matched = false;
   const http = (spec.http ?? [])
-    .filter((route) => !isMatchRoute(route, isCanary))
+    .filter((route) => !isMatchRoute(route, names, isCanary))
     .flatMap((route): HttpRoute[] => {
       const destinations = route.route ?? [];
       const stable = destinations.find(isStable);
@@ -108,10 +109,18 @@ export function weightVirtualService(
   return { ...spec, http };
 }
 
-/** A route Gantry added for a match step: it has matches and its only destinations are the canary host. */
-function isMatchRoute(route: HttpRoute, isCanary: (d: Destination) => boolean): boolean {
+/**
+ * A route Gantry added for a match step: it has matches and its only destinations are the host of
+ * `<name>-canary`, the Service Gantry owns for canaries (a blue-green preview's routes are never taken for one).
+ */
+function isMatchRoute(route: HttpRoute, names: RouteNames, isCanary: (d: Destination) => boolean): boolean {
   const destinations = route.route ?? [];
-  return destinations.length > 0 && destinations.every(isCanary) && (route.match?.length ?? 0) > 0;
+  return (
+    names.canaryService === canaryName(names.name) &&
+    destinations.length > 0 &&
+    destinations.every(isCanary) &&
+    (route.match?.length ?? 0) > 0
+  );
 }
 
 function headerMatch(match: StepMatch): Record<string, StringMatch> {
@@ -128,7 +137,7 @@ export function virtualServiceWeights(spec: VirtualServiceSpec, names: RouteName
   const isCanary = (d: Destination) =>
     hostIsService(d.destination.host, names.canaryService, names.namespace);
   const destinations =
-    spec.http?.filter((h) => !isMatchRoute(h, isCanary)).flatMap((h) => h.route ?? []) ?? [];
+    spec.http?.filter((h) => !isMatchRoute(h, names, isCanary)).flatMap((h) => h.route ?? []) ?? [];
   const weightOf = (name: string) =>
     destinations
       .filter((d) => hostIsService(d.destination.host, name, names.namespace))

@@ -347,3 +347,29 @@ describe('nginx: match annotations on the canary Ingress', () => {
     expect(canaryIngressWeights(written)).toEqual({ stable: 100, canary: 0 });
   });
 });
+
+describe('match rules are only ever the canary’s', () => {
+  const preview = { name: 'web', canaryService: 'web-preview', namespace: 'shop' };
+  it('a blue-green preview rule with matches (a user’s own) is kept', () => {
+    const spec: HttpRouteSpec = {
+      rules: [
+        { backendRefs: [{ name: 'web' }] },
+        {
+          matches: [{ headers: [{ name: 'x-preview', value: '1' }] }],
+          backendRefs: [{ name: 'web-preview' }],
+        },
+      ],
+    };
+    expect(weightHttpRoute(spec, preview, 0).rules).toHaveLength(2);
+    const vs: VirtualServiceSpec = {
+      http: [
+        {
+          match: [{ headers: { 'x-preview': { exact: '1' } } }],
+          route: [{ destination: { host: 'web-preview' } }],
+        },
+        { route: [{ destination: { host: 'web' } }] },
+      ],
+    };
+    expect(weightVirtualService(vs, preview, 0).http).toHaveLength(2);
+  });
+});

@@ -11,6 +11,7 @@ import {
   weightVirtualService,
 } from '../../../src/deploy/routers/istio.js';
 import { canaryIngress, canaryIngressWeights } from '../../../src/deploy/routers/nginx.js';
+import { serviceForTrack } from '../../../src/deploy/routers/service.js';
 import { percentages, type StepMatch } from '../../../src/deploy/routers/types.js';
 
 // The routers' object rewrites, one table each: what the router writes for a weight, and the weight it reads
@@ -371,5 +372,32 @@ describe('match rules are only ever the canary’s', () => {
       ],
     };
     expect(weightVirtualService(vs, preview, 0).http).toHaveLength(2);
+  });
+});
+
+describe('the main Service narrowed to a track', () => {
+  it('keeps the labels and annotations of the manifest (server-side apply would remove them otherwise)', () => {
+    const service: Manifest = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        labels: { app: 'web', team: 'a' },
+        annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+      },
+      spec: { selector: { app: 'web' }, ports: [{ port: 80 }] },
+    };
+    expect(serviceForTrack(service, 'stable')).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'web',
+        namespace: 'shop',
+        labels: { app: 'web', team: 'a' },
+        annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+      },
+      spec: { selector: { app: 'web', 'gantry.dev/track': 'stable' }, ports: [{ port: 80 }] },
+    });
   });
 });

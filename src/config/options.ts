@@ -347,12 +347,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'steps',
     path: 'deploy.steps',
     type: 'list',
-    valueName: 'w[:pause],…',
+    valueName: 'step,…',
     commands: ['deploy'],
     commaSeparated: true,
-    items: '`weight[:pause]`',
+    items: '`weight[:pause]`, `header=NAME:VALUE[:pause]` or `cookie=NAME[:pause]`',
     description:
-      'Canary steps: traffic weights in percent, strictly increasing, 1–99, each with its own pause as weight:pause (25:10m), or weight:until-promoted to wait there for `gantry promote`; a step without one lasts --pause',
+      'Canary steps: traffic weights in percent, strictly increasing, 1–99, each with its own pause as weight:pause (25:10m), or weight:until-promoted to wait there for `gantry promote`; a step without one lasts --pause. A match step sends only the requests with a header (header=x-canary:always[:pause]) or the cookie NAME=always (cookie=NAME[:pause]) to the canary, no weight; gateway-api, istio and nginx routers only',
   },
   {
     flag: 'pause',

@@ -138,20 +138,32 @@ const stepPause = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return Math.round(parsed);
 });
 
-const STEP_SYNTAX = `expected a weight (25), weight:pause (25:10m, 50:${UNTIL_PROMOTED}) or {weight, pause}`;
+const STEP_SYNTAX =
+  `expected a weight (25), weight:pause (25:10m, 50:${UNTIL_PROMOTED}) or {weight, pause}, ` +
+  'or a match: header=NAME:VALUE[:pause], cookie=NAME[:pause] or {match, pause}';
 
 /**
  * `25`, `"25"`, `"25:10m"`, `"50:until-promoted"` (the short forms a flag or a wrapper gives) → `{weight, pause}`;
- * anything else is left for the object schema to refuse.
+ * `"header=x-canary:always[:pause]"` → `{match: {header: {x-canary: always}}, pause}`,
+ * `"cookie=canary[:pause]"` → `{match: {cookie: canary}, pause}`; anything else is left for the object schema
+ * to refuse.
  */
 export function stepFromShortForm(value: unknown): unknown {
   if (typeof value === 'number') return { weight: value };
   if (typeof value !== 'string') return value;
+  const header = /^\s*header=([^:\s]+):([^:\s]+)(?::(\S+))?\s*$/.exec(value);
+  if (header) return withPause({ match: { header: { [header[1]!]: header[2]! } } }, header[3]);
+  const cookie = /^\s*cookie=([^:\s]+)(?::(\S+))?\s*$/.exec(value);
+  if (cookie) return withPause({ match: { cookie: cookie[1]! } }, cookie[2]);
   const match = /^\s*([^:\s]+)\s*(?::\s*(\S+)\s*)?$/.exec(value);
   if (!match) return value;
   const weight = Number(match[1]);
   if (!Number.isFinite(weight)) return value;
-  return match[2] === undefined ? { weight } : { weight, pause: match[2] };
+  return withPause({ weight }, match[2]);
+}
+
+function withPause(step: Record<string, unknown>, pause: string | undefined): Record<string, unknown> {
+  return pause === undefined ? step : { ...step, pause };
 }
 
 /** A weight's problem, in the words the flat list of weights always used; undefined when it is fine. */
@@ -162,23 +174,81 @@ function weightProblem(weight: number): string | undefined {
   return undefined;
 }
 
+/** A header name as every router takes it (Istio wants lower case; HTTP names are case-insensitive). */
+const HEADER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+/** Header values and cookie names: plain tokens, the same on every router and safe inside a regex. */
+const MATCH_TOKEN = /^[A-Za-z0-9._~+/=-]+$/;
+
+/**
+ * What a match step sends to the canary: requests with the header `name: value`, or with the cookie
+ * `name=always` (NGINX's canary-by-cookie convention, followed by every router).
+ */
+const stepMatch = z
+  .strictObject(
+    {
+      header: z
+        .record(
+          z.string().regex(HEADER_NAME, 'expected a header name: letters, digits and "-"'),
+          z.string().regex(MATCH_TOKEN, 'expected a header value: letters, digits and ._~+/=-'),
+        )
+        .refine((headers) => Object.keys(headers).length === 1, { message: 'expected exactly one header' })
+        .optional(),
+      cookie: z.string().regex(MATCH_TOKEN, 'expected a cookie name: letters, digits and ._~+/=-').optional(),
+    },
+    { error: 'expected {header: {NAME: VALUE}} or {cookie: NAME}' },
+  )
+  .refine((match) => (match.header === undefined) !== (match.cookie === undefined), {
+    message: 'expected exactly one of header or cookie',
+  })
+  .transform((match): StepMatchConfig => {
+    if (match.cookie !== undefined) return { kind: 'cookie', name: match.cookie };
+    const [name, value] = Object.entries(match.header!)[0]!;
+    return { kind: 'header', name: name.toLowerCase(), value };
+  });
+/** The same shape as the routers' `StepMatch` (src/deploy/routers/types.ts). */
+export type StepMatchConfig =
+  | { kind: 'header'; name: string; value: string }
+  | { kind: 'cookie'; name: string };
+
 // The weight is checked on the step rather than on its field, so that an error names the step
-// (`deploy.steps.1`) whichever form it was written in.
+// (`deploy.steps.1`) whichever form it was written in. A match step routes no weight: its weight is 0.
 const canaryStep = z.preprocess(
   stepFromShortForm,
   z
     .strictObject(
       {
-        weight: z.number({ error: 'expected a weight from 1 to 99' }),
+        weight: z.number({ error: 'expected a weight from 1 to 99' }).optional(),
+        /** Requests that match go to the canary, no others (instead of a weight). */
+        match: stepMatch.optional(),
         /** Default: `deploy.pause`. */
         pause: stepPause.optional(),
       },
       { error: STEP_SYNTAX },
     )
     .superRefine((step, ctx) => {
+      if (step.match !== undefined) {
+        if (step.weight !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'a step has a weight or a match, not both',
+            input: undefined,
+          });
+        return;
+      }
+      if (step.weight === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['weight'], message: 'expected a weight from 1 to 99' });
+        return;
+      }
       const problem = weightProblem(step.weight);
       if (problem) ctx.addIssue({ code: 'custom', message: problem, input: step.weight });
-    }),
+    })
+    .transform(
+      ({ weight, match, pause }): { weight: number; match?: StepMatchConfig; pause?: typeof pause } => ({
+        weight: match ? 0 : weight!,
+        ...(match ? { match } : {}),
+        ...(pause === undefined ? {} : { pause }),
+      }),
+    ),
 );
 export type CanaryStepConfig = z.infer<typeof canaryStep>;
 
@@ -219,13 +289,15 @@ export const deploySchema = z
     /**
      * Canary steps, each a traffic weight (whole percent, 1–99, strictly increasing; promotion is the last step)
      * with its own pause: `[10, 25, 50]`, `[{weight: 5, pause: 2m}, {weight: 50, pause: until-promoted}]`, or
-     * the flag's items `5:2m`, `50:until-promoted`. A step without a pause lasts `pause`.
+     * the flag's items `5:2m`, `50:until-promoted`. A step without a pause lasts `pause`. A match step sends the
+     * requests with a header or cookie to the canary instead of a weight (`{match: {header: {x-canary: always}}}`,
+     * `header=x-canary:always:5m`, `cookie=canary`); not with the replicas router.
      */
     steps: z
       .array(canaryStep)
       .min(1)
       .superRefine((steps, ctx) => {
-        const weights = steps.map((step) => step.weight);
+        const weights = steps.filter((step) => !step.match).map((step) => step.weight);
         if (!weights.every((weight, i) => i === 0 || weight > weights[i - 1]!))
           ctx.addIssue({ code: 'custom', message: 'expected strictly increasing weights', input: weights });
       })
@@ -256,6 +328,19 @@ export const deploySchema = z
     report: z.string().min(1).optional(),
   })
   .superRefine((deploy, ctx) => {
+    if (
+      deploy.strategy === 'canary' &&
+      deploy.router === 'replicas' &&
+      deploy.steps.some((step) => step.match)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message:
+          'a match step (header=… or cookie=…) needs a router that routes by request: --router gateway-api, istio or nginx (replicas routes by pod count)',
+        input: undefined,
+      });
+    }
     if (deploy.chart !== undefined && deploy.manifests.length > 0) {
       ctx.addIssue({
         code: 'custom',

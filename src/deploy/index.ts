@@ -43,7 +43,7 @@ import type { Router } from './routers/types.js';
 import { checkScope, isMissingNamespace, isNamespaceObject, namespaceExists, ownNamespace } from './scope.js';
 import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
-import { abortReason, type CanaryStep, RollbackReason } from './strategies/types.js';
+import { abortReason, type CanaryStep, describeSteps, RollbackReason } from './strategies/types.js';
 import type { RolloutReport } from './types.js';
 import { imageOf, restoreTemplate, waitRolledOut } from './workload.js';
 
@@ -442,7 +442,7 @@ async function apply(
   void lease.record({ previousImage: report.previousImage });
   recorder.progress(
     current
-      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? settings.steps.map((step) => step.weight).join('/') : '-'}%`
+      ? `${settings.strategy} rollout of ${newImage} (${report.previousImage === newImage ? 'image unchanged' : `was ${report.previousImage}`}); steps ${settings.strategy === 'canary' ? describeSteps(settings.steps) : '-%'}`
       : `first deploy of ${name}: ${newImage}`,
   );
   if (release.versions.length > 0) {
@@ -569,9 +569,10 @@ async function runStrategy(
 
 /** The canary steps as the strategy runs them: each with its pause (`deploy.pause` unless it says otherwise). */
 export function canarySteps(settings: Pick<GantryConfig['deploy'], 'steps' | 'pause'>): CanaryStep[] {
-  return settings.steps.map(({ weight, pause }) => ({
+  return settings.steps.map(({ weight, pause, match }) => ({
     weight,
     pause: pause === UNTIL_PROMOTED ? 'gate' : (pause ?? settings.pause),
+    ...(match ? { match } : {}),
   }));
 }
 

@@ -60,6 +60,8 @@ export interface AppOptions {
   minReadySeconds?: number;
   /** Extra manifests (routes, ingresses) as objects. */
   extra?: object[];
+  /** Annotations of the Service (the simulator's testbed.gantry.dev/rps, …/header-share, …/cookie-share). */
+  serviceAnnotations?: Record<string, string>;
 }
 
 /** Writes a Deployment + Service for an app into a temp directory and returns the directory. */
@@ -89,7 +91,11 @@ export function writeApp(options: AppOptions = {}): string {
   const service = {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, labels: { app: name } },
+    metadata: {
+      name,
+      labels: { app: name },
+      ...(options.serviceAnnotations && { annotations: options.serviceAnnotations }),
+    },
     spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
   };
   const dir = mkdtempSync(join(tmpdir(), 'gantry-app-'));

@@ -71,9 +71,14 @@ const cases: [string, () => string[], RegExp][] = [
   ],
   ['weight above 100', () => base(['--steps', '10,150']), /^gantry: --steps: expected weights from 1 to 99/],
   [
+    'a match step with the replicas router (the default)',
+    () => base(['--steps', 'header=x-canary:always:1m,50']),
+    /^gantry: --steps: a match step \(header=… or cookie=…\) needs a router that routes by request: --router gateway-api, istio or nginx/,
+  ],
+  [
     'weight not a number',
     () => base(['--steps', '10,half']),
-    /^gantry: --steps: expected a weight \(25\), weight:pause \(25:10m, 50:until-promoted\) or \{weight, pause\}, got "half"$/,
+    /^gantry: --steps: expected a weight \(25\), weight:pause \(25:10m, 50:until-promoted\) or \{weight, pause\}, or a match: header=NAME:VALUE\[:pause\], cookie=NAME\[:pause\] or \{match, pause\}, got "half"$/,
   ],
   [
     'threshold written as "5%"',

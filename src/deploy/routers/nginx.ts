@@ -1,10 +1,13 @@
 import { MANAGED_BY, ROLLOUT_LABEL } from '../labels.js';
 import type { Manifest } from '../manifests.js';
-import type { RouteContext, RouteNames, Router, RouteWeights } from './types.js';
+import type { RouteContext, RouteNames, Router, RouteWeights, StepMatch } from './types.js';
 import { ensureCanaryService, readRequired } from './weighted.js';
 
 const CANARY = 'nginx.ingress.kubernetes.io/canary';
 const CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
+const CANARY_BY_HEADER = 'nginx.ingress.kubernetes.io/canary-by-header';
+const CANARY_BY_HEADER_VALUE = 'nginx.ingress.kubernetes.io/canary-by-header-value';
+const CANARY_BY_COOKIE = 'nginx.ingress.kubernetes.io/canary-by-cookie';
 
 interface IngressSpec {
   ingressClassName?: string;
@@ -27,7 +30,7 @@ export class NginxRouter implements Router {
     await this.setRoutes(context, 0);
   }
 
-  async setRoutes(context: RouteContext, weight: number): Promise<void> {
+  async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
     const main = await readRequired(
       context,
       'networking.k8s.io/v1',
@@ -35,7 +38,7 @@ export class NginxRouter implements Router {
       context.name,
       'the nginx router',
     );
-    await context.kube.apply(canaryIngress(main, context, weight));
+    await context.kube.apply(canaryIngress(main, context, weight, match));
   }
 
   async getRoutes(context: RouteContext): Promise<RouteWeights> {
@@ -56,9 +59,16 @@ export class NginxRouter implements Router {
 
 /**
  * The canary Ingress for the main one: the same hosts and paths, the main Service's backends pointed at the
- * canary Service, marked canary with `weight` percent by NGINX's annotations.
+ * canary Service, marked canary with `weight` percent by NGINX's annotations; with `match`, also
+ * canary-by-header (and its value) or canary-by-cookie, which NGINX honours before the weight. The Ingress is
+ * applied whole, so a match annotation not written again is gone.
  */
-export function canaryIngress(main: Manifest, names: RouteNames, weight: number): Manifest {
+export function canaryIngress(
+  main: Manifest,
+  names: RouteNames,
+  weight: number,
+  match?: StepMatch,
+): Manifest {
   const spec = structuredClone((main.spec ?? {}) as IngressSpec);
   for (const rule of spec.rules ?? []) {
     for (const path of rule.http?.paths ?? []) {
@@ -72,10 +82,16 @@ export function canaryIngress(main: Manifest, names: RouteNames, weight: number)
       name: names.canaryService,
       namespace: names.namespace,
       labels: { ...MANAGED_BY, [ROLLOUT_LABEL]: names.name },
-      annotations: { [CANARY]: 'true', [CANARY_WEIGHT]: String(weight) },
+      annotations: { [CANARY]: 'true', [CANARY_WEIGHT]: String(weight), ...matchAnnotations(match) },
     },
     spec: spec as Record<string, unknown>,
   };
+}
+
+function matchAnnotations(match: StepMatch | undefined): Record<string, string> {
+  if (!match) return {};
+  if (match.kind === 'cookie') return { [CANARY_BY_COOKIE]: match.name };
+  return { [CANARY_BY_HEADER]: match.name, [CANARY_BY_HEADER_VALUE]: match.value };
 }
 
 /** The weights a canary Ingress (or none: all to stable) gives. */

@@ -1,9 +1,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
-import { InfraError } from '../../util/errors.js';
+import { InfraError, InputError } from '../../util/errors.js';
 import { deploymentsPath } from '../labels.js';
 import { RolloutStalled } from '../workload.js';
-import type { RouteContext, Router } from './types.js';
+import type { RouteContext, Router, StepMatch } from './types.js';
 
 /**
  * No mesh: the main Service selects every pod of the app, so traffic follows ready pods. A weight becomes a
@@ -22,7 +22,9 @@ export class ReplicasRouter implements Router {
     return Math.max(1, Math.round((stableReplicas * weight) / (100 - weight)));
   }
 
-  async setRoutes(context: RouteContext, weight: number): Promise<void> {
+  async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
+    // The configuration refuses this before anything runs; a request cannot be routed by pod count.
+    if (match) throw new InputError('--router', 'the replicas router cannot route by header or cookie');
     const replicas = ReplicasRouter.replicasFor(weight, context.stableReplicas);
     context.kube.count('patch');
     await context.kube.objects.patch(

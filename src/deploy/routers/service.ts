@@ -22,13 +22,22 @@ export function appSelector(service: Manifest): Record<string, string> {
   return rest;
 }
 
-/** The main Service with its selector narrowed to one track (blue-green switch, routers' stable backend). */
+/**
+ * The main Service with its selector narrowed to one track (blue-green switch, routers' stable backend). Its
+ * labels and annotations stay: applied without them, server-side apply would remove the ones the manifests set.
+ */
 export function serviceForTrack(service: Manifest, track: Track): Manifest {
   const spec = (service.spec ?? {}) as ServiceSpec;
+  const { labels, annotations } = service.metadata;
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: service.metadata.name, namespace: service.metadata.namespace },
+    metadata: {
+      name: service.metadata.name,
+      namespace: service.metadata.namespace,
+      ...(labels && { labels }),
+      ...(annotations && { annotations }),
+    },
     spec: { ...spec, selector: { ...appSelector(service), [TRACK_LABEL]: track } },
   };
 }

@@ -2,7 +2,7 @@ import { formatDuration } from '../../util/duration.js';
 import { messageOf } from '../../util/errors.js';
 import { autoscaleTrack } from '../autoscaling.js';
 import { canaryName } from '../labels.js';
-import type { RouteContext } from '../routers/types.js';
+import { describeMatch, type RouteContext } from '../routers/types.js';
 import {
   deleteDeployment,
   replicasOf,
@@ -12,7 +12,14 @@ import {
   withTrack,
 } from '../workload.js';
 import { takeOutNewVersion } from './rollback.js';
-import { pause, RollbackReason, type RolloutContext, type Strategy, type StrategyOutcome } from './types.js';
+import {
+  describeSteps,
+  pause,
+  RollbackReason,
+  type RolloutContext,
+  type Strategy,
+  type StrategyOutcome,
+} from './types.js';
 
 /**
  * Canary: the new version runs beside the untouched stable Deployment as `<name>-canary`; each step routes
@@ -61,25 +68,33 @@ export class CanaryStrategy implements Strategy {
           signal: context.signal,
         });
       await context.router.reconcile(route(context.signal));
-      void events.emit('CanaryStarted', `canary ${canary} created with steps ${weights.join('/')}%`);
-      for (const [index, { weight, pause: stepPause }] of context.steps.entries()) {
+      void events.emit(
+        'CanaryStarted',
+        `canary ${canary} created with steps ${describeSteps(context.steps)}`,
+      );
+      for (const [index, { weight, pause: stepPause, match }] of context.steps.entries()) {
         if (index < context.startStep) continue;
         if (context.promoteNow()) {
           recorder.progress('promotion requested: skipping the remaining steps');
           break;
         }
-        recorder.stepStarted(index, weight);
+        // A match step: only the matching requests reach the canary (weight 0); its analysis is the canary's as usual.
+        const what = match
+          ? `requests with ${describeMatch(match)} to the new version`
+          : `${weight}% of traffic to the new version`;
+        recorder.stepStarted(index, weight, what);
         void lease.record({ phase: 'progressing', step: index, weight, gate: undefined });
-        await context.router.setRoutes(route(context.signal), weight);
+        await context.router.setRoutes(route(context.signal), weight, match);
         if (!trafficStarted) {
           recorder.mark('canaryTrafficStartedAt');
           trafficStarted = true;
         }
         void events.emit(
           'StepStarted',
-          `step ${index + 1}/${context.steps.length}: ${weight}% of traffic to the canary`,
+          `step ${index + 1}/${context.steps.length}: ${match ? `requests with ${describeMatch(match)}` : `${weight}% of traffic`} to the canary`,
         );
-        if (stepPause === 'gate') await this.holdGate(context, index, weight);
+        if (stepPause === 'gate')
+          await this.holdGate(context, index, match ? describeMatch(match) : `${weight}%`);
         else await this.judgeStep(context, index, stepPause);
         recorder.stepEnded('passed');
       }
@@ -128,7 +143,7 @@ export class CanaryStrategy implements Strategy {
    * `gantry promote` releases it (the rollout goes on with the next step); `gantry abort` or a breach rolls
    * back; after the gate timeout, `onGateTimeout` decides: roll back (the default) or go on as if promoted.
    */
-  private async holdGate(context: RolloutContext, index: number, weight: number): Promise<void> {
+  private async holdGate(context: RolloutContext, index: number, held: string): Promise<void> {
     const { recorder, events, lease, name, namespace } = context;
     const step = `step ${index + 1}/${context.steps.length}`;
     const since = new Date();
@@ -147,12 +162,12 @@ export class CanaryStrategy implements Strategy {
       },
     });
     recorder.progress(
-      `${step} waits at ${weight}% for a person: run \`gantry promote ${target}\` to continue, ` +
+      `${step} waits at ${held} for a person: run \`gantry promote ${target}\` to continue, ` +
         `\`gantry abort ${target}\` to roll back; without either within ${waitFor} (at ${timeoutAt.toISOString()}) ${then}`,
     );
     void events.emit(
       'WaitingForPromote',
-      `${step} holds ${weight}% of traffic until \`gantry promote\` (or \`gantry abort\`); without either within ${waitFor} ${then}`,
+      `${step} holds ${held.endsWith('%') ? `${held} of traffic` : `requests with ${held}`} until \`gantry promote\` (or \`gantry abort\`); without either within ${waitFor} ${then}`,
     );
     // A promote that came before the gate opened (while the step was routing) was a promote now: it ends the
     // gate too, and the remaining steps are skipped.
@@ -187,7 +202,7 @@ export class CanaryStrategy implements Strategy {
     if (promotedNow()) return;
     if (released()) {
       recorder.progress(`${step}: released by \`gantry promote\` after ${waited}`);
-      void events.emit('GateReleased', `${step} (${weight}%) released by \`gantry promote\` after ${waited}`);
+      void events.emit('GateReleased', `${step} (${held}) released by \`gantry promote\` after ${waited}`);
       return;
     }
     if (context.onGateTimeout === 'promote') {
@@ -196,12 +211,12 @@ export class CanaryStrategy implements Strategy {
       );
       void events.emit(
         'GateTimedOut',
-        `nobody decided on ${step} (${weight}%) within ${waitFor}; going on as if promoted`,
+        `nobody decided on ${step} (${held}) within ${waitFor}; going on as if promoted`,
         'Warning',
       );
       return;
     }
-    throw new RollbackReason(`nobody promoted ${step} (${weight}%) within the gate timeout (${waitFor})`);
+    throw new RollbackReason(`nobody promoted ${step} (${held}) within the gate timeout (${waitFor})`);
   }
 
   private async promote(context: RolloutContext, route: RouteContext): Promise<StrategyOutcome> {

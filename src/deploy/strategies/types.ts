@@ -6,7 +6,7 @@ import type { Track } from '../labels.js';
 import type { AcquiredLease } from '../lease.js';
 import type { Manifest } from '../manifests.js';
 import type { Recorder } from '../recorder.js';
-import type { Router } from '../routers/types.js';
+import { describeMatch, type Router, type StepMatch } from '../routers/types.js';
 import type { Verdict } from '../types.js';
 
 /** Runs the analysis for one step; resolves early with `aborted` on the first breach beyond the limits. */
@@ -47,7 +47,7 @@ export interface RolloutContext {
   router: Router;
   /** The HPA that scales the stable Deployment, if any: the new version gets one of its own while it runs. */
   autoscaler?: Autoscaler;
-  /** Canary: the steps, weights increasing, each 1–99, with how long each lasts (or that it waits for a person). */
+  /** Canary: the steps, weights increasing, each 1–99 (a match step: 0, with its match), with how long each lasts (or that it waits for a person). */
   steps: CanaryStep[];
   /** How long a step lasts when it says nothing else (blue-green: the preview's analysis before the switch; rolling with an analysis: the verification window). */
   pauseMs: number;
@@ -81,9 +81,18 @@ export interface RolloutContext {
 
 /** One canary step: the share of traffic the new version gets, and how long the step lasts. */
 export interface CanaryStep {
+  /** Percent of the traffic; 0 for a match step. */
   weight: number;
+  /** A match step: only the requests that match go to the new version (weighted routers only). */
+  match?: StepMatch;
   /** Milliseconds, or `gate`: the step holds its weight until a person decides (`gantry promote`/`abort`). */
   pause: number | 'gate';
+}
+
+/** `10/25/50%`, or with match steps `header x-canary: always/25/50%`. */
+export function describeSteps(steps: readonly Pick<CanaryStep, 'weight' | 'match'>[]): string {
+  const parts = steps.map((step) => (step.match ? describeMatch(step.match) : String(step.weight)));
+  return `${parts.join('/')}${steps.at(-1)?.match ? '' : '%'}`;
 }
 
 /** What a gate does when nobody decided in time: roll back, or continue as if `gantry promote` had come. */

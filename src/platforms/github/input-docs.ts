@@ -161,7 +161,7 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
   },
   steps: {
     description:
-      'Canary steps, comma separated, strictly increasing weights in percent, 1–99, each `weight` or `weight:pause`: `5:2m,25:10m,50`; `50:until-promoted` waits at 50% for the promote action (or abort). Default: `10,25,50`',
+      'Canary steps, comma separated, strictly increasing weights in percent, 1–99, each `weight` or `weight:pause`: `5:2m,25:10m,50`; `50:until-promoted` waits at 50% for the promote action (or abort). A match step routes only requests with a header or cookie to the canary: `header=x-canary:always:5m,25,50` or `cookie=canary:5m` (the cookie `canary=always`); `gateway-api`, `istio` and `nginx` routers only. Default: `10,25,50`',
   },
   pause: {
     description:

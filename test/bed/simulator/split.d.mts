@@ -72,6 +72,23 @@ export interface AppSplit {
   preview: { service: string; rps: number; readyPods: Record<string, number> } | null;
   /** Per track: what the metrics are made of. */
   tracks: Record<string, TrackStats>;
+  /**
+   * Only for an app some of whose requests carry a header or cookie (testbed.gantry.dev/header-share,
+   * …/cookie-share on the main Service) and that a route claims: each kind of request, routed on its own.
+   */
+  requests?: RequestKindSplit[];
+}
+
+export interface RequestKindSplit {
+  kind: 'header' | 'cookie' | 'plain';
+  /** `x-canary: always` (header), `canary=always` (cookie), null (plain). */
+  match: string | null;
+  /** Fraction (0–1) of the app's user requests that are of this kind. */
+  share: number;
+  /** Fractions of this kind's requests per backend Service. */
+  backends: { service: string; weight: number }[];
+  /** Fractions of this kind's requests per track (sum 1). */
+  shares: Record<string, number>;
 }
 
 export const TRACK_LABEL: 'gantry.dev/track';
@@ -84,6 +101,15 @@ export const LATENCY_ENV: 'TESTBED_LATENCY_MS';
 export const NGINX_CANARY: 'nginx.ingress.kubernetes.io/canary';
 export const NGINX_CANARY_WEIGHT: 'nginx.ingress.kubernetes.io/canary-weight';
 export const NGINX_CANARY_WEIGHT_TOTAL: 'nginx.ingress.kubernetes.io/canary-weight-total';
+export const NGINX_CANARY_BY_HEADER: 'nginx.ingress.kubernetes.io/canary-by-header';
+export const NGINX_CANARY_BY_HEADER_VALUE: 'nginx.ingress.kubernetes.io/canary-by-header-value';
+export const NGINX_CANARY_BY_COOKIE: 'nginx.ingress.kubernetes.io/canary-by-cookie';
+export const HEADER_SHARE_ANNOTATION: 'testbed.gantry.dev/header-share';
+export const HEADER_ANNOTATION: 'testbed.gantry.dev/header';
+export const COOKIE_SHARE_ANNOTATION: 'testbed.gantry.dev/cookie-share';
+export const COOKIE_ANNOTATION: 'testbed.gantry.dev/cookie';
+export const DEFAULT_HEADER: { name: string; value: string };
+export const DEFAULT_COOKIE: { name: string; value: string };
 export const DEFAULT_RPS: number;
 export const DEFAULT_LATENCY_MS: number;
 export const PREVIEW_RPS_FRACTION: number;

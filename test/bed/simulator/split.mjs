@@ -10,6 +10,17 @@
 //     Ingress; within a kind, by name; within a route, the first rule that reaches the app.
 //  2. Else the main Service: its ready pods, in proportion to ready pods per track (replica-ratio canary).
 //  3. Every Service `<app>-preview` also gets synthetic test traffic at a fifth of the app's rate.
+// Matched traffic (A/B routing by header or cookie): a share of the app's user requests carries a header
+// (annotation testbed.gantry.dev/header-share on the main Service, 0–1; the header is `x-canary: always`
+// unless testbed.gantry.dev/header says `name: value`), another share a cookie (…/cookie-share; the cookie
+// `canary=always` unless testbed.gantry.dev/cookie says `name=value`); the rest carries neither. Each kind of
+// request is routed on its own by the route that claimed the app: an HTTPRoute's rules by their header
+// matches (Exact, RegularExpression as a full match; the rule with most header matches wins, then the first;
+// paths, methods and query parameters are not read: every request is `GET /`), a VirtualService's first
+// route whose match its headers satisfy (exact, prefix, regex), an NGINX canary Ingress's canary-by-header
+// (with canary-by-header-value, else the value `always`) and canary-by-cookie (the value `always`) before its
+// weight. A kind of request no rule takes follows the first rule that reaches the app, as all requests did
+// before. The split's `backends` and `shares` are the sum over the kinds; `requests` says per kind.
 // A backend with no ready pods (or a route naming a Service that does not exist) still receives its share,
 // answered with code 503 on the track the Service selects (its selector's track label, else the track its
 // name suffix implies, else `stable`) — what a real proxy does, so that taking a canary away before taking
@@ -34,6 +45,15 @@ export const LATENCY_ENV = 'TESTBED_LATENCY_MS';
 export const NGINX_CANARY = 'nginx.ingress.kubernetes.io/canary';
 export const NGINX_CANARY_WEIGHT = 'nginx.ingress.kubernetes.io/canary-weight';
 export const NGINX_CANARY_WEIGHT_TOTAL = 'nginx.ingress.kubernetes.io/canary-weight-total';
+export const NGINX_CANARY_BY_HEADER = 'nginx.ingress.kubernetes.io/canary-by-header';
+export const NGINX_CANARY_BY_HEADER_VALUE = 'nginx.ingress.kubernetes.io/canary-by-header-value';
+export const NGINX_CANARY_BY_COOKIE = 'nginx.ingress.kubernetes.io/canary-by-cookie';
+export const HEADER_SHARE_ANNOTATION = 'testbed.gantry.dev/header-share';
+export const HEADER_ANNOTATION = 'testbed.gantry.dev/header';
+export const COOKIE_SHARE_ANNOTATION = 'testbed.gantry.dev/cookie-share';
+export const COOKIE_ANNOTATION = 'testbed.gantry.dev/cookie';
+export const DEFAULT_HEADER = { name: 'x-canary', value: 'always' };
+export const DEFAULT_COOKIE = { name: 'canary', value: 'always' };
 
 export const DEFAULT_RPS = 50;
 export const DEFAULT_LATENCY_MS = 20;
@@ -60,6 +80,7 @@ export function computeSplits(snapshot, options = {}) {
         namespace,
         app,
         rps: isMain ? rpsOf(main, defaultRps) : defaultRps,
+        requestKinds: requestKindsOf(isMain ? main : undefined),
         source: isMain ? { kind: 'Service', name: app } : null,
         backends: [],
         shares: {},
@@ -93,28 +114,50 @@ export function computeSplits(snapshot, options = {}) {
   ];
   for (const { kind, route, rules } of routes) {
     const namespace = route.metadata.namespace;
-    for (const backends of rules) {
+    /** app → this route's rules that reach it, each with only that app's backends. */
+    const perApp = new Map();
+    for (const rule of rules) {
       // Group this rule's backends by the app their Service belongs to.
-      const perApp = new Map();
-      for (const backend of backends) {
+      const ruleApps = new Map();
+      for (const backend of rule.backends) {
         const service = services.get(namespace)?.get(backend.service);
         const app = appOfService(service, backend.service);
+        if (!ruleApps.has(app)) ruleApps.set(app, []);
+        ruleApps.get(app).push({ ...backend, serviceObject: service });
+      }
+      for (const [app, appBackends] of ruleApps) {
         if (!perApp.has(app)) perApp.set(app, []);
-        perApp.get(app).push({ ...backend, serviceObject: service });
+        perApp.get(app).push({ ...rule, backends: appBackends });
       }
-      for (const [app, appBackends] of perApp) {
-        const key = `${namespace}/${app}`;
-        if (claimed.has(key)) continue;
-        claimed.add(key);
-        const entry = appEntry(namespace, app);
-        entry.source = { kind, name: route.metadata.name };
-        const total = appBackends.reduce((sum, b) => sum + b.weight, 0);
-        entry.backends = appBackends.map((b) => ({
-          service: b.service,
-          serviceObject: b.serviceObject,
-          weight: total > 0 ? b.weight / total : 0,
-        }));
+    }
+    for (const [app, appRules] of perApp) {
+      const key = `${namespace}/${app}`;
+      if (claimed.has(key)) continue;
+      claimed.add(key);
+      const entry = appEntry(namespace, app);
+      entry.source = { kind, name: route.metadata.name };
+      entry.requests = entry.requestKinds.map((request) => {
+        const rule = ruleFor(kind, appRules, request.headers) ?? appRules[0];
+        const total = rule.backends.reduce((sum, b) => sum + b.weight, 0);
+        return {
+          ...request,
+          backends: rule.backends.map((b) => ({
+            service: b.service,
+            serviceObject: b.serviceObject,
+            weight: total > 0 ? b.weight / total : 0,
+          })),
+        };
+      });
+      // All kinds together: each backend's weight is the sum over the kinds of share × its weight there.
+      const merged = new Map();
+      for (const request of entry.requests) {
+        for (const b of request.backends) {
+          const current = merged.get(b.service);
+          if (current) current.weight += request.share * b.weight;
+          else merged.set(b.service, { ...b, weight: request.share * b.weight });
+        }
       }
+      entry.backends = [...merged.values()];
     }
   }
 
@@ -129,6 +172,17 @@ export function computeSplits(snapshot, options = {}) {
       backend.readyPods = readyCounts(backend.serviceObject, pods);
       for (const [track, fraction] of Object.entries(fractions)) {
         entry.shares[track] = (entry.shares[track] ?? 0) + backend.weight * fraction;
+      }
+    }
+    if (entry.requests) {
+      // Per kind of request, what share of that kind each track got.
+      for (const request of entry.requests) {
+        request.shares = {};
+        for (const b of request.backends) {
+          for (const [track, fraction] of Object.entries(trackFractions(b.serviceObject, b.service, pods))) {
+            request.shares[track] = (request.shares[track] ?? 0) + b.weight * fraction;
+          }
+        }
       }
     }
     out.push(entry);
@@ -151,9 +205,18 @@ export function computeSplits(snapshot, options = {}) {
 
   for (const entry of out) finishTracks(entry, configMaps);
   return out
-    .map(({ podsByTrack, ...entry }) => ({
+    .map(({ podsByTrack, requestKinds, requests, ...entry }) => ({
       ...entry,
       backends: entry.backends.map(({ serviceObject, ...b }) => b),
+      // Only for apps some of whose requests carry a header or cookie (the others' splits stay as they were).
+      ...(requests && requestKinds.length > 1
+        ? {
+            requests: requests.map(({ headers: _headers, backends, ...r }) => ({
+              ...r,
+              backends: backends.map(({ serviceObject, ...b }) => b),
+            })),
+          }
+        : {}),
     }))
     .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.app.localeCompare(b.app));
 }
@@ -189,6 +252,16 @@ function send(entry, service, serviceName, rps, readyPods) {
       entry.podsByTrack.get(track).set(pod.metadata.name, pod);
     }
   }
+  return fractions;
+}
+
+/** The fraction of what `service` receives that each track gets (send's split, without sending). */
+function trackFractions(service, serviceName, readyPods) {
+  const selected = service ? readyPods.filter((p) => selects(service, p)) : [];
+  if (selected.length === 0) return { [fallbackTrack(service, serviceName)]: 1 };
+  const fractions = {};
+  for (const [track, count] of Object.entries(countByTrack(selected)))
+    fractions[track] = count / selected.length;
   return fractions;
 }
 
@@ -283,34 +356,141 @@ export function podEnv(pod, name, configMaps) {
   return value;
 }
 
-// --- routes → [[{ service, weight }]] (one list of backends per rule) ---
+// --- kinds of request ---
+
+/**
+ * The kinds of user request of an app, by the main Service's annotations: with the header, with the cookie,
+ * and plain (the rest), each with its share (0–1) and its request headers (lower-case names).
+ */
+function requestKindsOf(main) {
+  const annotations = main?.metadata?.annotations ?? {};
+  const headerShare = numberIn(annotations[HEADER_SHARE_ANNOTATION], 0, 0, 1);
+  let cookieShare = numberIn(annotations[COOKIE_SHARE_ANNOTATION], 0, 0, 1);
+  if (headerShare + cookieShare > 1) cookieShare = 1 - headerShare;
+  const kinds = [];
+  if (headerShare > 0) {
+    const header = pairOf(annotations[HEADER_ANNOTATION], ':', DEFAULT_HEADER);
+    kinds.push({
+      kind: 'header',
+      match: `${header.name}: ${header.value}`,
+      share: headerShare,
+      headers: { [header.name.toLowerCase()]: header.value },
+    });
+  }
+  if (cookieShare > 0) {
+    const cookie = pairOf(annotations[COOKIE_ANNOTATION], '=', DEFAULT_COOKIE);
+    kinds.push({
+      kind: 'cookie',
+      match: `${cookie.name}=${cookie.value}`,
+      share: cookieShare,
+      headers: { cookie: `${cookie.name}=${cookie.value}` },
+    });
+  }
+  const plain = 1 - headerShare - cookieShare;
+  if (plain > 0 || kinds.length === 0) kinds.push({ kind: 'plain', match: null, share: plain, headers: {} });
+  return kinds;
+}
+
+/** `name<sep>value` → { name, value }; unset or malformed → the default. */
+function pairOf(raw, separator, fallback) {
+  const at = typeof raw === 'string' ? raw.indexOf(separator) : -1;
+  if (at <= 0) return fallback;
+  const name = raw.slice(0, at).trim();
+  const value = raw.slice(at + 1).trim();
+  return name && value ? { name, value } : fallback;
+}
+
+/**
+ * The rule of one route that takes a request with `headers`: HTTPRoute, the matching rule with most header
+ * matches (then the first); VirtualService and Ingress, the first matching rule. Undefined: none matches.
+ */
+function ruleFor(kind, rules, headers) {
+  let best;
+  for (const rule of rules) {
+    const specificity = rule.when(headers);
+    if (specificity === undefined) continue;
+    if (kind !== 'HTTPRoute') return rule;
+    if (!best || specificity > best.specificity) best = { rule, specificity };
+  }
+  return best?.rule;
+}
+
+/** A string matched as a whole by a regular expression (RE2 syntax, which Envoy and Istio match in full). */
+function fullMatch(pattern, value) {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value);
+  } catch {
+    return false;
+  }
+}
+
+const always = () => 0;
+
+// --- routes → [{ backends: [{ service, weight }], when(headers) }] (one entry per rule; `when` says whether a
+// request with those headers matches the rule, and how specifically: undefined no, else its header count) ---
 
 function httpRouteRules(route) {
   const namespace = route.metadata.namespace;
-  return (route.spec?.rules ?? []).map((rule) =>
-    (rule.backendRefs ?? [])
+  return (route.spec?.rules ?? []).map((rule) => ({
+    backends: (rule.backendRefs ?? [])
       .filter((ref) => (ref.kind ?? 'Service') === 'Service' && (ref.group ?? '') === '')
       .filter((ref) => (ref.namespace ?? namespace) === namespace && ref.name)
       // Gateway API: weight defaults to 1.
       .map((ref) => ({ service: ref.name, weight: nonNegative(ref.weight, 1) })),
-  );
+    when: httpRouteMatcher(rule.matches),
+  }));
+}
+
+function httpRouteMatcher(matches) {
+  if (!matches || matches.length === 0) return always;
+  return (headers) => {
+    let best;
+    for (const match of matches) {
+      const conditions = match.headers ?? [];
+      const satisfied = conditions.every((h) => {
+        const value = headers[String(h.name).toLowerCase()];
+        if (value === undefined) return false;
+        return (h.type ?? 'Exact') === 'RegularExpression' ? fullMatch(h.value, value) : value === h.value;
+      });
+      if (satisfied && (best === undefined || conditions.length > best)) best = conditions.length;
+    }
+    return best;
+  };
 }
 
 function virtualServiceRules(route) {
   const namespace = route.metadata.namespace;
   return (route.spec?.http ?? []).map((rule) => {
     const destinations = rule.route ?? [];
-    return (
-      destinations
+    return {
+      backends: destinations
         .map((d) => ({ host: parseHost(d.destination?.host, namespace), weight: d.weight }))
         .filter((d) => d.host && d.host.namespace === namespace)
         // Istio: a lone destination takes everything; otherwise an unset weight is 0.
         .map((d) => ({
           service: d.host.name,
           weight: destinations.length === 1 ? 100 : nonNegative(d.weight, 0),
-        }))
-    );
+        })),
+      when: virtualServiceMatcher(rule.match),
+    };
   });
+}
+
+function virtualServiceMatcher(matches) {
+  if (!matches || matches.length === 0) return always;
+  return (headers) => {
+    const satisfied = matches.some((match) =>
+      Object.entries(match.headers ?? {}).every(([name, condition]) => {
+        const value = headers[name.toLowerCase()];
+        if (value === undefined || !condition) return false;
+        if (condition.exact !== undefined) return value === condition.exact;
+        if (condition.prefix !== undefined) return value.startsWith(condition.prefix);
+        if (condition.regex !== undefined) return fullMatch(condition.regex, value);
+        return false;
+      }),
+    );
+    return satisfied ? 0 : undefined;
+  };
 }
 
 /** `name`, `name.ns`, `name.ns.svc` or `name.ns.svc.cluster.local` → { name, namespace }. */
@@ -340,20 +520,51 @@ function nginxRoutes(ingresses) {
       const canary = nginx.find(
         (i) => isCanary(i) && i.metadata.namespace === namespace && ingressBackends(i).has(host),
       );
-      const backends = [];
+      const rules = [];
       if (canary) {
         const annotations = canary.metadata.annotations;
         const total = positive(Number(annotations[NGINX_CANARY_WEIGHT_TOTAL]), 100);
         const weight = Math.min(nonNegative(Number(annotations[NGINX_CANARY_WEIGHT]), 0), total);
-        backends.push({ service, weight: total - weight });
-        backends.push({ service: ingressBackends(canary).get(host), weight });
+        const canaryService = ingressBackends(canary).get(host);
+        // ingress-nginx: the header first, then the cookie, then the weight.
+        const header = annotations[NGINX_CANARY_BY_HEADER];
+        if (header) {
+          const expected = annotations[NGINX_CANARY_BY_HEADER_VALUE] || 'always';
+          rules.push({
+            backends: [{ service: canaryService, weight: 1 }],
+            when: (headers) => (headers[header.toLowerCase()] === expected ? 1 : undefined),
+          });
+        }
+        const cookie = annotations[NGINX_CANARY_BY_COOKIE];
+        if (cookie) {
+          rules.push({
+            backends: [{ service: canaryService, weight: 1 }],
+            when: (headers) => (cookieValue(headers.cookie, cookie) === 'always' ? 1 : undefined),
+          });
+        }
+        rules.push({
+          backends: [
+            { service, weight: total - weight },
+            { service: canaryService, weight },
+          ],
+          when: always,
+        });
       } else {
-        backends.push({ service, weight: 1 });
+        rules.push({ backends: [{ service, weight: 1 }], when: always });
       }
-      routes.push({ kind: 'Ingress', route: canary ?? primary, rules: [backends] });
+      routes.push({ kind: 'Ingress', route: canary ?? primary, rules });
     }
   }
   return routes;
+}
+
+/** The value of cookie `name` in a Cookie header (undefined: not there). */
+function cookieValue(header, name) {
+  for (const part of String(header ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
 }
 
 /** host → backend Service name (the first path's, or the default backend's) of one Ingress. */

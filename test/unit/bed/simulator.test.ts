@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../../../src/deploy/manifests.js';
+import { weightHttpRoute } from '../../../src/deploy/routers/gateway-api.js';
+import { weightVirtualService } from '../../../src/deploy/routers/istio.js';
+import { canaryIngress } from '../../../src/deploy/routers/nginx.js';
+import type { StepMatch } from '../../../src/deploy/routers/types.js';
 import { BUCKETS, TrafficMetrics } from '../../bed/simulator/metrics.mjs';
 import {
   type AppSplit,
@@ -715,4 +720,164 @@ describe('simulator metrics', () => {
 
 function stats(rps: number) {
   return { rps, unavailableRps: 0, readyPods: 1, errorRate: 0, latencyMs: 20 };
+}
+
+// Matched traffic: a share of the requests carries a header or a cookie; the route objects are the ones
+// Gantry's routers write for a match step (their pure rewrites), so this also checks that the two agree.
+describe('simulator split: requests with a header or cookie (A/B match steps)', () => {
+  const names = { name: 'web', canaryService: 'web-canary', namespace: NS };
+  const HEADER: StepMatch = { kind: 'header', name: 'x-canary', value: 'always' };
+  const COOKIE: StepMatch = { kind: 'cookie', name: 'canary' };
+  /** The main Service pinned to stable (as Gantry pins it behind a router) and the canary Service. */
+  const services = (annotations: Record<string, string>) => [
+    service('web', { app: 'web', 'gantry.dev/track': 'stable' }, annotations),
+    service('web-canary', { app: 'web', 'gantry.dev/track': 'canary' }),
+  ];
+  const shares = { 'testbed.gantry.dev/header-share': '0.1', 'testbed.gantry.dev/cookie-share': '0.2' };
+  const gateway = (weight: number, match?: StepMatch): ClusterSnapshot => ({
+    httpRoutes: [
+      {
+        metadata: { name: 'web', namespace: NS },
+        spec: weightHttpRoute(
+          {
+            rules: [
+              {
+                matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+                backendRefs: [{ name: 'web', port: 80 }],
+              },
+            ],
+          },
+          names,
+          weight,
+          match,
+        ),
+      },
+    ],
+  });
+  const istio = (weight: number, match?: StepMatch): ClusterSnapshot => ({
+    virtualServices: [
+      {
+        metadata: { name: 'web', namespace: NS },
+        spec: weightVirtualService(
+          { http: [{ route: [{ destination: { host: 'web', port: { number: 80 } } }] }] },
+          names,
+          weight,
+          match,
+        ),
+      },
+    ],
+  });
+  const nginx = (weight: number, match?: StepMatch): ClusterSnapshot => {
+    const main = ingress('web', 'web');
+    return {
+      ingresses: [main, canaryIngress(main as unknown as Manifest, names, weight, match) as KubeObject],
+    };
+  };
+  const routers = { 'gateway-api': gateway, istio, nginx };
+
+  describe.each(Object.entries(routers))('%s', (_router, routes) => {
+    const splitWith = (routing: ClusterSnapshot, annotations: Record<string, string> = shares) =>
+      splitOf({ pods: webPods(3, 1), services: services(annotations), ...routing });
+
+    it('a header match step: the requests with the header go to the canary, and only they', () => {
+      const split = splitWith(routes(0, HEADER));
+      expect(split.shares.canary).toBeCloseTo(0.1, 12);
+      expect(split.shares.stable).toBeCloseTo(0.9, 12);
+      const byKind = Object.fromEntries((split.requests ?? []).map((r) => [r.kind, r]));
+      expect(byKind.header).toMatchObject({ match: 'x-canary: always', share: 0.1 });
+      expect(nonZero(byKind.header!.shares)).toEqual({ canary: 1 });
+      expect(byKind.cookie!.share).toBe(0.2);
+      expect(nonZero(byKind.cookie!.shares)).toEqual({ stable: 1 });
+      expect(nonZero(byKind.plain!.shares)).toEqual({ stable: 1 });
+      expect(byKind.plain!.share).toBeCloseTo(0.7, 12);
+      expect(split.tracks.canary!.rps).toBeCloseTo(5, 9);
+    });
+
+    it('a cookie match step: the requests with the cookie canary=always go to the canary', () => {
+      const split = splitWith(routes(0, COOKIE));
+      expect(split.shares.canary).toBeCloseTo(0.2, 12);
+      const byKind = Object.fromEntries((split.requests ?? []).map((r) => [r.kind, nonZero(r.shares)]));
+      expect(byKind).toEqual({ header: { stable: 1 }, cookie: { canary: 1 }, plain: { stable: 1 } });
+    });
+
+    it('another header value or cookie value is not a match', () => {
+      const split = splitWith(routes(0, HEADER), {
+        'testbed.gantry.dev/header-share': '0.5',
+        'testbed.gantry.dev/header': 'x-canary: never',
+        'testbed.gantry.dev/cookie-share': '0.5',
+        'testbed.gantry.dev/cookie': 'canary=never',
+      });
+      expect(nonZero(split.shares)).toEqual({ stable: 1 });
+    });
+
+    it('a weight after the match step: the match rule is gone, every kind follows the weight', () => {
+      const split = splitWith(routes(25, undefined));
+      expect(split.shares.canary).toBeCloseTo(0.25, 12);
+      for (const request of split.requests ?? []) expect(request.shares.canary).toBeCloseTo(0.25, 12);
+    });
+
+    it('rolled back (weight 0, no match): nothing reaches the canary', () => {
+      expect(nonZero(splitWith(routes(0, undefined)).shares)).toEqual({ stable: 1 });
+    });
+  });
+
+  it('without header or cookie shares the split is as before (no per-kind detail)', () => {
+    const split = splitOf({ pods: webPods(3, 1), services: services({}), ...gateway(0, HEADER) });
+    expect(split.shares).toEqual({ stable: 1 });
+    expect(split.requests).toBeUndefined();
+  });
+
+  it('gateway-api: the rule with more header matches wins whatever the order', () => {
+    const route: KubeObject = {
+      metadata: { name: 'web', namespace: NS },
+      spec: {
+        rules: [
+          {
+            matches: [{ headers: [{ name: 'X-Canary', value: 'always' }] }],
+            backendRefs: [{ name: 'web-canary' }],
+          },
+          { backendRefs: [{ name: 'web' }] },
+        ],
+      },
+    };
+    const split = splitOf({ pods: webPods(1, 1), services: services(shares), httpRoutes: [route] });
+    expect(split.shares.canary).toBeCloseTo(0.1, 12);
+  });
+
+  it('istio: the first route that matches wins (a match route after a catch-all never matches)', () => {
+    const written = weightVirtualService(
+      { http: [{ route: [{ destination: { host: 'web' } }] }] },
+      names,
+      0,
+      HEADER,
+    );
+    const reversed = { http: [...(written.http ?? [])].reverse() };
+    const split = splitOf({
+      pods: webPods(1, 1),
+      services: services(shares),
+      virtualServices: [{ metadata: { name: 'web', namespace: NS }, spec: reversed }],
+    });
+    expect(split.shares).toEqual({ stable: 1 });
+  });
+
+  it('header and cookie shares above 1 in total are cut to 1; the header wins', () => {
+    const split = splitOf({
+      pods: webPods(1, 1),
+      services: services({
+        'testbed.gantry.dev/header-share': '0.7',
+        'testbed.gantry.dev/cookie-share': '0.6',
+      }),
+      ...nginx(0, COOKIE),
+    });
+    expect(split.requests?.map((r) => [r.kind, Number(r.share.toFixed(9))])).toEqual([
+      ['header', 0.7],
+      ['cookie', 0.3],
+    ]);
+    expect(split.shares.canary).toBeCloseTo(0.3, 12);
+  });
+});
+
+/** Shares without the tracks at 0 (the nginx canary Ingress keeps its canary backend at weight 0). */
+function nonZero(shares: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(shares).filter(([, share]) => share !== 0));
 }

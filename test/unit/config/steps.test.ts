@@ -62,6 +62,33 @@ describe('canary steps', () => {
       'deploy:\n  steps: [{weight: 5, pause: until-promoted}]\n',
       [{ weight: 20, pause: 60_000 }],
     ],
+    [
+      'match steps on the flag: header=NAME:VALUE[:pause] and cookie=NAME[:pause], before weights',
+      { steps: ['header=X-Canary:always:5m,cookie=canary,10,25:1m'], router: 'istio' },
+      undefined,
+      [
+        { weight: 0, match: { kind: 'header', name: 'x-canary', value: 'always' }, pause: 300_000 },
+        { weight: 0, match: { kind: 'cookie', name: 'canary' } },
+        { weight: 10 },
+        { weight: 25, pause: 60_000 },
+      ],
+    ],
+    [
+      'gantry.yml: match steps as objects, a gate among them',
+      {},
+      'deploy:\n  router: nginx\n  steps:\n    - {match: {header: {x-canary: always}}, pause: 5m}\n    - {match: {cookie: beta}, pause: until-promoted}\n    - {weight: 25}\n',
+      [
+        { weight: 0, match: { kind: 'header', name: 'x-canary', value: 'always' }, pause: 300_000 },
+        { weight: 0, match: { kind: 'cookie', name: 'beta' }, pause: 'until-promoted' },
+        { weight: 25 },
+      ],
+    ],
+    [
+      'with the replicas router a match step is fine when the strategy does not run steps',
+      { steps: ['header=x-canary:always'], strategy: 'blue-green' },
+      undefined,
+      [{ weight: 0, match: { kind: 'header', name: 'x-canary', value: 'always' } }],
+    ],
   ])('%s', (_title, raw, yml, expected) => {
     expect(deployConfig(raw, yml).steps).toEqual(expected);
   });
@@ -79,7 +106,7 @@ describe('canary steps', () => {
     [
       { steps: ['10,half'] },
       undefined,
-      '--steps: expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, got "half"',
+      '--steps: expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, or a match: header=NAME:VALUE[:pause], cookie=NAME[:pause] or {match, pause}, got "half"',
     ],
     [
       { steps: ['10,25:soon'] },
@@ -113,6 +140,61 @@ describe('canary steps', () => {
     ],
     [{}, 'deploy:\n  steps: [10, 100]\n', 'gantry.yml: deploy.steps.1: expected weights from 1 to 99'],
     [{}, 'deploy:\n  steps: [[10]]\n', 'gantry.yml: deploy.steps.0: expected a weight (25), weight:pause'],
+    [
+      { steps: ['header=x-canary:always,10'] },
+      undefined,
+      '--steps: a match step (header=… or cookie=…) needs a router that routes by request: --router gateway-api, istio or nginx',
+    ],
+    [
+      {},
+      'deploy:\n  steps: [{match: {cookie: canary}}, 10]\n',
+      'gantry.yml: deploy.steps: a match step (header=… or cookie=…) needs a router that routes by request',
+    ],
+    [
+      { steps: ['header=x-canary'], router: 'istio' },
+      undefined,
+      '--steps: expected a weight (25), weight:pause',
+    ],
+    [
+      { steps: ['header=x canary:always'], router: 'istio' },
+      undefined,
+      '--steps: expected a weight (25), weight:pause',
+    ],
+    [
+      { steps: ['cookie=can;ary'], router: 'istio' },
+      undefined,
+      '--steps: expected a cookie name: letters, digits and ._~+/=-, got "can;ary"',
+    ],
+    [
+      { steps: ['header=x-canary:always:soon'], router: 'istio' },
+      undefined,
+      '--steps: expected a duration like 30s or 2m, or until-promoted, got "soon"',
+    ],
+    [
+      {},
+      'deploy:\n  router: istio\n  steps: [{match: {header: {a: "1", b: "2"}}}]\n',
+      'gantry.yml: deploy.steps.0.match.header: expected exactly one header',
+    ],
+    [
+      {},
+      'deploy:\n  router: istio\n  steps: [{match: {header: {x-canary: "a b"}}}]\n',
+      'gantry.yml: deploy.steps.0.match.header.x-canary: expected a header value',
+    ],
+    [
+      {},
+      'deploy:\n  router: istio\n  steps: [{match: {header: {x-canary: on}, cookie: c}}]\n',
+      'gantry.yml: deploy.steps.0.match: expected exactly one of header or cookie',
+    ],
+    [
+      {},
+      'deploy:\n  router: istio\n  steps: [{match: {query: {a: b}}}]\n',
+      'gantry.yml: deploy.steps.0.match: unknown setting "query"',
+    ],
+    [
+      {},
+      'deploy:\n  router: istio\n  steps: [{weight: 10, match: {cookie: c}}]\n',
+      'gantry.yml: deploy.steps.0: a step has a weight or a match, not both',
+    ],
     [{ 'gate-timeout': '0s' }, undefined, '--gate-timeout: expected at least 1s, got "0s"'],
     [{ 'gate-timeout': '169h' }, undefined, '--gate-timeout: expected at most 168h (a week), got "169h"'],
     [

@@ -6,7 +6,12 @@ import type { AcquiredLease, RolloutState } from '../../../src/deploy/lease.js';
 import type { Manifest } from '../../../src/deploy/manifests.js';
 import { Promotions } from '../../../src/deploy/promotion.js';
 import type { Recorder } from '../../../src/deploy/recorder.js';
-import type { RouteContext, Router } from '../../../src/deploy/routers/types.js';
+import {
+  describeMatch,
+  type RouteContext,
+  type Router,
+  type StepMatch,
+} from '../../../src/deploy/routers/types.js';
 import {
   type CanaryStep,
   type GateTimeoutAction,
@@ -273,9 +278,13 @@ export class FakeRouter implements Router {
     this.call('route reconcile', context);
   }
 
-  async setRoutes(context: RouteContext, weight: number): Promise<void> {
+  async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
     const missing = this.name === 'replicas' && !this.cluster.get('Deployment', context.canaryDeployment);
-    this.call(`route ${weight}`, context, missing ? 404 : undefined);
+    this.call(
+      match ? `route ${weight} + ${describeMatch(match)}` : `route ${weight}`,
+      context,
+      missing ? 404 : undefined,
+    );
   }
 
   async getRoutes(): Promise<{ stable: number; canary: number }> {

@@ -133,6 +133,54 @@ describe('canary', () => {
       },
     ],
     [
+      'a match step: the header to the canary (weight 0), analysed as any step; the next weight replaces it',
+      {
+        steps: [
+          { weight: 0, pause: 60_000, match: { kind: 'header', name: 'x-canary', value: 'always' } },
+          25,
+        ],
+      },
+      {
+        verdict: 'promoted',
+        exitCode: 0,
+        reason: 'all 2 steps passed',
+        log: [
+          'apply deploy/web-canary v2 ×1 canary',
+          'route reconcile',
+          'route 0 + header x-canary: always',
+          'analyse #0 canary 60s',
+          ...step(1, 25),
+          promote,
+          ...takeOut,
+        ],
+        steps: ['0% passed', '25% passed'],
+        lastEvent: 'Promoted',
+        seconds: 2 + 2 * 60 + 2,
+      },
+    ],
+    [
+      'a breach in a cookie match step rolls back: routing without the match (route 0), then finalize',
+      {
+        steps: [{ weight: 0, pause: 60_000, match: { kind: 'cookie', name: 'canary' } }, 25],
+        analysis: { 0: breach(15_000) },
+      },
+      {
+        verdict: 'rolled-back',
+        exitCode: 1,
+        reason: 'error-rate',
+        log: [
+          'apply deploy/web-canary v2 ×1 canary',
+          'route reconcile',
+          'route 0 + cookie canary=always',
+          'analyse #0 canary 60s',
+          ...takeOut,
+        ],
+        steps: ['0% failed'],
+        lastEvent: 'RolledBack',
+        seconds: 2 + 15,
+      },
+    ],
+    [
       'a resumed orphan starts at its step (3: 50%)',
       { startStep: 2 },
       {

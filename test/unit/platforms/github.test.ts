@@ -317,7 +317,7 @@ describe('input errors name the action input', () => {
       'deploy',
       'deploy',
       { steps: '10,abc' },
-      'input "steps": expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, got "abc"',
+      'input "steps": expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, or a match: header=NAME:VALUE[:pause], cookie=NAME[:pause] or {match, pause}, got "abc"',
     ],
     [
       'deploy',

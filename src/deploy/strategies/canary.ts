@@ -69,7 +69,13 @@ export class CanaryStrategy implements Strategy {
           break;
         }
         recorder.stepStarted(index, weight);
-        void lease.record({ phase: 'progressing', step: index, weight, gate: undefined });
+        void lease.record({
+          phase: 'progressing',
+          step: index,
+          steps: context.steps.length,
+          weight,
+          gate: undefined,
+        });
         await context.router.setRoutes(route(context.signal), weight);
         if (!trafficStarted) {
           recorder.mark('canaryTrafficStartedAt');

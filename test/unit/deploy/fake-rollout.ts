@@ -342,5 +342,7 @@ export class FakeLease {
 
   async release(): Promise<void> {}
 
+  note(): void {}
+
   onCommand(): void {}
 }

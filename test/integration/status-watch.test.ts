@@ -49,9 +49,17 @@ afterAll(async () => {
 
 /**
  * `gantry status --watch --json` started first (it waits for the rollout to start), then, once it printed its
- * first line, the rollout itself.
+ * first line, the rollout itself. `onLine` sees each line as the watch prints it.
  */
-async function watchDeploy(image: string, errorRate: number) {
+async function watchDeploy(
+  image: string,
+  errorRate: number,
+  options: {
+    steps?: string;
+    extra?: string[];
+    onLine?: (line: Line, deploy: ReturnType<typeof execa>) => void;
+  } = {},
+) {
   const watch = execa(
     process.execPath,
     [
@@ -70,16 +78,23 @@ async function watchDeploy(image: string, errorRate: number) {
     ],
     { reject: false },
   );
+  let deploy: ReturnType<typeof execa> | undefined;
+  let pending = '';
   // The rollout starts once the watch has printed where things stand (it then waits for the start).
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
+  const firstLine = new Promise<void>((resolve, reject) => {
     watch.stdout!.on('data', (chunk: Buffer) => {
-      seen += String(chunk);
-      if (seen.includes('\n')) resolve();
+      pending += String(chunk);
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        const text = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        resolve();
+        if (deploy && text) options.onLine?.(JSON.parse(text) as Line, deploy);
+      }
     });
     watch.then((r) => reject(new Error(`the watch ended before its first line: ${r.stderr}`)), reject);
   });
-  const deploy = execa(
+  await firstLine;
+  deploy = execa(
     process.execPath,
     [
       cliPath,
@@ -94,13 +109,14 @@ async function watchDeploy(image: string, errorRate: number) {
       '--strategy',
       'canary',
       '--steps',
-      '20,50,80',
+      options.steps ?? '20,50,80',
       '--pause',
       '4s',
       '--analysis',
       writeAnalysis(),
       '--ready-timeout',
       '60s',
+      ...(options.extra ?? []),
     ],
     { reject: false },
   );
@@ -111,7 +127,13 @@ async function watchDeploy(image: string, errorRate: number) {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as Line);
-  return { watched, deployed, lines, report: JSON.parse(String(deployed.stdout)) };
+  let report: { runId?: string } = {};
+  try {
+    report = JSON.parse(String(deployed.stdout));
+  } catch {
+    // a killed deploy prints no report
+  }
+  return { watched, deployed, lines, report };
 }
 
 describe('gantry status --watch', () => {
@@ -155,6 +177,60 @@ describe('gantry status --watch', () => {
     expect(status.json?.lastRollout).toMatchObject({ runId: report.runId, verdict: 'promoted', exitCode: 0 });
   }, 300_000);
 
+  it('follows a gate: waiting for promote, released by `gantry promote` from a third process, then the next step', async () => {
+    let promote: Promise<unknown> | undefined;
+    const { watched, deployed, lines } = await watchDeploy(fakeImage('watch-gate'), 0, {
+      steps: '20:until-promoted,50',
+      // Bounded, should the promote never come.
+      extra: ['--gate-timeout', '2m'],
+      onLine: (line) => {
+        if (line.kind === 'phase' && line.phase === 'waiting' && !promote)
+          promote = runCli(['promote', '--json', '--name', 'web', '--namespace', ns]);
+      },
+    });
+    expect(deployed.exitCode, String(deployed.stderr)).toBe(0);
+    expect(watched.exitCode, `${watched.stderr}\n${watched.stdout}`).toBe(0);
+    expect(promote).toBeDefined();
+    expect(((await promote) as { exitCode: number }).exitCode).toBe(0);
+    const story = lines
+      .filter((l) => l.kind === 'step' || l.kind === 'phase' || l.kind === 'done')
+      .map((l) => `${l.kind} ${l.phase} ${l.step}`);
+    expect(story).toEqual([
+      'step progressing 1',
+      'phase waiting 1',
+      'step progressing 2',
+      'phase progressing 2',
+      'phase promoting 2',
+      'done idle null',
+    ]);
+    expect(lines.find((l) => l.phase === 'waiting')!.message).toMatch(
+      /^waiting at step 1\/2 for gantry promote; without a decision by \S+ it rolls back$/,
+    );
+    expect(lines.find((l) => l.kind === 'phase' && l.phase === 'progressing')!.message).toBe(
+      'gate of step 1/2 released: going on',
+    );
+    expect(lines.filter((l) => l.kind === 'event').map((l) => l.reason)).toEqual(
+      expect.arrayContaining(['WaitingForPromote', 'GateReleased']),
+    );
+  }, 300_000);
+
+  it('a run killed mid-rollout (SIGKILL) stops renewing its lease: orphaned, exit 3', async () => {
+    const { watched, deployed, lines } = await watchDeploy(fakeImage('watch-killed'), 0, {
+      steps: '20:until-promoted,50',
+      extra: ['--lease-duration', '3'],
+      onLine: (line, deploy) => {
+        if (line.kind === 'phase' && line.phase === 'waiting') deploy.kill('SIGKILL');
+      },
+    });
+    expect(deployed.signal).toBe('SIGKILL');
+    expect(watched.exitCode, `${watched.stderr}\n${watched.stdout}`).toBe(3);
+    expect(lines.at(-1)).toMatchObject({ kind: 'orphaned', phase: 'orphaned' });
+    expect(lines.at(-1)!.message).toMatch(/stopped renewing its lease: the rollout is orphaned/);
+    // Clean up the orphan: `gantry abort` rolls it back.
+    const abort = await runCli(['abort', '--json', '--name', 'web', '--namespace', ns]);
+    expect(abort.exitCode, abort.stderr).toBe(0);
+  }, 300_000);
+
   it('follows a bad release rolled back: its failed checks, rolling back, done; exit 1 like the rollout', async () => {
     const { watched, deployed, lines, report } = await watchDeploy(fakeImage('watch-bad'), 0.5);
     expect(deployed.exitCode, String(deployed.stderr)).toBe(1);
@@ -176,7 +252,7 @@ describe('gantry status --watch', () => {
     const lines = run.stdout.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${ns}/web: idle; the last rollout .* rolled-back`),
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${ns}/web: idle; the last rollout \\(run `),
     );
   });
 

@@ -153,6 +153,7 @@ function listItem(item: unknown): string {
 }
 
 function duration(ms: number): string {
+  if (ms === 0) return '0s';
   for (const [unit, size] of [
     ['h', 3_600_000],
     ['m', 60_000],

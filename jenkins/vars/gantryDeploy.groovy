@@ -160,6 +160,7 @@ private Map waitUntilServing(Gantry gantry, Map cfg, Map gate) {
     List<String> expected = expectedImages(cfg.image)
     Map statusCfg = new LinkedHashMap(cfg)
     statusCfg.quiet = true
+    statusCfg.watch = false // one state per call, even if gantry.yml says status.watch
     while (!gate.finished) {
         Map outcome = gantry.run('status', statusCfg, [resultFile: '.gantry/status.json'])
         if (outcome.status == 0 && serving((Map) outcome.result, expected)) {
@@ -176,6 +177,7 @@ private Map waitUntilServing(Gantry gantry, Map cfg, Map gate) {
 private Map waitUntilNextGate(Gantry gantry, Map cfg, Map gate, int after) {
     Map statusCfg = new LinkedHashMap(cfg)
     statusCfg.quiet = true
+    statusCfg.watch = false // one state per call, even if gantry.yml says status.watch
     while (!gate.finished) {
         Map outcome = gantry.run('status', statusCfg, [resultFile: '.gantry/status.json'])
         Map status = (Map) outcome.result

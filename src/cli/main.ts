@@ -10,7 +10,7 @@ import { ExitCode, GantryError, InputError, messageOf, oneLine } from '../util/e
 import { setQuiet } from '../util/log.js';
 import { redact } from '../util/secrets.js';
 import { VERSION } from '../version.js';
-import { writeJson, writeSummary } from './output.js';
+import { writeJson, writeJsonLine, writeSummary } from './output.js';
 
 export interface GlobalOptions {
   json: boolean;
@@ -20,7 +20,11 @@ export interface GlobalOptions {
 
 type Handler = (raw: RawInputs, globals: GlobalOptions) => Promise<CommandOutcome>;
 
-const commandOptions = (globals: GlobalOptions) => ({ configPath: globals.config });
+const commandOptions = (globals: GlobalOptions) => ({
+  configPath: globals.config,
+  // status --watch: a line per change as it happens; with --json one JSON object per line.
+  onWatchLine: (line: object, text: string) => (globals.json ? writeJsonLine(line) : writeSummary(text)),
+});
 
 // Each command's code (the Kubernetes client for the rollout commands, the builders, scanners and registry
 // client for the others) is imported when that command runs, so `gantry --help`, `--version` and every
@@ -115,7 +119,9 @@ export function buildProgram(onOutcome: (code: number) => void): Command {
       const raw: RawInputs = {};
       for (const spec of optionsFor(name)) raw[spec.flag] = opts[camel(spec.flag)] as RawInputs[string];
       const outcome = await handler(raw, globals);
-      if (globals.json) writeJson(outcome.result);
+      if (outcome.streamed) {
+        // Written line by line already.
+      } else if (globals.json) writeJson(outcome.result);
       else writeSummary(outcome.summary);
       onOutcome(outcome.forceExitCode ?? outcome.exitCode);
     });
@@ -157,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((c) => {
     code = c;
   });
-  const wantsJson = argv.includes('--json');
+  const wantsJson = argv.includes('--json') && (argv.includes('--watch') ? 'lines' : true);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
@@ -223,10 +229,12 @@ function commanderMessage(error: CommanderError): string {
   return option ? `${option.split(' ')[0]}: ${text}` : text;
 }
 
-function fail(message: string, exitCode: number, json: boolean): number {
+function fail(message: string, exitCode: number, json: boolean | 'lines'): number {
   const line = redact(oneLine(message));
   process.stderr.write(`gantry: ${line}\n`);
-  if (json) writeJson({ error: line, exitCode });
+  // status --watch --json writes JSON lines: the error is one more line.
+  if (json === 'lines') writeJsonLine({ error: line, exitCode });
+  else if (json) writeJson({ error: line, exitCode });
   return exitCode;
 }
 

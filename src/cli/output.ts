@@ -5,6 +5,11 @@ export function writeJson(value: object): void {
   process.stdout.write(`${redact(JSON.stringify(value, null, 2))}\n`);
 }
 
+/** Writes one JSON object on one line (status --watch --json: one per change; secrets masked). */
+export function writeJsonLine(value: object): void {
+  process.stdout.write(`${redact(JSON.stringify(value))}\n`);
+}
+
 export function writeSummary(text: string): void {
   process.stdout.write(`${redact(text)}\n`);
 }

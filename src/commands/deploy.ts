@@ -5,6 +5,8 @@ import { type DeployOptions, deploy } from '../deploy/index.js';
 import { Kube } from '../deploy/kube.js';
 import { RollbackReason } from '../deploy/strategies/types.js';
 import type { RolloutReport } from '../deploy/types.js';
+import { watchRollout } from '../deploy/watch.js';
+import { formatLine, type WatchLine } from '../deploy/watch-lines.js';
 import { writeReports } from '../report/index.js';
 import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -89,8 +91,9 @@ function target(raw: RawInputs, options: CommandOptions, command: 'status' | 'pr
 export async function runStatusCommand(
   raw: RawInputs,
   options: CommandOptions,
-): Promise<CommandOutcome<RolloutStatus>> {
-  const { kube, name, namespace } = target(raw, options, 'status');
+): Promise<CommandOutcome<RolloutStatus | WatchLine>> {
+  const { config, kube, name, namespace } = target(raw, options, 'status');
+  if (config.status.watch) return watchStatus(config, kube, name, namespace, options);
   const status = await rolloutStatus(kube, namespace, name);
   const summary = [
     `${namespace}/${name}: ${phaseLine(status)}`,
@@ -105,6 +108,32 @@ export async function runStatusCommand(
       : []),
   ].join('\n');
   return { exitCode: 0, result: status, summary };
+}
+
+/**
+ * `gantry status --watch`: one line per change of the rollout, handed to the front end as it happens
+ * (`options.onWatchLine`; the text form is the human line), until the rollout ends. The outcome is the last
+ * line, already written (`streamed`), with the rollout's exit code.
+ */
+async function watchStatus(
+  config: GantryConfig,
+  kube: Kube,
+  name: string,
+  namespace: string,
+  options: CommandOptions,
+): Promise<CommandOutcome<WatchLine>> {
+  const { exitCode, last } = await watchRollout(kube, namespace, name, {
+    timeoutMs: config.deploy.timeout,
+    waitStartMs: config.status.waitStart,
+    onLine: (line) => options.onWatchLine?.(line, formatLine(line)),
+  });
+  return {
+    exitCode: exitCode === 0 ? 0 : 1,
+    forceExitCode: exitCode,
+    result: last,
+    summary: formatLine(last),
+    streamed: true,
+  };
 }
 
 /** `progressing (run 123-ab, step 2, 25%)`, `waiting for promote (run …)`, `idle`. */

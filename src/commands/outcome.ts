@@ -1,3 +1,5 @@
+import type { WatchLine } from '../deploy/watch-lines.js';
+
 /**
  * The use-case layer: one function per command (build, scan, push, deploy, status, promote, abort), each
  * taking the raw inputs of any front end and returning a typed outcome. The CLI (src/cli), the GitHub actions
@@ -13,12 +15,19 @@ export interface CommandOutcome<T extends object = object> {
   result: T;
   summary: string;
   exitCode: 0 | 1;
-  /** Deploy only: an infrastructure (3) or rollback (4) failure whose result is still a full report. */
+  /**
+   * Deploy (and status --watch, which ends with the rollout's code): an infrastructure (3) or rollback (4)
+   * failure whose result is still a full report.
+   */
   forceExitCode?: number;
+  /** The front end already wrote the output line by line (status --watch): it writes nothing more. */
+  streamed?: boolean;
 }
 
 /** What every command takes besides its inputs. */
 export interface CommandOptions {
   /** gantry.yml to read defaults from (default ./gantry.yml when present). */
   configPath?: string;
+  /** status --watch: each line as it happens, as an object (for --json) and as the text a person reads. */
+  onWatchLine?: (line: WatchLine, text: string) => void;
 }

@@ -402,8 +402,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     path: 'deploy.timeout',
     type: 'string',
     valueName: 'duration',
-    commands: ['deploy', 'abort'],
-    description: 'Bound for every wait on the cluster',
+    commands: ['deploy', 'status', 'abort'],
+    description: 'Bound for every wait on the cluster; status --watch: how long to follow the rollout',
   },
   {
     flag: 'ready-timeout',
@@ -526,6 +526,23 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'duration',
     commands: ['deploy'],
     description: 'Bound for each notification request (one retry after a 5xx or a transport error)',
+  },
+  {
+    flag: 'watch',
+    path: 'status.watch',
+    type: 'boolean',
+    commands: ['status'],
+    description:
+      'Follow the rollout: one line per change (step, weight, gate, checks, events) with a timestamp, JSON lines with --json, until it ends; exits with its exit code (0 promoted, 1 rolled back, 3 failed or orphaned, 4 rollback failed). No rollout in progress: prints the state and exits 0',
+  },
+  {
+    flag: 'wait-start',
+    path: 'status.waitStart',
+    type: 'string',
+    valueName: 'duration',
+    commands: ['status'],
+    description:
+      'With --watch and no rollout in progress: wait this long for one to start, then follow it (none started: exit 3)',
   },
   // registry (all commands that talk to a registry)
   {

@@ -410,6 +410,14 @@ export const notifySchema = z.strictObject({
   timeout: durationAtLeast(100, '100ms', { ms: 60_000, text: '60s' }).default(5000),
 });
 
+/** `gantry status`: follow the rollout (`--watch`) instead of printing its state once. */
+export const statusSchema = z.strictObject({
+  /** Follow the rollout: one line per change until it ends; the exit code is the rollout's. */
+  watch: z.boolean().default(false),
+  /** With watch and no rollout in progress: how long to wait for one to start (0: print the state, exit 0). */
+  waitStart: duration.default(0),
+});
+
 export const configSchema = z.strictObject({
   /** The image repository to build and push, without a tag (`registry.example.com/team/app`). */
   image: z.string().min(1).optional(),
@@ -420,6 +428,7 @@ export const configSchema = z.strictObject({
   registry: registrySchema.default(registrySchema.parse({})),
   deploy: deploySchema.default(deploySchema.parse({})),
   notify: notifySchema.default(notifySchema.parse({})),
+  status: statusSchema.default(statusSchema.parse({})),
 });
 
 export type GantryConfig = z.infer<typeof configSchema>;

@@ -13,6 +13,7 @@ import {
   STATE_ANNOTATION,
 } from './lease.js';
 import { cleanupOrphan } from './orphans.js';
+import { exitCodeOf } from './watch-lines.js';
 import { imageOf } from './workload.js';
 
 export interface RolloutStatus {
@@ -39,7 +40,8 @@ export interface RolloutStatus {
   lastRollout: Record<string, unknown> | null;
 }
 
-async function readLease(kube: Kube, namespace: string, name: string): Promise<V1Lease | undefined> {
+/** The rollout's Lease; undefined when there is none. */
+export async function readLease(kube: Kube, namespace: string, name: string): Promise<V1Lease | undefined> {
   try {
     kube.count('get');
     return await kube.coordination.readNamespacedLease({ name: leaseName(name), namespace });
@@ -49,7 +51,8 @@ async function readLease(kube: Kube, namespace: string, name: string): Promise<V
   }
 }
 
-function isStale(lease: V1Lease): boolean {
+/** The holder stopped renewing the lease (its run died). */
+export function isStale(lease: V1Lease): boolean {
   const renew = lease.spec?.renewTime ?? lease.spec?.acquireTime;
   return !renew || new Date(renew).getTime() + (lease.spec?.leaseDurationSeconds ?? 15) * 1000 < Date.now();
 }
@@ -112,6 +115,7 @@ export async function rolloutStatus(kube: Kube, namespace: string, name: string)
           image: last.image,
           previousImage: last.previousImage,
           finishedAt: last.updatedAt,
+          exitCode: exitCodeOf(last),
         }
       : null,
   };

@@ -21,10 +21,12 @@ import { canaryName, RUN_LABEL, runLabelValue, TRACK_LABEL } from './labels.js';
 import {
   type AcquiredLease,
   acquireLease,
+  type CheckTally,
   gateOfCommand,
   LeaseWaitCancelled,
   leaseName,
   type RolloutState,
+  tallyCheck,
 } from './lease.js';
 import {
   findTarget,
@@ -105,7 +107,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
     ({ verdict: report.verdict, exitCode } = failureVerdict(error, report.reason));
   } finally {
     run.disconnect();
-    await finalise(plan, release, lease, report, recorder);
+    await finalise(plan, release, lease, report, recorder, exitCode);
   }
   return { report, exitCode, apiRequests: plan.kube.requestCounts };
 }
@@ -529,6 +531,7 @@ async function runStrategy(
   const strategy = current ? createStrategy(settings.strategy) : new RollingStrategy();
   // The first deploy of a canary or blue-green has nothing to compare with: a plain rolling update, unanalysed.
   const analyze = strategy.name === settings.strategy ? plan.analyze : undefined;
+  let tally: CheckTally | undefined;
   if (run.signal.aborted) {
     // Cancelled before the strategy changed anything (an orphan found above was still cleaned up).
     const reason = abortReason(run.signal);
@@ -555,7 +558,17 @@ async function runStrategy(
     timeoutMs: settings.timeout,
     blueGreenDelayMs: settings.blueGreenDelay,
     analyze: analyze
-      ? (step) => analyze({ ...step, run: start.runLabel, onCheck: (check) => recorder.check(check) })
+      ? (step) =>
+          analyze({
+            ...step,
+            run: start.runLabel,
+            onCheck: (check) => {
+              recorder.check(check);
+              // The checks so far ride on the lease's next renewal: `gantry status --watch` shows them.
+              tally = tallyCheck(tally, check);
+              lease.note({ checks: tally });
+            },
+          })
       : undefined,
     signal: run.signal,
     promoteNow: () => run.promotions.signal.aborted,
@@ -595,6 +608,7 @@ async function finalise(
   lease: AcquiredLease,
   report: RolloutReport,
   recorder: Recorder,
+  exitCode: DeployResult['exitCode'],
 ): Promise<void> {
   const { kube, settings } = plan;
   recorder.finish();
@@ -609,7 +623,7 @@ async function finalise(
   }
   // The outcome stays on the lease (not the Deployment, which a rolled-back run never touches).
   await lease
-    .release({ phase: 'done', verdict: report.verdict, reason: report.reason })
+    .release({ phase: 'done', verdict: report.verdict, reason: report.reason, exitCode })
     .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
   recorder.progress(`${report.verdict}: ${report.reason}`);
   plan.notifier.notify('finished', report);

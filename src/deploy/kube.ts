@@ -151,6 +151,20 @@ export class Kube {
   }
 
   /**
+   * Starts a watch of a list path: every event goes to `onEvent`, its end (the server closed it, or an error) to
+   * `onDone`. The caller resumes it; `waitFor` below is the single-object wait built the same way.
+   */
+  stream(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (phase: string, object: KubernetesObject) => void,
+    onDone: (error: unknown) => void,
+  ): Promise<AbortController> {
+    this.count('watch');
+    return this.watcher.watch(path, query, onEvent, onDone);
+  }
+
+  /**
    * Watches one object until `done(object)` returns true (or the object is gone and `done(undefined)` is true).
    * The first evaluation uses a fresh read, then every watch event; resumes the watch if the server closes it.
    */

@@ -3,6 +3,7 @@ import { InfraError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { sleep } from '../util/sleep.js';
 import { isConflict, isNotFound, type Kube, toGantryError } from './kube.js';
+import type { Check } from './types.js';
 
 /** What a run records about itself on the Lease, so the next run can tell what an orphan was doing. */
 export interface RolloutState {
@@ -13,6 +14,8 @@ export interface RolloutState {
   router: string;
   step: number;
   weight: number;
+  /** How many steps the rollout has (a canary's steps); absent on leases older runs wrote. */
+  steps?: number;
   image: string;
   previousImage: string | null;
   /** The versioned config copies the run rolls out (`Kind/name-hash`, sorted, joined by commas); absent: none. */
@@ -21,9 +24,48 @@ export interface RolloutState {
   updatedAt: string;
   /** While `phase` is `waiting`: since when, until when, and what happens then if nobody decides. */
   gate?: { since: string; timeoutAt: string; onTimeout: 'rollback' | 'promote' };
+  /**
+   * The analysis of the current step so far: checks by result and the latest one. Noted without a write of
+   * its own (see {@link AcquiredLease.note}): the next renewal or record carries it.
+   */
+  checks?: CheckTally;
   /** Set when the run ends: how it ended, in a sentence. */
   verdict?: string;
   reason?: string;
+  /** Set when the run ends: its exit code (0 promoted, 1 rolled back, 3 failed, 4 rollback failed). */
+  exitCode?: 0 | 1 | 3 | 4;
+}
+
+/** The checks of one step: how many passed, failed and were inconclusive, and the latest. */
+export interface CheckTally {
+  /** The step (0-based) the checks were taken in. */
+  step: number;
+  pass: number;
+  fail: number;
+  inconclusive: number;
+  last: {
+    metric: string;
+    value: number | null;
+    result: 'pass' | 'fail' | 'inconclusive';
+    message: string;
+    at: string;
+  };
+}
+
+/** The tally with `check` counted: a check of another step than the tally's starts a new one. */
+export function tallyCheck(tally: CheckTally | undefined, check: Check): CheckTally {
+  const base = tally?.step === check.step ? tally : { step: check.step, pass: 0, fail: 0, inconclusive: 0 };
+  return {
+    ...base,
+    [check.result]: base[check.result] + 1,
+    last: {
+      metric: check.metric,
+      value: check.value,
+      result: check.result,
+      message: check.message,
+      at: check.at,
+    },
+  };
 }
 
 export const STATE_ANNOTATION = 'gantry.dev/state';
@@ -53,6 +95,8 @@ export interface AcquiredLease {
   release(finalState?: Partial<RolloutState>): Promise<void>;
   /** Records progress on the lease. */
   record(state: Partial<RolloutState>): Promise<void>;
+  /** Notes progress without a write of its own: the next renewal (or record) writes it. */
+  note(state: Partial<RolloutState>): void;
   /** Aborted when the lease is lost (another run took it over): the rollout must stop. */
   lost: AbortSignal;
   /** Called when `gantry promote` or `gantry abort` asks this run to act. */
@@ -203,6 +247,7 @@ function holdLease(
     lost: held.lost.signal,
     onCommand: (handler) => held.onCommand(handler),
     record: (patch) => held.write(patch, options.runId),
+    note: (patch) => held.note(patch),
     release: (finalState) => held.release(finalState),
   };
 }
@@ -216,6 +261,8 @@ class HeldLease {
   private readonly name: string;
   private current: V1Lease;
   private state: RolloutState | undefined;
+  /** Noted since the last write, written by the next one. */
+  private pending: Partial<RolloutState> = {};
   private released = false;
   private writing: Promise<void> = Promise.resolve();
   private commandHandler: (command: RolloutCommand) => void = () => {};
@@ -246,6 +293,12 @@ class HeldLease {
     return this.writing;
   }
 
+  /** Merges `patch` into the state the next write carries. */
+  note(patch: Partial<RolloutState>): void {
+    if (this.released) return;
+    this.pending = { ...this.pending, ...patch };
+  }
+
   /** Stops renewing and writes the final state with no holder (once; later calls wait for that write). */
   async release(finalState?: Partial<RolloutState>): Promise<void> {
     if (this.released) return this.writing;
@@ -268,7 +321,13 @@ class HeldLease {
    * ours; any other failure is a warning (the next renewal writes the same state again).
    */
   private async writeNow(patch: Partial<RolloutState>, holder: string | undefined): Promise<void> {
-    this.state = { ...(this.state as RolloutState), ...patch, updatedAt: new Date().toISOString() };
+    this.state = {
+      ...(this.state as RolloutState),
+      ...this.pending,
+      ...patch,
+      updatedAt: new Date().toISOString(),
+    };
+    this.pending = {};
     for (let attempt = 0; attempt < 3 && !this.lost.signal.aborted; attempt++) {
       const body = this.nextLease(holder);
       try {

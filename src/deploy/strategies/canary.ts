@@ -83,7 +83,13 @@ export class CanaryStrategy implements Strategy {
           ? `requests with ${describeMatch(match)} to the new version`
           : `${weight}% of traffic to the new version`;
         recorder.stepStarted(index, weight, what);
-        void lease.record({ phase: 'progressing', step: index, weight, gate: undefined });
+        void lease.record({
+          phase: 'progressing',
+          step: index,
+          steps: context.steps.length,
+          weight,
+          gate: undefined,
+        });
         await context.router.setRoutes(route(context.signal), weight, match);
         if (!trafficStarted) {
           recorder.mark('canaryTrafficStartedAt');

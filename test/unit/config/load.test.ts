@@ -142,3 +142,38 @@ describe('durations: one parser for flags, gantry.yml and analysis files', () =>
     expect(() => resolveConfig({ command: 'deploy', raw: { pause }, cwd: emptyDir() })).toThrow(/^--pause: /);
   });
 });
+
+describe('status --watch inputs', () => {
+  it('defaults: print once; watching, no wait for a start; the cluster timeout bounds the watch', () => {
+    const config = resolveConfig({ command: 'status', raw: {}, cwd: emptyDir() });
+    expect(config.status).toEqual({ watch: false, waitStart: 0 });
+    expect(config.deploy.timeout).toBe(600_000);
+  });
+
+  it('--watch, --wait-start and --timeout from flags, and from gantry.yml', () => {
+    const flags = resolveConfig({
+      command: 'status',
+      raw: { watch: true, 'wait-start': '2m', timeout: '1h' },
+      cwd: emptyDir(),
+    });
+    expect(flags.status).toEqual({ watch: true, waitStart: 120_000 });
+    expect(flags.deploy.timeout).toBe(3_600_000);
+    const { cwd } = configFile('status:\n  watch: true\n  waitStart: 30s\n');
+    expect(resolveConfig({ command: 'status', raw: {}, cwd }).status).toEqual({
+      watch: true,
+      waitStart: 30_000,
+    });
+  });
+
+  it('a bad --wait-start is refused naming the flag', () => {
+    expect(() =>
+      resolveConfig({ command: 'status', raw: { watch: true, 'wait-start': 'soon' }, cwd: emptyDir() }),
+    ).toThrow(/^--wait-start: /);
+  });
+
+  it('--watch is for status only', () => {
+    expect(() => resolveConfig({ command: 'deploy', raw: { watch: true }, cwd: emptyDir() })).toThrow(
+      /^--watch: unknown input for "deploy"/,
+    );
+  });
+});

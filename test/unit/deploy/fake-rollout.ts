@@ -351,5 +351,7 @@ export class FakeLease {
 
   async release(): Promise<void> {}
 
+  note(): void {}
+
   onCommand(): void {}
 }

@@ -4,6 +4,7 @@ import type { Kube } from '../../../src/deploy/kube.js';
 import {
   type AcquiredLease,
   acquireLease,
+  type CheckTally,
   COMMAND_ANNOTATION,
   type LeaseOptions,
   LeaseWaitCancelled,
@@ -174,6 +175,23 @@ function leaseOf(
       acquireTime: micro(now - (lease.acquiredAgoMs ?? lease.renewedAgoMs ?? 0)) as unknown as Date,
       renewTime: micro(now - (lease.renewedAgoMs ?? 0)) as unknown as Date,
       leaseTransitions: lease.transitions ?? 0,
+    },
+  };
+}
+
+/** A check tally of `step` with `pass` passed checks. */
+function tally(step: number, pass: number): CheckTally {
+  return {
+    step,
+    pass,
+    fail: 0,
+    inconclusive: 0,
+    last: {
+      metric: 'error-rate',
+      value: 0.01,
+      result: 'pass',
+      message: '0.01 ≤ max 0.05',
+      at: `check ${pass}`,
     },
   };
 }
@@ -507,6 +525,26 @@ describe('a held lease: renewals, records, commands, loss and release', () => {
       },
     },
     {
+      name: 'note() writes nothing of its own: the next renewal carries what was noted',
+      timeline: [
+        [1_000, (held) => held.note({ checks: tally(0, 1) })],
+        [2_000, (held) => held.note({ checks: tally(0, 2) })],
+      ],
+      forMs: 6_000,
+      writes: ok(5_000),
+      state: { checks: tally(0, 2), updatedAt: new Date(T0 + 5_000).toISOString() },
+    },
+    {
+      name: 'note() then record(): the record carries the note, and its own fields win',
+      timeline: [
+        [1_000, (held) => held.note({ checks: tally(0, 3), weight: 5 })],
+        [2_000, (held) => held.record({ step: 1, weight: 20 })],
+      ],
+      forMs: 4_000,
+      writes: ok(2_000),
+      state: { checks: tally(0, 3), step: 1, weight: 20 },
+    },
+    {
       name: 'a record that fails (HTTP 500) is a warning, and its data lands with the next renewal',
       timeline: [
         [
@@ -585,8 +623,8 @@ describe('a held lease: renewals, records, commands, loss and release', () => {
     {
       name: 'release writes the final state, clears the holder and stops renewing; a second release is a no-op',
       timeline: [
-        [7_000, (held) => held.release({ phase: 'done', verdict: 'promoted' })],
-        [8_000, (held) => held.release({ phase: 'done', verdict: 'released twice' })],
+        [7_000, (held) => held.release({ phase: 'done', verdict: 'promoted', exitCode: 0 })],
+        [8_000, (held) => held.release({ phase: 'done', verdict: 'released twice', exitCode: 3 })],
       ],
       forMs: 30_000,
       writes: ok(5_000, 7_000),
@@ -595,6 +633,7 @@ describe('a held lease: renewals, records, commands, loss and release', () => {
         runId: 'run-b',
         phase: 'done',
         verdict: 'promoted',
+        exitCode: 0,
         updatedAt: new Date(T0 + 7_000).toISOString(),
       },
     },

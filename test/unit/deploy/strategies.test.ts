@@ -489,8 +489,8 @@ describe('canary', () => {
       canaryRemovedAt: at(77),
     });
     expect(extras.lease.recorded).toEqual([
-      { phase: 'progressing', step: 0, weight: 10 },
-      { phase: 'progressing', step: 1, weight: 25 },
+      { phase: 'progressing', step: 0, weight: 10, steps: 3 },
+      { phase: 'progressing', step: 1, weight: 25, steps: 3 },
       { phase: 'rolling-back' },
     ]);
   });
@@ -858,10 +858,10 @@ describe('canary: steps with their own pauses, and gates that wait for `gantry p
     const at = (seconds: number) =>
       new Date(Date.parse('2025-06-01T12:00:00Z') + seconds * 1000).toISOString();
     expect(extras.lease.recorded).toEqual([
-      { phase: 'progressing', step: 0, weight: 10 },
-      { phase: 'progressing', step: 1, weight: 25 },
+      { phase: 'progressing', step: 0, weight: 10, steps: 3 },
+      { phase: 'progressing', step: 1, weight: 25, steps: 3 },
       { phase: 'waiting', gate: { since: at(62), timeoutAt: at(662), onTimeout: 'rollback' } },
-      { phase: 'progressing', step: 2, weight: 50 },
+      { phase: 'progressing', step: 2, weight: 50, steps: 3 },
       { phase: 'promoting' },
     ]);
     expect(extras.recorder.lines).toContain(

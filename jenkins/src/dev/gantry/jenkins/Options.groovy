@@ -96,7 +96,10 @@ class Options implements Serializable {
         status: [
             namespace: ['namespace', 'string'],
             name: ['name', 'string'],
+            timeout: ['timeout', 'string'],
             kubeconfig: ['kubeconfig', 'string'],
+            watch: ['watch', 'boolean'],
+            waitStart: ['wait-start', 'string'],
         ],
         promote: [
             namespace: ['namespace', 'string'],

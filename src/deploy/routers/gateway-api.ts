@@ -1,14 +1,6 @@
 import { canaryName } from '../labels.js';
-import {
-  cookieRegex,
-  percentages,
-  type RouteContext,
-  type RouteNames,
-  type Router,
-  type RouteWeights,
-  type StepMatch,
-} from './types.js';
-import { ensureCanaryService, mergePatch, readRequired } from './weighted.js';
+import { cookieRegex, percentages, type RouteNames, type RouteWeights, type StepMatch } from './types.js';
+import { RouteObjectRouter } from './weighted.js';
 
 interface BackendRef {
   name: string;
@@ -41,29 +33,15 @@ const API = 'gateway.networking.k8s.io/v1';
  * Gateway API: the HTTPRoute `<name>` (from the manifests) sends traffic to the main Service; Gantry rewrites
  * every rule that does so into two weighted backendRefs, stable and canary.
  */
-export class GatewayApiRouter implements Router {
-  readonly name = 'gateway-api' as const;
-  readonly pinsStableSelector = true;
-
-  async reconcile(context: RouteContext): Promise<void> {
-    await ensureCanaryService(context);
-    await this.setRoutes(context, 0);
-  }
-
-  async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
-    const route = await readRequired(context, API, 'HTTPRoute', context.name, 'the gateway-api router');
-    const spec = weightHttpRoute((route.spec ?? {}) as HttpRouteSpec, context, weight, match);
-    await mergePatch(context, route, { spec });
-  }
-
-  async getRoutes(context: RouteContext): Promise<RouteWeights> {
-    const route = await readRequired(context, API, 'HTTPRoute', context.name, 'the gateway-api router');
-    return httpRouteWeights((route.spec ?? {}) as HttpRouteSpec, context);
-  }
-
-  async finalize(context: RouteContext): Promise<void> {
-    await this.setRoutes(context, 0);
-    await context.kube.delete('v1', 'Service', context.namespace, context.canaryService);
+export class GatewayApiRouter extends RouteObjectRouter<HttpRouteSpec> {
+  constructor() {
+    super({
+      name: 'gateway-api',
+      apiVersion: API,
+      kind: 'HTTPRoute',
+      rewrite: weightHttpRoute,
+      weights: httpRouteWeights,
+    });
   }
 }
 

@@ -1,14 +1,6 @@
 import { canaryName } from '../labels.js';
-import {
-  cookieRegex,
-  percentages,
-  type RouteContext,
-  type RouteNames,
-  type Router,
-  type RouteWeights,
-  type StepMatch,
-} from './types.js';
-import { ensureCanaryService, hostIsService, mergePatch, readRequired } from './weighted.js';
+import { cookieRegex, percentages, type RouteNames, type RouteWeights, type StepMatch } from './types.js';
+import { hostIsService, RouteObjectRouter } from './weighted.js';
 
 interface Destination {
   destination: { host: string; port?: unknown; subset?: string };
@@ -33,29 +25,15 @@ export interface VirtualServiceSpec {
 const API = 'networking.istio.io/v1';
 
 /** Istio: the VirtualService `<name>` routes to the main Service; Gantry splits each such route by weight. */
-export class IstioRouter implements Router {
-  readonly name = 'istio' as const;
-  readonly pinsStableSelector = true;
-
-  async reconcile(context: RouteContext): Promise<void> {
-    await ensureCanaryService(context);
-    await this.setRoutes(context, 0);
-  }
-
-  async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
-    const service = await readRequired(context, API, 'VirtualService', context.name, 'the istio router');
-    const spec = weightVirtualService((service.spec ?? {}) as VirtualServiceSpec, context, weight, match);
-    await mergePatch(context, service, { spec });
-  }
-
-  async getRoutes(context: RouteContext): Promise<RouteWeights> {
-    const service = await readRequired(context, API, 'VirtualService', context.name, 'the istio router');
-    return virtualServiceWeights((service.spec ?? {}) as VirtualServiceSpec, context);
-  }
-
-  async finalize(context: RouteContext): Promise<void> {
-    await this.setRoutes(context, 0);
-    await context.kube.delete('v1', 'Service', context.namespace, context.canaryService);
+export class IstioRouter extends RouteObjectRouter<VirtualServiceSpec> {
+  constructor() {
+    super({
+      name: 'istio',
+      apiVersion: API,
+      kind: 'VirtualService',
+      rewrite: weightVirtualService,
+      weights: virtualServiceWeights,
+    });
   }
 }
 

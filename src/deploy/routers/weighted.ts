@@ -2,7 +2,7 @@ import { PatchStrategy } from '@kubernetes/client-node';
 import { InputError } from '../../util/errors.js';
 import type { Manifest } from '../manifests.js';
 import { trackService } from './service.js';
-import type { RouteContext } from './types.js';
+import type { RouteContext, RouteNames, Router, RouteWeights, StepMatch } from './types.js';
 
 /** Shared by the routers that write weights into an object: the canary Service, reads, merge patches. */
 export async function ensureCanaryService(context: RouteContext): Promise<void> {
@@ -51,4 +51,54 @@ export async function mergePatch(
 /** Whether a host names the Service (`web`, `web.shop`, `web.shop.svc`, `web.shop.svc.cluster.local`). */
 export function hostIsService(host: string, service: string, namespace: string): boolean {
   return host === service || host.startsWith(`${service}.${namespace}`);
+}
+
+/** How one kind of routing object (an HTTPRoute, a VirtualService) is read and rewritten for a weight. */
+export interface RouteObject<Spec> {
+  name: 'gateway-api' | 'istio';
+  apiVersion: string;
+  kind: string;
+  /** The spec with the traffic to the main Service split by `weight` (and `match`); pure. */
+  rewrite(spec: Spec, names: RouteNames, weight: number, match?: StepMatch): Spec;
+  /** The weights the spec sends; pure. */
+  weights(spec: Spec, names: RouteNames): RouteWeights;
+}
+
+/**
+ * A router that writes weights into an object of the manifests named like the app (`<name>`), beside a canary
+ * Service: the Gateway API and Istio routers are this with their own object and rewrite.
+ */
+export class RouteObjectRouter<Spec> implements Router {
+  readonly pinsStableSelector = true;
+  readonly name: RouteObject<Spec>['name'];
+
+  constructor(private readonly object: RouteObject<Spec>) {
+    this.name = object.name;
+  }
+
+  async reconcile(context: RouteContext): Promise<void> {
+    await ensureCanaryService(context);
+    await this.setRoutes(context, 0);
+  }
+
+  async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
+    const found = await this.read(context);
+    const spec = this.object.rewrite((found.spec ?? {}) as Spec, context, weight, match);
+    await mergePatch(context, found, { spec });
+  }
+
+  async getRoutes(context: RouteContext): Promise<RouteWeights> {
+    const found = await this.read(context);
+    return this.object.weights((found.spec ?? {}) as Spec, context);
+  }
+
+  async finalize(context: RouteContext): Promise<void> {
+    await this.setRoutes(context, 0);
+    await context.kube.delete('v1', 'Service', context.namespace, context.canaryService);
+  }
+
+  private read(context: RouteContext): Promise<Manifest> {
+    const { apiVersion, kind, name } = this.object;
+    return readRequired(context, apiVersion, kind, context.name, `the ${name} router`);
+  }
 }

@@ -48,100 +48,141 @@ export async function watchRollout(
   name: string,
   options: WatchOptions,
 ): Promise<WatchOutcome> {
-  const target = { namespace, name };
   const deadline = Date.now() + options.timeoutMs;
   const startDeadline = Math.min(deadline, Date.now() + options.waitStartMs);
   const lease = await readLease(kube, namespace, name);
-  if (!lease && options.waitStartMs === 0) {
-    const stable = await kube.read<V1Deployment>('apps/v1', 'Deployment', namespace, name).catch((error) => {
-      throw toGantryError(`read rollout ${namespace}/${name}`, error);
-    });
-    if (!stable)
-      throw new InputError('--name', `no Deployment "${name}" and no rollout in namespace ${namespace}`);
-  }
-  let observed = observe(lease);
-  let last: WatchLine | undefined;
-  const emit = (change: Change) => {
-    last = lineOf(change, observed, target, new Date());
-    options.onLine(last);
-  };
-  for (const change of changesBetween(undefined, observed)) emit(change);
-  if (!inProgress(observed) && (observed.stale || options.waitStartMs === 0)) {
-    return { exitCode: observed.stale ? 3 : 0, last: last! };
-  }
+  if (!lease && options.waitStartMs === 0) await requireDeployment(kube, namespace, name);
+  const follower = new Follower(kube, { namespace, name }, options, lease);
+  const idle = follower.first();
+  if (idle) return idle;
 
   const streams = new Streams(kube, namespace, name);
   try {
-    const seen = new Set<string>();
-    const events = await streams.listEvents();
-    for (const event of events.items) seen.add(event.metadata?.uid ?? '');
-    streams.watchLease(lease?.metadata?.resourceVersion);
-    streams.watchEvents(events.metadata?.resourceVersion);
-    let started = inProgress(observed);
-    let leaseVersion = lease?.metadata?.resourceVersion;
-
-    const showEvent = (event: CoreV1Event) => {
-      const uid = event.metadata?.uid;
-      if (!uid || seen.has(uid)) return;
-      seen.add(uid);
-      emit(eventChange(event));
-    };
-    // The events the run emitted before it released the lease, whose watch events may not have arrived yet.
-    const drainEvents = async () => {
-      const list = await streams.listEvents().catch(() => ({ items: [] as CoreV1Event[] }));
-      for (const event of list.items.sort(byTime)) showEvent(event);
-    };
-    const advance = async (next: V1Lease | undefined): Promise<WatchOutcome | undefined> => {
-      const after = observe(next);
-      const changes = changesBetween(observed, after);
-      observed = after;
-      leaseVersion = next?.metadata?.resourceVersion ?? leaseVersion;
-      if (inProgress(after)) started = true;
-      for (const change of changes) {
-        if (change.kind === 'done') await drainEvents();
-        emit(change);
-        if (change.kind === 'done')
-          return { exitCode: change.exitCode as WatchOutcome['exitCode'], last: last! };
-        if (change.kind === 'orphaned') return { exitCode: 3, last: last! };
-      }
-      streams.expectRenewal(inProgress(after) ? next : undefined);
-      return undefined;
-    };
-    streams.expectRenewal(inProgress(observed) ? lease : undefined);
-
+    await follower.attach(streams);
     for (;;) {
-      const until = started ? deadline : startDeadline;
+      const until = follower.started ? deadline : startDeadline;
       const item = await streams.next(Math.max(0, until - Date.now()));
-      if (!item) {
-        if (!started) {
-          throw new InfraError(
-            `no rollout of ${namespace}/${name} started within ${seconds(options.waitStartMs)}s (--wait-start)`,
-          );
-        }
-        throw new InfraError(
-          `the rollout of ${namespace}/${name} was still ${observed.state?.phase ?? 'in progress'} after ${seconds(options.timeoutMs)}s of watching (--timeout); it goes on`,
-        );
-      }
-      let outcome: WatchOutcome | undefined;
-      if (item.type === 'lease') outcome = await advance(item.lease);
-      else if (item.type === 'event') showEvent(item.event);
-      else if (item.type === 'tick') outcome = await advance(await readLease(kube, namespace, name));
-      else if (item.stream === 'lease') {
-        // The server ended the watch (or it broke): the lease as it is now, then a new watch from there.
-        if (item.broken) await streams.pause(500);
-        const fresh = await readLease(kube, namespace, name);
-        outcome = await advance(fresh);
-        if (!outcome) streams.watchLease(fresh?.metadata?.resourceVersion ?? leaseVersion);
-      } else {
-        if (item.broken) await streams.pause(500);
-        const list = await streams.listEvents();
-        for (const event of list.items.sort(byTime)) showEvent(event);
-        streams.watchEvents(list.metadata?.resourceVersion);
-      }
+      if (!item) throw follower.timedOut();
+      const outcome = await follower.handle(item);
       if (outcome) return outcome;
     }
   } finally {
     streams.stop();
+  }
+}
+
+/** No lease and no Deployment: a name that names nothing is bad input. */
+async function requireDeployment(kube: Kube, namespace: string, name: string): Promise<void> {
+  const stable = await kube.read<V1Deployment>('apps/v1', 'Deployment', namespace, name).catch((error) => {
+    throw toGantryError(`read rollout ${namespace}/${name}`, error);
+  });
+  if (!stable)
+    throw new InputError('--name', `no Deployment "${name}" and no rollout in namespace ${namespace}`);
+}
+
+/** One watch's state: what the lease said last, the events shown, and the lines written. */
+class Follower {
+  observed: Observed;
+  started: boolean;
+  private last: WatchLine | undefined;
+  private leaseVersion: string | undefined;
+  private readonly seen = new Set<string>();
+  private streams!: Streams;
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly target: { namespace: string; name: string },
+    private readonly options: WatchOptions,
+    private readonly lease: V1Lease | undefined,
+  ) {
+    this.observed = observe(lease);
+    this.started = inProgress(this.observed);
+    this.leaseVersion = lease?.metadata?.resourceVersion;
+  }
+
+  /** The state as the watch begins; an outcome when there is nothing to follow. */
+  first(): WatchOutcome | undefined {
+    for (const change of changesBetween(undefined, this.observed)) this.emit(change);
+    if (!inProgress(this.observed) && (this.observed.stale || this.options.waitStartMs === 0)) {
+      return { exitCode: this.observed.stale ? 3 : 0, last: this.last! };
+    }
+    return undefined;
+  }
+
+  /** Starts the watches: the events so far count as seen, later ones are shown. */
+  async attach(streams: Streams): Promise<void> {
+    this.streams = streams;
+    const events = await streams.listEvents();
+    for (const event of events.items) this.seen.add(event.metadata?.uid ?? '');
+    streams.watchLease(this.lease?.metadata?.resourceVersion);
+    streams.watchEvents(events.metadata?.resourceVersion);
+    streams.expectRenewal(inProgress(this.observed) ? this.lease : undefined);
+  }
+
+  timedOut(): InfraError {
+    const { namespace, name } = this.target;
+    if (!this.started) {
+      return new InfraError(
+        `no rollout of ${namespace}/${name} started within ${seconds(this.options.waitStartMs)}s (--wait-start)`,
+      );
+    }
+    return new InfraError(
+      `the rollout of ${namespace}/${name} was still ${this.observed.state?.phase ?? 'in progress'} after ${seconds(this.options.timeoutMs)}s of watching (--timeout); it goes on`,
+    );
+  }
+
+  async handle(item: Item): Promise<WatchOutcome | undefined> {
+    const { namespace, name } = this.target;
+    if (item.type === 'lease') return this.advance(item.lease);
+    if (item.type === 'event') return this.showEvent(item.event);
+    if (item.type === 'tick') return this.advance(await readLease(this.kube, namespace, name));
+    if (item.broken) await this.streams.pause(500);
+    if (item.stream === 'lease') {
+      // The server ended the watch (or it broke): the lease as it is now, then a new watch from there.
+      const fresh = await readLease(this.kube, namespace, name);
+      const outcome = await this.advance(fresh);
+      if (!outcome) this.streams.watchLease(fresh?.metadata?.resourceVersion ?? this.leaseVersion);
+      return outcome;
+    }
+    const list = await this.streams.listEvents();
+    for (const event of list.items.sort(byTime)) this.showEvent(event);
+    this.streams.watchEvents(list.metadata?.resourceVersion);
+    return undefined;
+  }
+
+  private emit(change: Change): void {
+    this.last = lineOf(change, this.observed, this.target, new Date());
+    this.options.onLine(this.last);
+  }
+
+  private showEvent(event: CoreV1Event): undefined {
+    const uid = event.metadata?.uid;
+    if (!uid || this.seen.has(uid)) return;
+    this.seen.add(uid);
+    this.emit(eventChange(event));
+  }
+
+  /** The events the run emitted before it released the lease, whose watch events may not have arrived yet. */
+  private async drainEvents(): Promise<void> {
+    const list = await this.streams.listEvents().catch(() => ({ items: [] as CoreV1Event[] }));
+    for (const event of list.items.sort(byTime)) this.showEvent(event);
+  }
+
+  private async advance(next: V1Lease | undefined): Promise<WatchOutcome | undefined> {
+    const after = observe(next);
+    const changes = changesBetween(this.observed, after);
+    this.observed = after;
+    this.leaseVersion = next?.metadata?.resourceVersion ?? this.leaseVersion;
+    if (inProgress(after)) this.started = true;
+    for (const change of changes) {
+      if (change.kind === 'done') await this.drainEvents();
+      this.emit(change);
+      if (change.kind === 'done')
+        return { exitCode: change.exitCode as WatchOutcome['exitCode'], last: this.last! };
+      if (change.kind === 'orphaned') return { exitCode: 3, last: this.last! };
+    }
+    this.streams.expectRenewal(inProgress(after) ? next : undefined);
+    return undefined;
   }
 }
 

@@ -1083,7 +1083,7 @@ const gitlabCases: Case[] = [
         namespace: ns,
         steps: '["10","x"]',
       }),
-    /^gantry: --steps: expected a weight \(25\), weight:pause \(25:10m, 50:until-promoted\) or \{weight, pause\}, got "x"$/,
+    /^gantry: --steps: expected a weight \(25\), weight:pause \(25:10m, 50:until-promoted\) or \{weight, pause\}, or a match: header=NAME:VALUE\[:pause\], cookie=NAME\[:pause\] or \{match, pause\}, got "x"$/,
   ],
   [
     'GitLab deploy: manifests array that is not JSON',

@@ -340,7 +340,7 @@ describe('bad input fails the step with one clear line, before anything runs', (
     [
       'deploy',
       { manifests: 'k8s/', steps: '10,abc' },
-      'input "steps": expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, got "abc"',
+      'input "steps": expected a weight (25), weight:pause (25:10m, 50:until-promoted) or {weight, pause}, or a match: header=NAME:VALUE[:pause], cookie=NAME[:pause] or {match, pause}, got "abc"',
     ],
     [
       'deploy',

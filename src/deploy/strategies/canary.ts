@@ -50,28 +50,7 @@ export class CanaryStrategy implements Strategy {
     });
     let trafficStarted = false;
     try {
-      // Routers send traffic by weight, so the canary runs its final size from the start; the replica
-      // router scales it step by step instead.
-      const weights = context.steps.map((step) => step.weight);
-      const maxWeight = Math.max(...weights);
-      const initial =
-        context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
-      recorder.progress(`creating ${canary} (${initial} replica(s)) beside ${name} (${stableReplicas})`);
-      const created = await kube.apply(
-        trackDeployment(context.target, canary, 'canary', initial, context.runLabel),
-      );
-      // The replica router sets the canary's count itself, step by step; a weighted router leaves it to an HPA.
-      if (initial > 0) await autoscaleTrack(kube, context.autoscaler, created, maxWeight / 100);
-      if (initial > 0)
-        await waitRolledOut(kube, namespace, canary, {
-          readyTimeoutMs: context.readyTimeoutMs,
-          signal: context.signal,
-        });
-      await context.router.reconcile(route(context.signal));
-      void events.emit(
-        'CanaryStarted',
-        `canary ${canary} created with steps ${describeSteps(context.steps)}`,
-      );
+      await this.startCanary(context, route, stableReplicas);
       for (const [index, { weight, pause: stepPause, match }] of context.steps.entries()) {
         if (index < context.startStep) continue;
         if (context.promoteNow()) {
@@ -114,6 +93,36 @@ export class CanaryStrategy implements Strategy {
       });
     }
     return this.promote(context, route(undefined, context.timeoutMs));
+  }
+
+  /**
+   * Creates the canary beside the stable Deployment and the routing to it (no traffic yet). Routers send
+   * traffic by weight, so the canary runs its final size from the start (autoscaled like the stable when an
+   * HPA scales it); the replica router scales it step by step instead.
+   */
+  private async startCanary(
+    context: RolloutContext,
+    route: (signal?: AbortSignal) => RouteContext,
+    stableReplicas: number,
+  ): Promise<void> {
+    const { kube, namespace, name, recorder, events } = context;
+    const canary = canaryName(name);
+    const maxWeight = Math.max(...context.steps.map((step) => step.weight));
+    const initial =
+      context.router.name === 'replicas' ? 0 : Math.max(1, Math.ceil((stableReplicas * maxWeight) / 100));
+    recorder.progress(`creating ${canary} (${initial} replica(s)) beside ${name} (${stableReplicas})`);
+    const created = await kube.apply(
+      trackDeployment(context.target, canary, 'canary', initial, context.runLabel),
+    );
+    if (initial > 0) {
+      await autoscaleTrack(kube, context.autoscaler, created, maxWeight / 100);
+      await waitRolledOut(kube, namespace, canary, {
+        readyTimeoutMs: context.readyTimeoutMs,
+        signal: context.signal,
+      });
+    }
+    await context.router.reconcile(route(context.signal));
+    void events.emit('CanaryStarted', `canary ${canary} created with steps ${describeSteps(context.steps)}`);
   }
 
   /**

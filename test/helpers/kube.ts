@@ -111,9 +111,11 @@ export function writeAnalysis(
     failureLimit?: number;
     inconclusiveLimit?: number;
     query?: string;
+    /** Only this rollout's pods (its run label): an earlier version's samples never count. */
+    byRun?: boolean;
   } = {},
 ): string {
-  const selector = 'namespace="{{namespace}}",app="{{name}}",track="{{canary}}"';
+  const selector = `namespace="{{namespace}}",app="{{name}}",track="{{canary}}"${options.byRun ? ',run="{{run}}"' : ''}`;
   const spec = {
     interval: `${options.intervalSeconds ?? 2}s`,
     failureLimit: options.failureLimit ?? 0,

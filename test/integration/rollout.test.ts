@@ -188,10 +188,7 @@ describe('blue-green on the sandbox', () => {
       '--analysis',
       // This run's preview only (its run label): the simulator's 503s from before its pods were ready, and an
       // earlier preview's samples, never count.
-      writeAnalysis({
-        query:
-          '(sum(rate(http_requests_total{namespace="{{namespace}}",app="{{name}}",track="{{canary}}",run="{{run}}",code=~"5.."}[4s])) or vector(0)) / sum(rate(http_requests_total{namespace="{{namespace}}",app="{{name}}",track="{{canary}}",run="{{run}}"}[4s]))',
-      }),
+      writeAnalysis({ byRun: true }),
       '--ready-timeout',
       '60s',
     ];

@@ -3,9 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, runCli } from '../helpers/cli.js';
 import { createNamespace, deleteNamespace, fakeImage, writeAnalysis, writeApp } from '../helpers/kube.js';
 
-const RUN_SELECTOR = 'namespace="{{namespace}}",app="{{name}}",track="{{canary}}",run="{{run}}"';
-const RUN_QUERY = `(sum(rate(http_requests_total{${RUN_SELECTOR},code=~"5.."}[4s])) or vector(0)) / sum(rate(http_requests_total{${RUN_SELECTOR}}[4s]))`;
-
 // `gantry status --watch` in one process follows a canary rollout that `gantry deploy` runs in another, through
 // watches on the rollout's Lease and Events on the real API server: a line per change, in order, and the
 // rollout's own exit code at the end.
@@ -117,7 +114,7 @@ async function watchDeploy(
       '4s',
       '--analysis',
       // Filtered by this rollout's run label, so an earlier canary's samples in the same namespace never count.
-      writeAnalysis({ query: RUN_QUERY }),
+      writeAnalysis({ byRun: true }),
       '--ready-timeout',
       '60s',
       ...(options.extra ?? []),

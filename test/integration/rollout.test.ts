@@ -72,6 +72,18 @@ function canaryArgs(
   ];
 }
 
+/**
+ * A healthy release's checks: none failed, at least `passes` passed, and no more than the analysis file's
+ * inconclusiveLimit (1) had no data. The first look can come before Prometheus has two samples of the new
+ * pods for rate(); the analysis tolerates that one, so the test does too, rather than depending on timing.
+ */
+function expectHealthyChecks(checks: { result: string }[], passes: number): void {
+  const results = checks.map((c) => c.result);
+  expect(results).not.toContain('fail');
+  expect(results.filter((r) => r === 'inconclusive').length, results.join(',')).toBeLessThanOrEqual(1);
+  expect(results.filter((r) => r === 'pass').length, results.join(',')).toBeGreaterThanOrEqual(passes);
+}
+
 async function expectNoCanary(ns: string): Promise<void> {
   expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
   const services = await clients().core.listNamespacedService({ namespace: ns });
@@ -97,8 +109,7 @@ describe('canary with the replica router on the sandbox', () => {
     expect(report.verdict).toBe('promoted');
     expect(report.previousImage).toBe(V1);
     expect((report.steps as { result: string }[]).map((s) => s.result)).toEqual(['passed', 'passed']);
-    expect((report.checks as { result: string }[]).length).toBeGreaterThanOrEqual(4);
-    expect((report.checks as { result: string }[]).every((c) => c.result === 'pass')).toBe(true);
+    expectHealthyChecks(report.checks as { result: string }[], 4);
     const timings = report.timings as Record<string, string | null>;
     expect(timings.canaryTrafficStartedAt).not.toBeNull();
     expect(timings.promotedAt).not.toBeNull();
@@ -285,7 +296,7 @@ describe('rolling update with an analysis on the sandbox', () => {
       [1, 'passed'],
     ]);
     const checks = report.checks as { step: number; result: string }[];
-    expect(checks.every((c) => c.result === 'pass')).toBe(true);
+    expectHealthyChecks(checks, 3);
     // A 6 s window at a 2 s interval is measured three times: the window ran to its end.
     expect(checks.filter((c) => c.step === 1)).toHaveLength(3);
     const timings = report.timings as Record<string, string | null>;

@@ -390,6 +390,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Analysis file: metrics (PromQL) with min/max, interval, failureLimit, inconclusiveLimit',
   },
   {
+    flag: 'hooks',
+    path: 'deploy.hooks',
+    type: 'string',
+    valueName: 'file',
+    commands: ['deploy'],
+    description:
+      'Hooks file: HTTP or command hooks at confirm-rollout, pre-rollout, rollout, confirm-promotion, post-rollout, rollback (docs/hooks.md)',
+  },
+  {
     flag: 'prometheus-url',
     path: 'deploy.prometheusUrl',
     type: 'string',

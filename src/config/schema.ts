@@ -310,6 +310,8 @@ export const deploySchema = z
     onGateTimeout: z.enum(['rollback', 'promote']).default('rollback'),
     /** Analysis file (YAML): interval, failureLimit, inconclusiveLimit, metrics[]. */
     analysis: z.string().min(1).optional(),
+    /** Hooks file (YAML): pre-rollout, rollout, confirm-*, post-rollout and rollback hooks (docs/hooks.md). */
+    hooks: z.string().min(1).optional(),
     prometheusUrl: z.url({ message: 'expected a URL like http://127.0.0.1:9090' }).optional(),
     /** Bound for every wait on the cluster (rollback included). */
     timeout: durationAtLeast(1000, '1s').default(600_000),

@@ -166,7 +166,7 @@ export async function commandRollout(
   // A promote for a rollout waiting at a gate is for that gate only: if the gate is decided before the run
   // reads the request (it timed out), the request must not promote the steps after it.
   const state = parseState(lease.metadata?.annotations?.[STATE_ANNOTATION]);
-  const gate = command === 'promote' && state?.phase === 'waiting' ? state.step : undefined;
+  const gate = command === 'promote' && state?.phase === 'waiting' ? gateId(state) : undefined;
   const request: RolloutCommand = gate === undefined ? command : `promote@${gate}`;
   kube.count('patch');
   await kube.objects.patch(
@@ -189,7 +189,7 @@ export async function commandRollout(
     }
     if (gate !== undefined) {
       const now = parseState(current.metadata?.annotations?.[STATE_ANNOTATION]);
-      if (now?.phase !== 'waiting' || now.step !== gate) return rolloutStatus(kube, namespace, name);
+      if (now?.phase !== 'waiting' || gateId(now) !== gate) return rolloutStatus(kube, namespace, name);
     }
     // The run died before it read the request (a killed CI job): abort its orphan here.
     if (command === 'abort' && isStale(current)) {
@@ -200,4 +200,9 @@ export async function commandRollout(
   throw new InfraError(
     `asked run ${lease.spec.holderIdentity} to ${command}, but it did not ${gate === undefined ? 'finish' : `leave the gate of step ${gate + 1}`} within ${Math.round(timeoutMs / 1000)}s`,
   );
+}
+
+/** The gate a waiting rollout holds: a confirm-* hook gate's own id, or the step's index. */
+function gateId(state: RolloutState): number {
+  return state.gate?.id ?? state.step;
 }

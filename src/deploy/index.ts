@@ -16,6 +16,8 @@ import {
   releaseConfig,
 } from './config-versions.js';
 import { RolloutEvents } from './events.js';
+import { combineAnalyzers, hookAnalyzer } from './hooks/analyzer.js';
+import { type Hook, Hooks, loadHooksFile } from './hooks/index.js';
 import { apiMessage, Kube, toGantryError } from './kube.js';
 import { canaryName, RUN_LABEL, runLabelValue, TRACK_LABEL } from './labels.js';
 import {
@@ -43,9 +45,16 @@ import { createRouter } from './routers/index.js';
 import { serviceForTrack } from './routers/service.js';
 import type { Router } from './routers/types.js';
 import { checkScope, isMissingNamespace, isNamespaceObject, namespaceExists, ownNamespace } from './scope.js';
+import { confirmGate, preRollout } from './strategies/confirm.js';
 import { createStrategy } from './strategies/index.js';
 import { RollingStrategy } from './strategies/rolling.js';
-import { abortReason, type CanaryStep, describeSteps, RollbackReason } from './strategies/types.js';
+import {
+  abortReason,
+  type CanaryStep,
+  describeSteps,
+  RollbackReason,
+  type RolloutContext,
+} from './strategies/types.js';
 import type { RolloutReport } from './types.js';
 import { imageOf, restoreTemplate, waitRolledOut } from './workload.js';
 
@@ -91,6 +100,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
   const lease = await lock(plan, runId, recorder, options.signal);
   const run = connectSignals(plan, runId, lease, options.signal);
   const report = newReport(plan, runId, recorder);
+  const hooks = withHooks(plan, report);
   followWithNotifications(plan, run.events, report);
   let exitCode: DeployResult['exitCode'] = 3;
   let release: ConfigRelease | undefined;
@@ -98,7 +108,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
     release = await versionConfig(plan, lease);
     const start = await recover(plan, release, runId, lease, recorder, run.events);
     const current = await apply(plan, release, run, lease, report, recorder);
-    const outcome = await runStrategy(plan, release, run, lease, recorder, current, start);
+    const outcome = await runStrategy(plan, release, run, lease, recorder, current, start, hooks);
     report.verdict = outcome.verdict;
     report.reason = outcome.reason;
     exitCode = outcome.exitCode;
@@ -107,7 +117,7 @@ export async function deploy(config: GantryConfig, options: DeployOptions): Prom
     ({ verdict: report.verdict, exitCode } = failureVerdict(error, report.reason));
   } finally {
     run.disconnect();
-    await finalise(plan, release, lease, report, recorder, exitCode);
+    await finalise(plan, release, lease, report, recorder, exitCode, hooks);
   }
   return { report, exitCode, apiRequests: plan.kube.requestCounts };
 }
@@ -133,6 +143,8 @@ interface Plan {
   router: Router;
   /** Slack, Teams, webhook: their URLs read in pre-flight. */
   notifier: Notifier;
+  /** The hooks file's hooks, their secret URLs and keys read in pre-flight. */
+  hooks: Hook[];
 }
 
 /** Pre-flight: every check that needs no change to the cluster. Bad input fails here, with nothing changed. */
@@ -152,6 +164,14 @@ async function checkPlan(config: GantryConfig, runId: string, stdin?: () => stri
   const settings = config.deploy;
   if (settings.report) await prepareReportDir(settings.report);
   const notifier = createNotifier(config.notify);
+  const hooks = settings.hooks ? loadHooksFile(settings.hooks) : [];
+  const confirmsPromotion = hooks.find((hook) => hook.type === 'confirm-promotion');
+  if (settings.strategy === 'rolling' && confirmsPromotion) {
+    throw new InputError(
+      '--hooks',
+      `hook ${confirmsPromotion.name}: a rolling update has no promotion to confirm; use confirm-rollout, or --strategy canary or blue-green`,
+    );
+  }
   const substitutions = settings.images.map(parseImageSubstitution);
   const loaded = await loadDeployManifests(settings, stdin);
   const manifests = substituteImages(loaded, substitutions).map((m) => withNamespace(m, settings.namespace));
@@ -197,6 +217,7 @@ async function checkPlan(config: GantryConfig, runId: string, stdin?: () => stri
     analyze,
     router: createRouter(settings.router),
     notifier,
+    hooks,
   };
 }
 
@@ -211,6 +232,20 @@ function followWithNotifications(plan: Plan, events: RolloutEvents, report: Roll
     if (reason === 'RolloutStarted') plan.notifier.notify('started', report, steps);
     else if (reason === 'StepStarted') plan.notifier.notify('step', report, steps);
   });
+}
+
+/** The rollout's hooks, their results in the report (beside the checks); undefined without a hooks file. */
+function withHooks(plan: Plan, report: RolloutReport): Hooks | undefined {
+  if (plan.hooks.length === 0) return undefined;
+  const steps =
+    plan.settings.strategy === 'canary'
+      ? plan.settings.steps.length
+      : plan.settings.strategy === 'blue-green'
+        ? 2
+        : 1;
+  const hooks = new Hooks(plan.hooks, () => report, steps);
+  report.hooks = hooks.results;
+  return hooks;
 }
 
 /**
@@ -526,11 +561,20 @@ async function runStrategy(
   recorder: Recorder,
   current: V1Deployment | undefined,
   start: Start,
+  hooks: Hooks | undefined,
 ) {
   const { settings } = plan;
   const strategy = current ? createStrategy(settings.strategy) : new RollingStrategy();
   // The first deploy of a canary or blue-green has nothing to compare with: a plain rolling update, unanalysed.
-  const analyze = strategy.name === settings.strategy ? plan.analyze : undefined;
+  // The rollout and rollback hooks judge each step beside the metrics.
+  const probes =
+    hooks &&
+    hookAnalyzer(hooks, (step) => ({
+      phase: 'progressing',
+      step,
+      weight: recorder.steps.at(-1)?.weight ?? 0,
+    }));
+  const analyze = strategy.name === settings.strategy ? combineAnalyzers(plan.analyze, probes) : undefined;
   let tally: CheckTally | undefined;
   if (run.signal.aborted) {
     // Cancelled before the strategy changed anything (an orphan found above was still cleaned up).
@@ -539,7 +583,7 @@ async function runStrategy(
       notStarted: true,
     });
   }
-  return strategy.run({
+  const context: RolloutContext = {
     kube: plan.kube,
     namespace: settings.namespace,
     name: plan.name,
@@ -574,10 +618,32 @@ async function runStrategy(
     promoteNow: () => run.promotions.signal.aborted,
     promoted: run.promotions.signal,
     openGate: (index) => run.promotions.openGate(index),
+    hooks,
     events: run.events,
     lease,
     recorder,
-  });
+  };
+  await beforeStrategy(context, strategy.name === 'rolling');
+  return strategy.run(context);
+}
+
+/**
+ * Before the strategy changes anything: the confirm-rollout gate, and for a rolling update (whose first change
+ * already moves traffic) the pre-rollout hooks. Stopped here, nothing of the new version exists: rolled back.
+ */
+async function beforeStrategy(context: RolloutContext, rolling: boolean): Promise<void> {
+  const moment = { step: null, weight: 0 };
+  try {
+    if (context.startStep === 0)
+      await confirmGate(context, 'confirm-rollout', { ...moment, phase: 'confirm-rollout' });
+    if (rolling) await preRollout(context, { ...moment, phase: 'pre-rollout' });
+  } catch (error) {
+    const reason = error instanceof RollbackReason ? error : abortReason(context.signal);
+    context.recorder.mark('abortDecidedAt', reason.decidedAt);
+    throw Object.assign(new RollbackReason(`${reason.message}; the rollout had not started`), {
+      notStarted: true,
+    });
+  }
 }
 
 /** The canary steps as the strategy runs them: each with its pause (`deploy.pause` unless it says otherwise). */
@@ -609,6 +675,7 @@ async function finalise(
   report: RolloutReport,
   recorder: Recorder,
   exitCode: DeployResult['exitCode'],
+  hooks: Hooks | undefined,
 ): Promise<void> {
   const { kube, settings } = plan;
   recorder.finish();
@@ -626,6 +693,17 @@ async function finalise(
     .release({ phase: 'done', verdict: report.verdict, reason: report.reason, exitCode })
     .catch((error) => log.warn(`could not release the lease: ${messageOf(error)}`));
   recorder.progress(`${report.verdict}: ${report.reason}`);
+  // After the outcome is final: a post-rollout hook is told the verdict, and never changes it.
+  if (hooks?.has('post-rollout')) {
+    const last = recorder.steps.at(-1);
+    await hooks.runAll('post-rollout', {
+      phase: 'done',
+      step: last?.index ?? null,
+      weight: report.verdict === 'promoted' ? 100 : 0,
+      verdict: report.verdict,
+      reason: report.reason,
+    });
+  }
   plan.notifier.notify('finished', report);
   await plan.notifier.flush();
 }

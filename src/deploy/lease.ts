@@ -23,7 +23,15 @@ export interface RolloutState {
   startedAt: string;
   updatedAt: string;
   /** While `phase` is `waiting`: since when, until when, and what happens then if nobody decides. */
-  gate?: { since: string; timeoutAt: string; onTimeout: 'rollback' | 'promote' };
+  gate?: {
+    since: string;
+    timeoutAt: string;
+    onTimeout: 'rollback' | 'promote';
+    /** The gate `gantry promote` releases (a `promote@<id>` command); absent: the step's own gate (`step`). */
+    id?: number;
+    /** A confirm-* hook gate: which one (the hooks are asked while it waits). */
+    hook?: 'confirm-rollout' | 'confirm-promotion';
+  };
   /**
    * The analysis of the current step so far: checks by result and the latest one. Noted without a write of
    * its own (see {@link AcquiredLease.note}): the next renewal or record carries it.

@@ -85,6 +85,34 @@ export interface ConfigVersion {
   previous: string | null;
 }
 
+/** The points of a rollout where a hook runs (src/deploy/hooks/spec.ts, docs/hooks.md). */
+export type HookType =
+  | 'confirm-rollout'
+  | 'pre-rollout'
+  | 'rollout'
+  | 'confirm-promotion'
+  | 'post-rollout'
+  | 'rollback';
+
+/** One hook's outcome at one point of the rollout, as the report shows it. */
+export interface HookResult {
+  hook: string;
+  type: HookType;
+  /** When the (last) answer came. */
+  at: string;
+  /**
+   * pass: it said yes (2xx, exit 0); fail: it said no, or never answered. For confirm-* hooks: pass when it
+   * confirmed, fail when the gate ended without its confirmation. For rollback hooks (recorded only when they
+   * ask): pass means "rollback requested".
+   */
+  result: 'pass' | 'fail';
+  /** Calls made (confirm-*: times asked; others: attempts, retries included). */
+  attempts: number;
+  durationMs: number;
+  /** What it answered, in a line: `HTTP 200`, `exit 1: smoke test failed`, `unreachable: …`. */
+  message: string;
+}
+
 export interface RolloutReport {
   verdict: Verdict;
   name: string;
@@ -105,5 +133,10 @@ export interface RolloutReport {
   reason: string;
   steps: StepRecord[];
   checks: Check[];
+  /**
+   * The hooks' answers (`--hooks`): pre-rollout, confirm-*, post-rollout, and a rollback hook that asked;
+   * rollout hooks are checks (`hook <name>`). Absent without a hooks file.
+   */
+  hooks?: HookResult[];
   timings: RolloutTimings;
 }

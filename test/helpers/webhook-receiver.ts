@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request a receiver got: its path, headers and the JSON body. */
@@ -6,6 +6,9 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   contentType: string | undefined;
+  headers: IncomingHttpHeaders;
+  /** The body as sent (to check a signature over it). */
+  raw: string;
   body: unknown;
 }
 
@@ -20,7 +23,12 @@ export interface WebhookReceiver {
 }
 
 export async function startReceiver(
-  options: { status?: number; statuses?: number[] } = {},
+  options: {
+    status?: number;
+    statuses?: number[];
+    /** Decides the answer per request (after it was recorded): a status, or a status and a body. */
+    respond?: (request: ReceivedRequest, all: ReceivedRequest[]) => number | { status: number; body: string };
+  } = {},
 ): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = [];
   const statuses = [...(options.statuses ?? [])];
@@ -33,14 +41,19 @@ export async function startReceiver(
       try {
         body = JSON.parse(text);
       } catch {}
-      requests.push({
+      const received: ReceivedRequest = {
         method: request.method ?? '',
         path: request.url ?? '',
         contentType: request.headers['content-type'],
+        headers: request.headers,
+        raw: text,
         body,
-      });
-      response.writeHead(statuses.shift() ?? options.status ?? 200, { 'content-type': 'text/plain' });
-      response.end('ok');
+      };
+      requests.push(received);
+      const answer = options.respond?.(received, requests) ?? statuses.shift() ?? options.status ?? 200;
+      const { status, body: reply } = typeof answer === 'number' ? { status: answer, body: 'ok' } : answer;
+      response.writeHead(status, { 'content-type': 'text/plain' });
+      response.end(reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,6 +11,7 @@ import {
   waitRolledOut,
   withTrack,
 } from '../workload.js';
+import { confirmGate, preRollout } from './confirm.js';
 import { takeOutNewVersion } from './rollback.js';
 import { pause, RollbackReason, type RolloutContext, type Strategy, type StrategyOutcome } from './types.js';
 
@@ -64,11 +65,14 @@ export class BlueGreenStrategy implements Strategy {
       });
       if (!bySelector) await context.router.reconcile(route(context.signal));
       void events.emit('PreviewReady', `preview ${preview} is available`);
+      // Up, without traffic: the pre-rollout hooks (a smoke test of the preview Service) decide first.
+      await preRollout(context, { phase: 'pre-rollout', step: null, weight: 0 });
 
       recorder.stepStarted(0, 0, `analysing the preview (${preview}) before the switch`);
       void lease.record({ phase: 'progressing', step: 0, weight: 0 });
       await this.analyse(context, 0, context.pauseMs);
       recorder.stepEnded('passed');
+      await confirmGate(context, 'confirm-promotion', { phase: 'confirm-promotion', step: 0, weight: 0 });
 
       recorder.stepStarted(
         1,

@@ -11,6 +11,7 @@ import {
   waitRolledOut,
   withTrack,
 } from '../workload.js';
+import { confirmGate, preRollout } from './confirm.js';
 import { takeOutNewVersion } from './rollback.js';
 import {
   describeSteps,
@@ -51,6 +52,8 @@ export class CanaryStrategy implements Strategy {
     let trafficStarted = false;
     try {
       await this.startCanary(context, route, stableReplicas);
+      // Up, without traffic: the pre-rollout hooks (a smoke test of the canary's own Service) decide first.
+      if (context.startStep === 0) await preRollout(context, { phase: 'pre-rollout', step: null, weight: 0 });
       for (const [index, { weight, pause: stepPause, match }] of context.steps.entries()) {
         if (index < context.startStep) continue;
         if (context.promoteNow()) {
@@ -82,6 +85,15 @@ export class CanaryStrategy implements Strategy {
           await this.holdGate(context, index, match ? describeMatch(match) : `${weight}%`);
         else await this.judgeStep(context, index, stepPause);
         recorder.stepEnded('passed');
+      }
+      // `gantry promote` outside a gate is a person's decision to promote now: it needs no confirmation.
+      if (!context.promoteNow()) {
+        const last = context.steps.length - 1;
+        await confirmGate(context, 'confirm-promotion', {
+          phase: 'confirm-promotion',
+          step: last,
+          weight: context.steps[last]!.weight,
+        });
       }
     } catch (error) {
       return takeOutNewVersion(context, error, {

@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Autoscaler } from '../autoscaling.js';
 import type { RolloutEvents } from '../events.js';
+import type { Hooks } from '../hooks/index.js';
 import type { Kube } from '../kube.js';
 import type { Track } from '../labels.js';
 import type { AcquiredLease } from '../lease.js';
@@ -74,6 +75,8 @@ export interface RolloutContext {
    * signal fires) instead of promoting at once. Without it a gate can only time out.
    */
   openGate?: (index: number) => Gate;
+  /** The rollout's hooks (`--hooks`): pre-rollout and confirm-* are called by the strategies at their points. */
+  hooks?: Hooks;
   events: RolloutEvents;
   lease: AcquiredLease;
   recorder: Recorder;

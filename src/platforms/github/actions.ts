@@ -74,6 +74,7 @@ const DEPLOY_INPUTS = {
   'gate-timeout': { flag: 'gate-timeout' },
   'on-gate-timeout': { flag: 'on-gate-timeout' },
   analysis: { flag: 'analysis' },
+  hooks: { flag: 'hooks' },
   'prometheus-url': { flag: 'prometheus-url' },
   timeout: { flag: 'timeout' },
   'ready-timeout': { flag: 'ready-timeout' },

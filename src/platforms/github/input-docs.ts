@@ -178,6 +178,10 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
   analysis: {
     description: 'Analysis file: metrics (PromQL) with min/max, interval, failureLimit, inconclusiveLimit',
   },
+  hooks: {
+    description:
+      'Hooks file: HTTP or command hooks at `confirm-rollout`, `pre-rollout`, `rollout`, `confirm-promotion`, `post-rollout` and `rollback` (docs/hooks.md)',
+  },
   'prometheus-url': {
     description: 'Prometheus for the analysis. Default: `$PROMETHEUS_URL`',
   },

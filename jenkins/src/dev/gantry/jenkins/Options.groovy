@@ -75,6 +75,7 @@ class Options implements Serializable {
             gateTimeout: ['gate-timeout', 'string'],
             onGateTimeout: ['on-gate-timeout', 'string'],
             analysis: ['analysis', 'string'],
+            hooks: ['hooks', 'string'],
             prometheusUrl: ['prometheus-url', 'string'],
             timeout: ['timeout', 'string'],
             readyTimeout: ['ready-timeout', 'string'],

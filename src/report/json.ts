@@ -20,11 +20,13 @@ const KEY_ORDER: Record<string, readonly string[]> = {
     'reason',
     'steps',
     'checks',
+    'hooks',
     'timings',
   ],
   'config[]': ['kind', 'name', 'version', 'previous'],
   'steps[]': ['index', 'weight', 'startedAt', 'endedAt', 'result'],
   'checks[]': ['metric', 'step', 'at', 'value', 'min', 'max', 'result', 'message'],
+  'hooks[]': ['hook', 'type', 'at', 'result', 'attempts', 'durationMs', 'message'],
   timings: [
     'startedAt',
     'finishedAt',

@@ -3,7 +3,7 @@
  * person can act on, the facts (images, timings of the rollback), a timeline chart, then each step's checks
  * with value against threshold.
  */
-import type { Check, RolloutReport, StepRecord } from '../deploy/types.js';
+import type { Check, HookResult, RolloutReport, StepRecord } from '../deploy/types.js';
 import { InputError } from '../util/errors.js';
 import {
   escapeMarkdown,
@@ -53,6 +53,7 @@ export function renderRolloutMarkdown(report: RolloutReport, options: MarkdownOp
   const chartBlock = renderChart(report, chart, options);
   if (chartBlock) blocks.push(chartBlock);
   blocks.push(checksSection(report, options.maxChecksPerMetric ?? DEFAULT_MAX_CHECKS));
+  if (report.hooks?.length) blocks.push(hooksSection(report.hooks));
   return `${blocks.join('\n\n')}\n`;
 }
 
@@ -119,6 +120,39 @@ function checkCounts(checks: readonly Check[]): string {
   if (count('fail') > 0) parts.push(`**${count('fail')} failed**`);
   if (count('inconclusive') > 0) parts.push(`${count('inconclusive')} no data`);
   return `${checks.length}: ${parts.join(', ')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hooks
+
+const HOOK_RESULT: Record<HookResult['type'], Record<HookResult['result'], string>> = {
+  'confirm-rollout': { pass: 'confirmed', fail: '**not confirmed**' },
+  'confirm-promotion': { pass: 'confirmed', fail: '**not confirmed**' },
+  'pre-rollout': { pass: 'passed', fail: '**failed**' },
+  rollout: { pass: 'passed', fail: '**failed**' },
+  'post-rollout': { pass: 'passed', fail: 'failed (verdict unchanged)' },
+  rollback: { pass: '**asked for a rollback**', fail: 'no rollback asked' },
+};
+
+/** The hooks' answers, in the order they came (rollout hooks are among the checks). */
+function hooksSection(hooks: readonly HookResult[]): string {
+  const rows = hooks.map((h) =>
+    [
+      markdownCode(h.hook),
+      escapeMarkdown(h.type),
+      HOOK_RESULT[h.type][h.result],
+      String(h.attempts),
+      formatSeconds(h.durationMs),
+      escapeMarkdown(h.message),
+    ].join(' | '),
+  );
+  return [
+    '### Hooks',
+    '',
+    '| Hook | Type | Result | Asked | Took | Answer |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r} |`),
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------

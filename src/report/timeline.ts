@@ -51,11 +51,16 @@ export function metricNames(report: RolloutReport): string[] {
  * The metric a chart should show when the caller names none: the first that failed, else the first that
  * had no data (an inconclusive abort), else the first measured. Undefined when there are no checks.
  */
+/** The metric name of a rollout hook's checks: `hook <name>`. */
+export const HOOK_CHECK_PREFIX = 'hook ';
+
 export function chartMetric(report: RolloutReport): string | undefined {
+  // A rollout hook's checks (`hook <name>`) have no values to draw.
+  const measured = report.checks.filter((check) => !check.metric.startsWith(HOOK_CHECK_PREFIX));
   return (
-    report.checks.find((check) => check.result === 'fail')?.metric ??
-    report.checks.find((check) => check.result === 'inconclusive')?.metric ??
-    report.checks[0]?.metric
+    measured.find((check) => check.result === 'fail')?.metric ??
+    measured.find((check) => check.result === 'inconclusive')?.metric ??
+    measured[0]?.metric
   );
 }
 

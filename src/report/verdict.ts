@@ -46,7 +46,9 @@ export function decisiveCheck(report: RolloutReport): Check | undefined {
 
 /** Why a single check did not pass, in words: `error-rate 0.43 above max 0.05`. */
 export function describeBreach(check: Check): string {
-  if (check.value === null || check.result === 'inconclusive') return `${check.metric} had no data`;
+  if (check.result === 'inconclusive') return `${check.metric} had no data`;
+  // A hook's answer has no value: its message is what it said.
+  if (check.value === null) return `${check.metric}: ${check.message}`;
   if (check.max !== undefined && check.value > check.max) {
     return `${check.metric} ${formatNumber(check.value)} above max ${formatNumber(check.max)}`;
   }

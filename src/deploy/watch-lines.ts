@@ -179,13 +179,18 @@ function stepMessage(state: RolloutState): string {
 function phaseMessage(was: RolloutState, state: RolloutState): string {
   switch (state.phase) {
     case 'waiting':
-      return `waiting at ${position(state)} for gantry promote; ${gateText(state)}`;
+      return state.gate?.hook
+        ? `waiting for the ${state.gate.hook} hooks (or gantry promote); ${gateText(state)}`
+        : `waiting at ${position(state)} for gantry promote; ${gateText(state)}`;
     case 'promoting':
       return 'all steps passed: promoting the new version';
     case 'rolling-back':
       return 'rolling back';
     case 'progressing':
-      return was.phase === 'waiting' ? `gate of ${position(was)} released: going on` : 'progressing';
+      if (was.phase !== 'waiting') return 'progressing';
+      return was.gate?.hook
+        ? `${was.gate.hook} confirmed: going on`
+        : `gate of ${position(was)} released: going on`;
     default:
       return state.phase;
   }

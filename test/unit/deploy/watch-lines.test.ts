@@ -187,6 +187,40 @@ describe('changesBetween: two observations of the lease → the lines between th
       ],
     },
     {
+      name: 'a confirm gate opens',
+      before: live({ step: 2, weight: 50 }),
+      after: live({
+        step: 2,
+        weight: 50,
+        phase: 'waiting',
+        gate: {
+          since: 'a',
+          timeoutAt: '2026-12-07T12:30:00.000Z',
+          onTimeout: 'rollback',
+          id: 9999,
+          hook: 'confirm-promotion',
+        },
+      }),
+      changes: [
+        {
+          kind: 'phase',
+          message:
+            'waiting for the confirm-promotion hooks (or gantry promote); without a decision by 2026-12-07T12:30:00.000Z it rolls back',
+        },
+      ],
+    },
+    {
+      name: 'a confirm gate confirmed',
+      before: live({
+        step: 2,
+        weight: 50,
+        phase: 'waiting',
+        gate: { since: 'a', timeoutAt: 'b', onTimeout: 'rollback', id: 9999, hook: 'confirm-promotion' },
+      }),
+      after: live({ step: 2, weight: 50 }),
+      changes: [{ kind: 'phase', message: 'confirm-promotion confirmed: going on' }],
+    },
+    {
       name: 'a gate released, and the next step',
       before: live({ step: 1, weight: 25, phase: 'waiting' }),
       after: live({ step: 2, weight: 50 }),

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-function o(r,t){return new Promise(n=>{if(t?.aborted)return n();let e=()=>{clearTimeout(i),t?.removeEventListener("abort",e),n()},i=setTimeout(e,r);t?.addEventListener("abort",e,{once:!0})})}function u(r){return!Number.isFinite(r)||Number.isInteger(r)?String(r):String(Number(r.toPrecision(4)))}function b(r){return String(r===0||r===1?r:Number(r.toPrecision(2)))}export{o as a,u as b,b as c};

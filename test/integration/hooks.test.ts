@@ -290,6 +290,118 @@ describe('hooks on a canary', () => {
   });
 });
 
+describe('hooks on blue-green and rolling', () => {
+  it('blue-green: pre-rollout on the preview, then confirm-promotion before the switch', async () => {
+    const ns = await withStable();
+    let confirms = 0;
+    const times: Record<string, number> = {};
+    receiver = await startReceiver({
+      respond: (request) => {
+        times[request.path] ??= Date.now();
+        if (request.path !== '/confirm') return 200;
+        return ++confirms < 2 ? 409 : 200;
+      },
+    });
+    const hooks = writeHooks([
+      { name: 'smoke', type: 'pre-rollout', url: receiver.url('/smoke') },
+      { name: 'qa', type: 'confirm-promotion', url: receiver.url('/confirm'), interval: '500ms' },
+    ]);
+    const v2 = fakeImage('hooks-bg');
+    const run = await runCli([
+      'deploy',
+      '--json',
+      '--manifests',
+      writeApp({ replicas: 4 }),
+      '--image',
+      `app=${v2}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'blue-green',
+      '--pause',
+      '2s',
+      '--blue-green-delay',
+      '2s',
+      '--hooks',
+      hooks,
+      '--ready-timeout',
+      '60s',
+    ]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = run.json!;
+    expect(report.verdict).toBe('promoted');
+    expect((report.hooks as HookResult[]).map((r) => [r.hook, r.result])).toEqual([
+      ['smoke', 'pass'],
+      ['qa', 'pass'],
+    ]);
+    expect(confirms).toBe(2);
+    // Asked before the switch: all traffic moved to the new version only after the confirmation.
+    const switched = Date.parse((report.timings as Record<string, string>).canaryTrafficStartedAt!);
+    expect(times['/smoke']!).toBeLessThan(times['/confirm']!);
+    expect(times['/confirm']!).toBeLessThan(switched);
+    expect(receiver.requests.find(at('/confirm'))!.body).toMatchObject({
+      phase: 'waiting',
+      step: 0,
+      weight: 0,
+    });
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(v2);
+  });
+
+  it('rolling: a failing pre-rollout hook stops it before the update (nothing changed, exit 1); rollout hooks judge the window', async () => {
+    const ns = await withStable();
+    receiver = await startReceiver({
+      respond: (request) => (request.path === '/smoke' ? { status: 500, body: 'db migration pending' } : 200),
+    });
+    const rolling = (image: string, file: string) => [
+      'deploy',
+      '--json',
+      '--manifests',
+      writeApp({ replicas: 4 }),
+      '--image',
+      `app=${image}`,
+      '--namespace',
+      ns,
+      '--strategy',
+      'rolling',
+      '--pause',
+      '2s',
+      '--hooks',
+      file,
+      '--ready-timeout',
+      '60s',
+    ];
+    const before = await readDeployment(ns, 'web');
+    const stopped = await runCli(
+      rolling(
+        fakeImage('hooks-rolling-no'),
+        writeHooks([{ name: 'smoke', type: 'pre-rollout', url: receiver.url('/smoke') }]),
+      ),
+    );
+    expect(stopped.exitCode, stopped.stderr).toBe(1);
+    expect(stopped.json!.verdict).toBe('rolled-back');
+    expect(stopped.json!.reason).toBe(
+      'pre-rollout hook smoke failed: HTTP 500: db migration pending; the rollout had not started',
+    );
+    const after = await readDeployment(ns, 'web');
+    expect(after?.metadata?.generation).toBe(before?.metadata?.generation);
+    expect(imageOf(after)).toBe(V1);
+
+    const v2 = fakeImage('hooks-rolling-yes');
+    const verified = await runCli(
+      rolling(
+        v2,
+        writeHooks([{ name: 'probe', type: 'rollout', url: receiver.url('/probe'), interval: '500ms' }]),
+      ),
+    );
+    expect(verified.exitCode, verified.stderr).toBe(0);
+    const checks = verified.json!.checks as { metric: string; step: number; result: string }[];
+    // The verification window (step 2, index 1) was judged by the hook alone: no --analysis.
+    expect(checks.filter((c) => c.step === 1 && c.metric === 'hook probe').length).toBeGreaterThanOrEqual(1);
+    expect(checks.every((c) => c.result === 'pass')).toBe(true);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(v2);
+  });
+});
+
 describe('hooks: bad input', () => {
   it('a rolling update with a confirm-promotion hook: exit 2, one line naming --hooks, nothing changed', async () => {
     const ns = await withStable();

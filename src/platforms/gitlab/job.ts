@@ -124,7 +124,7 @@ export async function runGitLabJob(command: CommandName, options: JobOptions): P
   }
 
   if (command === 'deploy' && token !== '' && result && typeof result.verdict === 'string') {
-    await noteOnMergeRequest(result as unknown as RolloutReport, token, { env, cwd }, write);
+    await noteOnMergeRequest(result as unknown as RolloutReport, token, { env, cwd, code }, write);
   }
   return code;
 }
@@ -169,7 +169,7 @@ export async function reportFiles(env: Env, cwd: string): Promise<string[]> {
 async function noteOnMergeRequest(
   report: RolloutReport,
   token: string,
-  { env, cwd }: { env: Env; cwd: string },
+  { env, cwd, code }: { env: Env; cwd: string; code: number },
   write: (line: string) => void,
 ): Promise<void> {
   const target = mergeRequestTarget(env);
@@ -183,6 +183,7 @@ async function noteOnMergeRequest(
       environment: env.CI_ENVIRONMENT_NAME,
       environmentUrl: env.CI_ENVIRONMENT_URL,
       reportFiles: await reportFiles(env, cwd),
+      exitCode: code,
     });
     const note = await postMergeRequestNote({ ...target, token, body });
     write(`gantry-gitlab: rollout summary posted on !${target.mrIid} (note ${note.id})`);

@@ -42,13 +42,20 @@ export interface NoteContext {
    * (e.g. `gantry-rollout/rollout.md`): linked as `<jobUrl>/artifacts/file/<path>` when `jobUrl` is known.
    */
   reportFiles?: readonly string[];
+  /** The exit code the job ends with, which GitLab's deployment status follows. */
+  exitCode?: number;
 }
 
 /**
- * The status GitLab gives the deployment of a job with `environment:`: it follows the job's result, and the
- * deploy job exits 0 only when the rollout was promoted (a rollback exits 1, a failure 3 or 4).
+ * The status GitLab gives the deployment of a job with `environment:`: it follows the job's result (exit 0 is
+ * success, anything else failed). Without the exit code, the verdict's: the deploy job exits 0 only when the
+ * rollout was promoted (a rollback exits 1, a failure 3 or 4).
  */
-export function deploymentStatus(report: Pick<RolloutReport, 'verdict'>): 'success' | 'failed' {
+export function deploymentStatus(
+  report: Pick<RolloutReport, 'verdict'>,
+  exitCode?: number,
+): 'success' | 'failed' {
+  if (exitCode !== undefined) return exitCode === 0 ? 'success' : 'failed';
   return report.verdict === 'promoted' ? 'success' : 'failed';
 }
 
@@ -95,7 +102,7 @@ export function mergeRequestNoteBody(report: RolloutReport, context: NoteContext
   if (context.environment) {
     const open = context.environmentUrl ? ` · [open](${markdownUrl(context.environmentUrl)})` : '';
     facts.push(
-      `Environment ${markdownCode(context.environment)}${open} · deployment **${deploymentStatus(report)}**`,
+      `Environment ${markdownCode(context.environment)}${open} · deployment **${deploymentStatus(report, context.exitCode)}**`,
     );
   }
   const files = context.jobUrl ? (context.reportFiles ?? []) : [];

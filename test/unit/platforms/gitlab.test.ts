@@ -345,6 +345,12 @@ describe('merge-request note', () => {
     expect(deploymentStatus({ verdict: 'promoted' })).toBe('success');
     expect(deploymentStatus({ verdict: 'rolled-back' })).toBe('failed');
     expect(deploymentStatus({ verdict: 'failed' })).toBe('failed');
+    // The job's exit code decides, as it does for GitLab: a promoted rollout whose job failed after all is failed.
+    expect(deploymentStatus({ verdict: 'promoted' }, 3)).toBe('failed');
+    expect(deploymentStatus({ verdict: 'promoted' }, 0)).toBe('success');
+    expect(mergeRequestNoteBody(fixture('promoted'), { environment: 'staging', exitCode: 3 })).toContain(
+      'Environment `staging` · deployment **failed**\n',
+    );
   });
 
   it('has no artifact link without the job URL (CI_JOB_URL), and no status line without an environment', () => {
@@ -623,6 +629,7 @@ describe('runGitLabJob with a stand-in gantry', () => {
           'gantry-rollout/rollout.svg',
           'gantry-rollout/rollout.json',
         ],
+        exitCode: 0,
       }),
     );
     expect(JSON.parse(requests[0]!.body).body).toContain(
@@ -633,6 +640,30 @@ describe('runGitLabJob with a stand-in gantry', () => {
     const written = [argv, lines.join('\n'), readFileSync(join(cwd, resultFile('deploy')), 'utf8')];
     written.push(readFileSync(join(cwd, dotenvFile('deploy')), 'utf8'));
     for (const text of written) expect(text).not.toContain(token);
+  });
+
+  it('the note gives the deployment the status of the job, from the exit code the job ends with', async () => {
+    requests.length = 0;
+    const cwd = mkdtempSync(join(tmpdir(), 'gantry-gl-job-'));
+    // A promoted rollout whose gantry still failed (exit 4): GitLab marks the job's deployment failed.
+    const gantry = fakeGantry({ ...fixture('promoted') }, 4);
+    const code = await runGitLabJob('deploy', {
+      env: {
+        GANTRY_INPUT_GITLAB_TOKEN: 'glpat-xyz-123456',
+        CI_MERGE_REQUEST_IID: '12',
+        CI_PROJECT_ID: '42',
+        CI_SERVER_URL: apiUrl,
+        CI_ENVIRONMENT_NAME: 'production',
+      },
+      cwd,
+      gantry: gantry.file,
+      write: () => {},
+    });
+    expect(code).toBe(4);
+    expect(requests).toHaveLength(1);
+    expect(JSON.parse(requests[0]!.body).body).toContain(
+      'Environment `production` · deployment **failed**\n',
+    );
   });
 
   it('deploy outside a merge request says why no note is posted, and still succeeds', async () => {

@@ -1,6 +1,9 @@
 /**
  * The rollout summary as a merge-request note (@gitbeaker/rest). GitLab renders Mermaid in notes but cannot
- * inline an SVG, so the note carries the Mermaid timeline (DESIGN.md, "Visible").
+ * inline an SVG, so the note carries the Mermaid timeline (DESIGN.md, "Visible"), and links the report's files
+ * (the SVG too) where the job's artifacts keep them. The environment's deployment is GitLab's own: the deploy
+ * job has `environment:`, so GitLab records it and sets its status from the job's exit code (its API refuses to
+ * update a deployment a job created); the note only says which status that is.
  */
 import type { RolloutReport } from '../../deploy/types.js';
 import { escapeMarkdown, markdownCode } from '../../report/format.js';

@@ -474,7 +474,9 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
       // The deployment GitLab records for the job succeeds (exit 0), and the note says so; the report's files
       // are linked where the job's artifacts keep them (CI_JOB_URL/artifacts/file/<path>), and are there.
       expectReportLinks(notes[0]!.body.body, dir);
-      expect(notes[0]!.body.body).toContain('Environment `production` · deployment **success**');
+      expect(notes[0]!.body.body).toContain(
+        'Environment `production` · [open](https://shop.example.com) · deployment **success**\n',
+      );
 
       // A bad release (half its responses fail): the canary is rolled back, the deploy job fails with exit 1,
       // the stable Deployment never changed, and the note says so.
@@ -503,7 +505,9 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
       expect(notes[0]!.body.body).toContain('**Rolled back**');
       expect(existsSync(join(dir, 'gantry-rollout', 'rollout.svg'))).toBe(true);
       // The failed job's deployment is failed, and its report is linked and kept (artifacts: when: always).
-      expect(notes[0]!.body.body).toContain('Environment `production` · deployment **failed**');
+      expect(notes[0]!.body.body).toContain(
+        'Environment `production` · [open](https://shop.example.com) · deployment **failed**\n',
+      );
       expectReportLinks(notes[0]!.body.body, dir);
 
       expect(first.output + second.output + third.output).not.toContain(token);

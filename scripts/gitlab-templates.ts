@@ -48,13 +48,23 @@ export interface StageJob {
   /** Comment lines above the job. */
   note?: readonly string[];
   interruptible?: { value: boolean; note?: string };
-  /** The GitLab environment, from these inputs (which then reach no variable). */
-  environment?: { name: string; url: string };
+  /**
+   * The GitLab environment, from these inputs (which then reach no variable), and the job's `action` on it:
+   * `start` makes the job a deployment, whose status GitLab sets from the job's result.
+   */
+  environment?: { name: string; url: string; action: 'start'; note?: readonly string[] };
   /** Comment above `variables:`. */
   variablesNote?: string;
   /** Flags the template sets itself, after the inputs' variables: the report paths GitLab reads. */
   fixed: Record<string, string>;
-  artifacts: { pathsNote?: string; paths: readonly string[]; reports: Record<string, string> };
+  artifacts: {
+    /** `expose_as`: the name of the artifacts' link in the merge-request widget (letters, digits, -, _, spaces). */
+    exposeAs?: { name: string; note?: readonly string[] };
+    pathsNote?: string;
+    /** With exposeAs: no globs, directories ending in `/` (GitLab exposes nothing otherwise). */
+    paths: readonly string[];
+    reports: Record<string, string>;
+  };
 }
 
 const VARIABLES_ONLY = 'Inputs reach gantry through variables only (see build.yml).';
@@ -106,10 +116,25 @@ export const STAGE_JOBS: Record<Stage, StageJob> = {
       value: false,
       note: 'A cancelled job aborts and rolls back cleanly, but a newer pipeline should not cancel a rollout half-way.',
     },
-    environment: { name: 'environment', url: 'environment-url' },
+    environment: {
+      name: 'environment',
+      url: 'environment-url',
+      action: 'start',
+      note: [
+        'A deployment: GitLab records one per run and sets its status from the job, success only when the rollout',
+        'was promoted (exit 0); a rollback (exit 1) or a failure marks it failed, a cancelled job canceled.',
+      ],
+    },
     variablesNote: VARIABLES_ONLY,
     fixed: { report: 'gantry-rollout' },
     artifacts: {
+      exposeAs: {
+        name: 'Gantry rollout report',
+        note: [
+          'Linked from the merge request (View exposed artifact) and kept when the rollout fails; the note links',
+          'each report file.',
+        ],
+      },
       paths: ['gantry-deploy.json', 'gantry-rollout/'],
       reports: { dotenv: 'gantry-deploy.env' },
     },
@@ -186,7 +211,10 @@ export const PIPELINE: PipelineTable = {
     'severity-threshold':
       'Stop the pipeline on a finding at or above this severity; none never stops (default high).',
     to: 'Destination references (registry/repository:tag) the scanned digest is copied to.',
-    environment: 'GitLab environment the deploy job deploys to.',
+    environment: [
+      'GitLab environment the deploy job deploys to. The job is its deployment, which GitLab marks success when',
+      'the rollout is promoted and failed when it is rolled back or fails.',
+    ],
     manifests: [
       "Manifest files, directories or kustomization directories. Empty takes gantry.yml's deploy.manifests.",
     ],
@@ -374,9 +402,11 @@ function jobLines(stage: Stage, inputs: Record<string, InputSpec>, context: JobC
     lines.push('  needs:', ...context.needs.map((need) => `    - job: ${jobName(need)}`));
   if (job.environment)
     lines.push(
+      ...(job.environment.note ?? []).map((line) => `  # ${line}`),
       '  environment:',
       `    name: ${ref(job.environment.name)}`,
       `    url: ${ref(job.environment.url)}`,
+      `    action: ${job.environment.action}`,
     );
   lines.push(...comment('  ', job.variablesNote), '  variables:');
   const skipped = jobInputs(stage);
@@ -394,6 +424,17 @@ function jobLines(stage: Stage, inputs: Record<string, InputSpec>, context: JobC
   for (const [flag, value] of Object.entries(job.fixed))
     lines.push(...variableLines(inputVariable(flag), { text: value, array: false }));
   lines.push('  script:', `    - gantry-gitlab ${stage}`, '  artifacts:', '    when: always');
+  const exposeAs = job.artifacts.exposeAs;
+  if (exposeAs) {
+    if (!/^\w[-\w ]*$/.test(exposeAs.name))
+      throw new Error(`${stage}: expose_as ${exposeAs.name} is refused by GitLab`);
+    const bad = job.artifacts.paths.find((path) => path.includes('*'));
+    if (bad) throw new Error(`${stage}: ${bad}: GitLab exposes no path with a glob`);
+    lines.push(
+      ...(exposeAs.note ?? []).map((line) => `    # ${line}`),
+      `    expose_as: ${scalar(exposeAs.name)}`,
+    );
+  }
   lines.push(...comment('    ', job.artifacts.pathsNote), '    paths:');
   lines.push(...job.artifacts.paths.map((path) => `      - ${scalar(path)}`), '    reports:');
   for (const [report, path] of Object.entries(job.artifacts.reports))

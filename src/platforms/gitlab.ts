@@ -35,7 +35,10 @@ export {
 // Merge requests
 
 export {
+  artifactFileUrl,
+  deploymentStatus,
   type MergeRequestNoteOptions,
+  markdownUrl,
   mergeRequestNoteBody,
   mergeRequestTarget,
   type NoteContext,
@@ -45,4 +48,11 @@ export {
 // ---------------------------------------------------------------------------------------------------------
 // Jobs
 
-export { dotenvFile, type JobOptions, resultFile, runGitLabJob } from './gitlab/job.js';
+export {
+  dotenvFile,
+  type JobOptions,
+  jobUrlOf,
+  reportFiles,
+  resultFile,
+  runGitLabJob,
+} from './gitlab/job.js';

@@ -213,6 +213,31 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * The note links each file of the run report by its job-artifact URL, under the URL of the job that ran
+ * (`CI_JOB_URL`, also the note's job-log link), and each linked file is one the job kept as an artifact
+ * (gitlab-ci-local copies a job's artifacts back into the project directory).
+ */
+function expectReportLinks(body: string, dir: string): void {
+  const jobUrl = /\[job log\]\((\S+\/-\/jobs\/\d+)\)/.exec(body)?.[1];
+  expect(jobUrl, body).toBeDefined();
+  const links = [...body.matchAll(/\[([^\]]+)\]\((\S+?)\/artifacts\/file\/(\S+?)\)/g)].map((m) => ({
+    name: m[1],
+    job: m[2],
+    path: m[3]!,
+  }));
+  expect(links.map((link) => link.path)).toEqual([
+    'gantry-rollout/rollout.md',
+    'gantry-rollout/rollout.svg',
+    'gantry-rollout/rollout.json',
+  ]);
+  for (const link of links) {
+    expect(link.job).toBe(jobUrl);
+    expect(link.name).toBe(link.path.split('/').at(-1));
+    expect(existsSync(join(dir, link.path)), link.path).toBe(true);
+  }
+}
+
 describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
   it('build → scan → push → deploy (the stage components): dotenv outputs match the registry and the cluster', async () => {
     const id = unique();
@@ -446,6 +471,12 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
       expect(notes[0]!.body.body).toContain(`### Gantry rollout of \`${namespace}/web\` to \`production\``);
       expect(notes[0]!.body.body).toContain('```mermaid');
       expect(second.output).toContain('rollout summary posted on !17');
+      // The deployment GitLab records for the job succeeds (exit 0), and the note says so; the report's files
+      // are linked where the job's artifacts keep them (CI_JOB_URL/artifacts/file/<path>), and are there.
+      expectReportLinks(notes[0]!.body.body, dir);
+      expect(notes[0]!.body.body).toContain(
+        'Environment `production` · [open](https://shop.example.com) · deployment **success**\n',
+      );
 
       // A bad release (half its responses fail): the canary is rolled back, the deploy job fails with exit 1,
       // the stable Deployment never changed, and the note says so.
@@ -473,6 +504,11 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
       expect(notes).toHaveLength(1);
       expect(notes[0]!.body.body).toContain('**Rolled back**');
       expect(existsSync(join(dir, 'gantry-rollout', 'rollout.svg'))).toBe(true);
+      // The failed job's deployment is failed, and its report is linked and kept (artifacts: when: always).
+      expect(notes[0]!.body.body).toContain(
+        'Environment `production` · [open](https://shop.example.com) · deployment **failed**\n',
+      );
+      expectReportLinks(notes[0]!.body.body, dir);
 
       expect(first.output + second.output + third.output).not.toContain(token);
     });

@@ -3,8 +3,8 @@
  * The templates' `script:` is this one step, so that no input value is ever read by a shell.
  */
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { CommandName } from '../../config/options.js';
 import type { RolloutReport } from '../../deploy/types.js';
 import { ExitCode, GantryError, messageOf } from '../../util/errors.js';
@@ -124,16 +124,52 @@ export async function runGitLabJob(command: CommandName, options: JobOptions): P
   }
 
   if (command === 'deploy' && token !== '' && result && typeof result.verdict === 'string') {
-    await noteOnMergeRequest(result as unknown as RolloutReport, token, env, write);
+    await noteOnMergeRequest(result as unknown as RolloutReport, token, { env, cwd, code }, write);
   }
   return code;
+}
+
+/** The job's URL: `CI_JOB_URL`, else `CI_PROJECT_URL/-/jobs/CI_JOB_ID`; undefined outside GitLab. */
+export function jobUrlOf(env: Env): string | undefined {
+  if (env.CI_JOB_URL) return env.CI_JOB_URL;
+  if (env.CI_PROJECT_URL && env.CI_JOB_ID)
+    return `${env.CI_PROJECT_URL.replace(/\/+$/, '')}/-/jobs/${env.CI_JOB_ID}`;
+  return undefined;
+}
+
+/** The report's files in the order a reader wants them: the Markdown, the SVG timeline, the JSON, then the rest. */
+const REPORT_ORDER = ['.md', '.svg', '.json'];
+
+/**
+ * The files of the run report (the `report` input's directory, `gantry-rollout` in the template), relative to
+ * the project directory as the job's artifacts keep them; none when the directory lies outside it or is missing.
+ */
+export async function reportFiles(env: Env, cwd: string): Promise<string[]> {
+  const dir = env[inputVariable('report')]?.trim();
+  if (!dir) return [];
+  const path = relative(cwd, resolve(cwd, dir));
+  if (path === '' || path.startsWith('..') || isAbsolute(path)) return [];
+  const rank = (name: string) => {
+    const at = REPORT_ORDER.findIndex((ext) => name.endsWith(ext));
+    return at === -1 ? REPORT_ORDER.length : at;
+  };
+  try {
+    const entries = await readdir(join(cwd, path), { withFileTypes: true });
+    return entries
+      .filter((entry) => entry.isFile())
+      .map((entry) => entry.name)
+      .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+      .map((name) => `${path.split(/[\\/]/).join('/')}/${name}`);
+  } catch {
+    return [];
+  }
 }
 
 /** Optional: a failure to comment is a warning, never the job's outcome. */
 async function noteOnMergeRequest(
   report: RolloutReport,
   token: string,
-  env: Env,
+  { env, cwd, code }: { env: Env; cwd: string; code: number },
   write: (line: string) => void,
 ): Promise<void> {
   const target = mergeRequestTarget(env);
@@ -143,8 +179,11 @@ async function noteOnMergeRequest(
   }
   try {
     const body = mergeRequestNoteBody(report, {
-      jobUrl: env.CI_JOB_URL,
+      jobUrl: jobUrlOf(env),
       environment: env.CI_ENVIRONMENT_NAME,
+      environmentUrl: env.CI_ENVIRONMENT_URL,
+      reportFiles: await reportFiles(env, cwd),
+      exitCode: code,
     });
     const note = await postMergeRequestNote({ ...target, token, body });
     write(`gantry-gitlab: rollout summary posted on !${target.mrIid} (note ${note.id})`);

@@ -1,6 +1,9 @@
 /**
  * The rollout summary as a merge-request note (@gitbeaker/rest). GitLab renders Mermaid in notes but cannot
- * inline an SVG, so the note carries the Mermaid timeline (DESIGN.md, "Visible").
+ * inline an SVG, so the note carries the Mermaid timeline (DESIGN.md, "Visible"), and links the report's files
+ * (the SVG too) where the job's artifacts keep them. The environment's deployment is GitLab's own: the deploy
+ * job has `environment:`, so GitLab records it and sets its status from the job's exit code (its API refuses to
+ * update a deployment a job created); the note only says which status that is.
  */
 import type { RolloutReport } from '../../deploy/types.js';
 import { escapeMarkdown, markdownCode } from '../../report/format.js';
@@ -31,15 +34,63 @@ export function mergeRequestTarget(env: Env): { host: string; projectId: string;
 }
 
 export interface NoteContext {
-  /** A link back to the job that ran the rollout (`CI_JOB_URL`). */
+  /** A link back to the job that ran the rollout (`CI_JOB_URL`); also the base of the report's artifact links. */
   jobUrl?: string;
-  /** The GitLab environment the job deployed to. */
+  /** The GitLab environment the job deployed to (`CI_ENVIRONMENT_NAME`). */
   environment?: string;
+  /** The environment's URL (`CI_ENVIRONMENT_URL`). */
+  environmentUrl?: string;
+  /**
+   * The run report's files as the job keeps them in its artifacts, relative to the project directory
+   * (e.g. `gantry-rollout/rollout.md`): linked as `<jobUrl>/artifacts/file/<path>` when `jobUrl` is known.
+   */
+  reportFiles?: readonly string[];
+  /** The exit code the job ends with, which GitLab's deployment status follows. */
+  exitCode?: number;
 }
 
 /**
- * The note: a heading naming the rollout (and a hidden marker, so a later run or a bot can find it), then the
- * run report as `renderRolloutMarkdown` draws it with a Mermaid timeline.
+ * The status GitLab gives the deployment of a job with `environment:`: it follows the job's result (exit 0 is
+ * success, anything else failed). Without the exit code, the verdict's: the deploy job exits 0 only when the
+ * rollout was promoted (a rollback exits 1, a failure 3 or 4).
+ */
+export function deploymentStatus(
+  report: Pick<RolloutReport, 'verdict'>,
+  exitCode?: number,
+): 'success' | 'failed' {
+  if (exitCode !== undefined) return exitCode === 0 ? 'success' : 'failed';
+  return report.verdict === 'promoted' ? 'success' : 'failed';
+}
+
+/** A URL that stays one link target in Markdown: what would end `(url)` or split it is percent-encoded. */
+export function markdownUrl(url: string): string {
+  return url.replace(
+    /[()\s<>[\]]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
+}
+
+/**
+ * Where GitLab shows one file of a job's artifacts (the artifacts browser's file view, the link the
+ * merge-request widget uses for `artifacts:expose_as`): `<job URL>/artifacts/file/<path>`, each segment escaped.
+ */
+export function artifactFileUrl(jobUrl: string, path: string): string {
+  const segments = path
+    .split('/')
+    .filter((segment) => segment !== '' && segment !== '.')
+    .map((segment) =>
+      markdownUrl(encodeURIComponent(segment)).replace(
+        /[!'*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      ),
+    );
+  return `${markdownUrl(jobUrl.replace(/\/+$/, ''))}/artifacts/file/${segments.join('/')}`;
+}
+
+/**
+ * The note: a heading naming the rollout (and a hidden marker, so a later run or a bot can find it), the
+ * environment's deployment status and the report's files as job-artifact links, then the run report as
+ * `renderRolloutMarkdown` draws it with a Mermaid timeline.
  *
  * @example
  * ```ts
@@ -49,11 +100,27 @@ export interface NoteContext {
 export function mergeRequestNoteBody(report: RolloutReport, context: NoteContext = {}): string {
   const target = `${report.namespace}/${report.name}`;
   const where = context.environment ? ` to ${markdownCode(context.environment)}` : '';
-  const job = context.jobUrl ? ` · [job log](${context.jobUrl.replace(/[()\s]/g, encodeURIComponent)})` : '';
+  const job = context.jobUrl ? ` · [job log](${markdownUrl(context.jobUrl)})` : '';
+  const facts: string[] = [];
+  if (context.environment) {
+    const open = context.environmentUrl ? ` · [open](${markdownUrl(context.environmentUrl)})` : '';
+    facts.push(
+      `Environment ${markdownCode(context.environment)}${open} · deployment **${deploymentStatus(report, context.exitCode)}**`,
+    );
+  }
+  const files = context.jobUrl ? (context.reportFiles ?? []) : [];
+  if (files.length > 0) {
+    const links = files.map(
+      (file) =>
+        `[${escapeMarkdown(file.split('/').at(-1) ?? file)}](${artifactFileUrl(context.jobUrl!, file)})`,
+    );
+    facts.push(`Report (job artifacts): ${links.join(' · ')}`);
+  }
   return [
     `<!-- gantry-rollout ${target.replace(/--/g, '- -')} -->`,
     `### Gantry rollout of ${markdownCode(target)}${where}${job}`,
     '',
+    ...facts.flatMap((fact) => [fact, '']),
     renderRolloutMarkdown(report, { chart: 'mermaid' }).trimEnd(),
     '',
     `<sub>${escapeMarkdown(`Posted by Gantry for run ${report.runId}.`)}</sub>`,

@@ -218,6 +218,35 @@ describe.each(STAGE_COMMANDS)(
   },
 );
 
+describe.each(['deploy', 'pipeline'])(
+  'gitlab/templates/%s.yml: the deploy job, where GitLab users look',
+  (name) => {
+    const job = Object.entries(load(name).jobs).find(([key]) => key.endsWith('deploy'))![1] as Job & {
+      environment: Record<string, string>;
+      artifacts: { expose_as?: string };
+    };
+
+    it('is a deployment to the environment (action start), its URL from environment-url', () => {
+      // GitLab creates the deployment of a job with environment: (action start, the default) and sets its
+      // status from the job's result; the Deployments API refuses to update such a deployment.
+      expect(job.environment).toEqual({
+        name: ref('environment'),
+        url: ref('environment-url'),
+        action: 'start',
+      });
+    });
+
+    it('exposes the run report in the merge request, within what expose_as accepts, kept when the job fails', () => {
+      expect(job.artifacts.when).toBe('always');
+      expect(job.artifacts.expose_as).toBe('Gantry rollout report');
+      // Checks of Gitlab::Ci::Config::Entry::Artifacts: the name, paths without globs, directories ending in /.
+      expect(job.artifacts.expose_as).toMatch(/^\w[-\w ]*$/);
+      expect(job.artifacts.paths).toEqual(['gantry-deploy.json', `${job.variables.GANTRY_INPUT_REPORT}/`]);
+      for (const path of job.artifacts.paths) expect(path).not.toContain('*');
+    });
+  },
+);
+
 describe('the tool image', () => {
   it('every template runs in the tool image of the release it belongs to', () => {
     const { version } = JSON.parse(readFileSync(resolve(templatesDir, '..', '..', 'package.json'), 'utf8'));

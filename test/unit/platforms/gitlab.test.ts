@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,18 +6,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionFor } from '../../../src/config/options.js';
 import {
+  artifactFileUrl,
   DOTENV_MAX_VALUE_LENGTH,
+  deploymentStatus,
   dotenvFile,
   expandVariables,
   flagsForInput,
   gantryArgs,
   inputVariable,
+  jobUrlOf,
+  markdownUrl,
   mergeRequestNoteBody,
   mergeRequestTarget,
   outputsFor,
   parseArrayInput,
   postMergeRequestNote,
   renderDotenv,
+  reportFiles,
   resultFile,
   runGitLabJob,
 } from '../../../src/platforms/gitlab.js';
@@ -315,6 +320,92 @@ describe('merge-request note', () => {
     expect(body.split('\n')[1]).toBe('### Gantry rollout of `shop/web`');
   });
 
+  it('says the deployment status GitLab gives the job, and links the report files as job artifacts', () => {
+    const jobUrl = 'https://gitlab.example.com/shop/web/-/jobs/42';
+    const files = ['gantry-rollout/rollout.md', 'gantry-rollout/rollout.svg', 'gantry-rollout/rollout.json'];
+    const rolledBack = mergeRequestNoteBody(fixture('rolled-back'), {
+      jobUrl,
+      environment: 'production',
+      environmentUrl: 'https://shop.example.com',
+      reportFiles: files,
+    });
+    const lines = rolledBack.split('\n');
+    expect(lines.slice(2, 7)).toEqual([
+      '',
+      'Environment `production` · [open](https://shop.example.com) · deployment **failed**',
+      '',
+      'Report (job artifacts): ' +
+        '[rollout.md](https://gitlab.example.com/shop/web/-/jobs/42/artifacts/file/gantry-rollout/rollout.md) · ' +
+        '[rollout.svg](https://gitlab.example.com/shop/web/-/jobs/42/artifacts/file/gantry-rollout/rollout.svg) · ' +
+        '[rollout.json](https://gitlab.example.com/shop/web/-/jobs/42/artifacts/file/gantry-rollout/rollout.json)',
+      '',
+    ]);
+    const promoted = mergeRequestNoteBody(fixture('promoted'), { environment: 'staging' });
+    expect(promoted).toContain('Environment `staging` · deployment **success**\n');
+    expect(deploymentStatus({ verdict: 'promoted' })).toBe('success');
+    expect(deploymentStatus({ verdict: 'rolled-back' })).toBe('failed');
+    expect(deploymentStatus({ verdict: 'failed' })).toBe('failed');
+    // The job's exit code decides, as it does for GitLab: a promoted rollout whose job failed after all is failed.
+    expect(deploymentStatus({ verdict: 'promoted' }, 3)).toBe('failed');
+    expect(deploymentStatus({ verdict: 'promoted' }, 0)).toBe('success');
+    expect(mergeRequestNoteBody(fixture('promoted'), { environment: 'staging', exitCode: 3 })).toContain(
+      'Environment `staging` · deployment **failed**\n',
+    );
+  });
+
+  it('has no artifact link without the job URL (CI_JOB_URL), and no status line without an environment', () => {
+    const body = mergeRequestNoteBody(fixture('promoted'), { reportFiles: ['gantry-rollout/rollout.md'] });
+    expect(body).not.toContain('artifacts');
+    expect(body).not.toContain('Report (job artifacts)');
+    expect(body).not.toContain('deployment **');
+  });
+
+  it('escapes the links, so an odd path or URL stays one link', () => {
+    const jobUrl = 'https://gitlab.example.com/g/(p)/-/jobs/7/';
+    expect(artifactFileUrl(jobUrl, 'out dir/a (1)#?.md')).toBe(
+      'https://gitlab.example.com/g/%28p%29/-/jobs/7/artifacts/file/out%20dir/a%20%281%29%23%3F.md',
+    );
+    expect(artifactFileUrl(jobUrl, './r/x*y!.svg')).toBe(
+      'https://gitlab.example.com/g/%28p%29/-/jobs/7/artifacts/file/r/x%2Ay%21.svg',
+    );
+    expect(markdownUrl('https://x.example/a b)[c]<d>')).toBe('https://x.example/a%20b%29%5Bc%5D%3Cd%3E');
+    const body = mergeRequestNoteBody(fixture('promoted'), {
+      jobUrl,
+      environment: 'review/x',
+      environmentUrl: 'https://x.example/(a)',
+      reportFiles: ['gantry-rollout/rollout_[1].md'],
+    });
+    expect(body).toContain('[open](https://x.example/%28a%29)');
+    expect(body).toContain(
+      '[rollout\\_\\[1\\].md](https://gitlab.example.com/g/%28p%29/-/jobs/7/artifacts/file/gantry-rollout/rollout_%5B1%5D.md)',
+    );
+    expect(body).toContain('[job log](https://gitlab.example.com/g/%28p%29/-/jobs/7/)');
+  });
+
+  it('finds the job URL and the report files the way the job keeps them', async () => {
+    expect(jobUrlOf({ CI_JOB_URL: 'https://g.example/p/-/jobs/9' })).toBe('https://g.example/p/-/jobs/9');
+    expect(jobUrlOf({ CI_PROJECT_URL: 'https://g.example/p/', CI_JOB_ID: '9' })).toBe(
+      'https://g.example/p/-/jobs/9',
+    );
+    expect(jobUrlOf({ CI_PROJECT_URL: 'https://g.example/p' })).toBeUndefined();
+    const cwd = mkdtempSync(join(tmpdir(), 'gantry-gl-report-'));
+    mkdirSync(join(cwd, 'gantry-rollout', 'sub'), { recursive: true });
+    for (const name of ['rollout.json', 'rollout.svg', 'rollout.md', 'extra.txt'])
+      writeFileSync(join(cwd, 'gantry-rollout', name), 'x');
+    expect(await reportFiles({ GANTRY_INPUT_REPORT: 'gantry-rollout' }, cwd)).toEqual([
+      'gantry-rollout/rollout.md',
+      'gantry-rollout/rollout.svg',
+      'gantry-rollout/rollout.json',
+      'gantry-rollout/extra.txt',
+    ]);
+    expect(await reportFiles({ GANTRY_INPUT_REPORT: './gantry-rollout/' }, cwd)).toHaveLength(4);
+    // Outside the project directory, the job's artifacts cannot hold it: no links.
+    expect(await reportFiles({ GANTRY_INPUT_REPORT: tmpdir() }, cwd)).toEqual([]);
+    expect(await reportFiles({ GANTRY_INPUT_REPORT: '../x' }, cwd)).toEqual([]);
+    expect(await reportFiles({ GANTRY_INPUT_REPORT: 'missing' }, cwd)).toEqual([]);
+    expect(await reportFiles({}, cwd)).toEqual([]);
+  });
+
   it('knows a merge-request pipeline from its predefined variables', () => {
     const env = {
       CI_MERGE_REQUEST_IID: '7',
@@ -503,16 +594,22 @@ describe('runGitLabJob with a stand-in gantry', () => {
     const gantry = fakeGantry({ ...report, reports: null, apiRequests: 3 });
     const token = 'glpat-job-test-token-abcdef';
     const lines: string[] = [];
+    // What gantry deploy --report gantry-rollout leaves in the project directory.
+    mkdirSync(join(cwd, 'gantry-rollout'));
+    for (const name of ['rollout.json', 'rollout.md', 'rollout.svg'])
+      writeFileSync(join(cwd, 'gantry-rollout', name), 'x');
     const code = await runGitLabJob('deploy', {
       env: {
         PATH: process.env.PATH,
         GANTRY_INPUT_GITLAB_TOKEN: token,
         GANTRY_INPUT_MANIFESTS: '["k8s"]',
+        GANTRY_INPUT_REPORT: 'gantry-rollout',
         CI_MERGE_REQUEST_IID: '12',
         CI_PROJECT_ID: '42',
         CI_SERVER_URL: apiUrl,
         CI_JOB_URL: 'https://gitlab.example.com/shop/web/-/jobs/1',
         CI_ENVIRONMENT_NAME: 'staging',
+        CI_ENVIRONMENT_URL: 'https://staging.shop.example.com',
       },
       cwd,
       gantry: gantry.file,
@@ -526,13 +623,47 @@ describe('runGitLabJob with a stand-in gantry', () => {
       mergeRequestNoteBody(report, {
         jobUrl: 'https://gitlab.example.com/shop/web/-/jobs/1',
         environment: 'staging',
+        environmentUrl: 'https://staging.shop.example.com',
+        reportFiles: [
+          'gantry-rollout/rollout.md',
+          'gantry-rollout/rollout.svg',
+          'gantry-rollout/rollout.json',
+        ],
+        exitCode: 0,
       }),
+    );
+    expect(JSON.parse(requests[0]!.body).body).toContain(
+      '[rollout.md](https://gitlab.example.com/shop/web/-/jobs/1/artifacts/file/gantry-rollout/rollout.md)',
     );
     expect(lines.at(-1)).toBe('gantry-gitlab: rollout summary posted on !12 (note 991)');
     const argv = readFileSync(gantry.argvFile, 'utf8');
     const written = [argv, lines.join('\n'), readFileSync(join(cwd, resultFile('deploy')), 'utf8')];
     written.push(readFileSync(join(cwd, dotenvFile('deploy')), 'utf8'));
     for (const text of written) expect(text).not.toContain(token);
+  });
+
+  it('the note gives the deployment the status of the job, from the exit code the job ends with', async () => {
+    requests.length = 0;
+    const cwd = mkdtempSync(join(tmpdir(), 'gantry-gl-job-'));
+    // A promoted rollout whose gantry still failed (exit 4): GitLab marks the job's deployment failed.
+    const gantry = fakeGantry({ ...fixture('promoted') }, 4);
+    const code = await runGitLabJob('deploy', {
+      env: {
+        GANTRY_INPUT_GITLAB_TOKEN: 'glpat-xyz-123456',
+        CI_MERGE_REQUEST_IID: '12',
+        CI_PROJECT_ID: '42',
+        CI_SERVER_URL: apiUrl,
+        CI_ENVIRONMENT_NAME: 'production',
+      },
+      cwd,
+      gantry: gantry.file,
+      write: () => {},
+    });
+    expect(code).toBe(4);
+    expect(requests).toHaveLength(1);
+    expect(JSON.parse(requests[0]!.body).body).toContain(
+      'Environment `production` · deployment **failed**\n',
+    );
   });
 
   it('deploy outside a merge request says why no note is posted, and still succeeds', async () => {

@@ -36,6 +36,32 @@ export interface AnalysisSpec {
   /** Inconclusive measurements (no data) tolerated per metric before the rollout aborts. */
   inconclusiveLimit: number;
   metrics: MetricSpec[];
+  /** Where the metrics come from, and how to authenticate (the file's `provider:`); absent: --prometheus-url. */
+  provider?: ProviderSpec;
+}
+
+/**
+ * The analysis file's `provider:` as written: the server and how to reach it. Credentials are named (an
+ * environment variable or a file), never written in the file; they are read when the rollout starts.
+ */
+export interface ProviderSpec {
+  /** `prometheus`: any server with the Prometheus HTTP API (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics). */
+  type: 'prometheus';
+  /** Base address; wins over --prometheus-url and $PROMETHEUS_URL. */
+  url?: string;
+  /** Basic authentication: the user name, and where the password is. */
+  basicAuth?: { username: string; passwordEnv?: string; passwordFile?: string };
+  /** Bearer token (`Authorization: Bearer …`): the variable or file holding it. */
+  bearerTokenEnv?: string;
+  bearerTokenFile?: string;
+  /** Extra request headers with literal values (`X-Scope-OrgID: tenant-a` for Mimir/Cortex/Thanos tenants). */
+  headers?: Record<string, string>;
+  /** Extra request headers whose values are secrets: header name → environment variable. */
+  headersFromEnv?: Record<string, string>;
+  /** PEM file of the CA(s) that sign the server's certificate (https with a private CA). */
+  caFile?: string;
+  /** One request's bound (default 10 s). */
+  timeoutMs?: number;
 }
 
 export type CheckResult = 'pass' | 'fail' | 'inconclusive';

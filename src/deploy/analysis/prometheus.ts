@@ -17,6 +17,10 @@ export interface PrometheusOptions {
   password?: string;
   /** Bearer token (`Authorization: Bearer …`); wins over basic authentication when both are given. */
   bearerToken?: string;
+  /** Extra headers on every request (`X-Scope-OrgID` for a Mimir/Cortex/Thanos tenant). */
+  headers?: Record<string, string>;
+  /** PEM CA bundle that signs the server's certificate (a private CA); the system's CAs otherwise. */
+  ca?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -61,6 +65,9 @@ export class PrometheusProvider implements MetricsProvider {
   readonly #basePath: string;
   readonly #timeoutMs: number;
   readonly #authorization: string | undefined;
+  readonly #headers: Record<string, string>;
+  readonly #ca: string | undefined;
+  #fetch: Promise<typeof fetch> | undefined;
 
   constructor(options: PrometheusOptions) {
     let url: URL;
@@ -89,6 +96,8 @@ export class PrometheusProvider implements MetricsProvider {
     this.#base = url;
     this.address = `${url.origin}${this.#basePath}`;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#headers = { ...options.headers };
+    this.#ca = options.ca;
     if (options.bearerToken) {
       registerSecret(options.bearerToken);
       this.#authorization = `Bearer ${options.bearerToken}`;
@@ -175,15 +184,21 @@ export class PrometheusProvider implements MetricsProvider {
     return new InfraError(`prometheus at ${this.address} answered ${status}${why}`);
   }
 
+  #fetcher(): Promise<typeof fetch> {
+    this.#fetch ??= fetcherFor(this.#ca);
+    return this.#fetch;
+  }
+
   async #get(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<Response> {
     const url = new URL(this.#base);
     url.pathname = `${this.#basePath}${path}`;
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.#headers, accept: 'application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
     const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const get = await this.#fetcher();
     try {
-      return await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      return await get(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     } catch (error) {
       if (signal?.aborted) throw new InfraError(`prometheus query cancelled`, { cause: error });
       if (timeout.aborted) {
@@ -196,6 +211,22 @@ export class PrometheusProvider implements MetricsProvider {
       throw new InfraError(`prometheus at ${this.address} is unreachable (${why})`, { cause: error });
     }
   }
+}
+
+/**
+ * fetch as it is, or, with a CA bundle, undici's fetch over an Agent that trusts it (Node's own fetch cannot be
+ * given CAs per request); undici is loaded only then.
+ */
+function fetcherFor(ca: string | undefined): Promise<typeof fetch> {
+  if (ca === undefined) return Promise.resolve(fetch);
+  return import('undici').then((loaded) => {
+    // Bundled, the CommonJS module arrives as its default export only.
+    const undici = (loaded as unknown as { default?: typeof loaded }).default ?? loaded;
+    const { Agent, fetch: undiciFetch } = undici;
+    const dispatcher = new Agent({ connect: { ca } });
+    return ((input: URL, init: RequestInit) =>
+      undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  });
 }
 
 function parseEnvelope(text: string): z.infer<typeof envelopeSchema> | undefined {

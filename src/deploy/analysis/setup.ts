@@ -2,6 +2,7 @@ import type { GantryConfig } from '../../config/schema.js';
 import { InputError } from '../../util/errors.js';
 import type { StepAnalyzer } from '../strategies/types.js';
 import type { Check } from '../types.js';
+import { resolveProvider } from './provider-config.js';
 
 /** A strategy's {@link StepAnalyzer} that also reports every check it makes (for the run report). */
 export type Analyzer = (
@@ -36,9 +37,8 @@ export async function prepareAnalysis(
       `metric "${compared.name}": compare needs a baseline beside the new version, and a rolling update has none; use --strategy canary or blue-green, or remove compare`,
     );
   }
-  const url = d.prometheusUrl ?? process.env.PROMETHEUS_URL;
-  if (!url) throw new InputError('--prometheus-url', 'required with --analysis (or set PROMETHEUS_URL)');
-  const provider = analysis.createProvider('prometheus', { url });
+  const source = resolveProvider(spec.provider, d.prometheusUrl);
+  const provider = analysis.createProvider(source.type, source.options);
   await analysis.validateQueries(spec, provider, {
     ...vars,
     ...(d.strategy === 'rolling' && { canary: 'stable' }),

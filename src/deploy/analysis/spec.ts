@@ -3,7 +3,7 @@ import yaml from 'js-yaml';
 import { z } from 'zod';
 import { parseDuration } from '../../util/duration.js';
 import { InputError } from '../../util/errors.js';
-import type { AnalysisSpec, MetricSpec } from '../types.js';
+import type { AnalysisSpec, MetricSpec, ProviderSpec } from '../types.js';
 
 export { parseDuration };
 
@@ -58,6 +58,67 @@ const intervalSchema = z.union([z.number(), z.string()]).transform((value, ctx) 
 });
 
 const number = () => z.number({ error: 'expected a number' });
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+// Header names are RFC 9110 tokens; Authorization is set by basicAuth or bearerToken*, never by hand.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerMap = <T extends z.ZodType<string>>(value: T) =>
+  z.record(z.string(), value).superRefine((headers, ctx) => {
+    for (const name of Object.keys(headers)) {
+      if (!HEADER_NAME.test(name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'expected an HTTP header name',
+          input: undefined,
+        });
+      else if (name.toLowerCase() === 'authorization')
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'set Authorization with basicAuth or bearerTokenEnv/File',
+          input: undefined,
+        });
+    }
+  });
+
+/** The metrics server and how to reach it (docs/analysis.md, "Providers"). */
+const providerSchema = z
+  .strictObject({
+    type: z.enum(['prometheus']).default('prometheus'),
+    url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+    basicAuth: z
+      .strictObject({
+        username: z.string().min(1),
+        passwordEnv: envName.optional(),
+        passwordFile: z.string().min(1).optional(),
+      })
+      .refine((auth) => (auth.passwordEnv === undefined) !== (auth.passwordFile === undefined), {
+        message: 'needs exactly one of passwordEnv or passwordFile',
+      })
+      .optional(),
+    bearerTokenEnv: envName.optional(),
+    bearerTokenFile: z.string().min(1).optional(),
+    headers: headerMap(z.string()).optional(),
+    headersFromEnv: headerMap(envName).optional(),
+    caFile: z.string().min(1).optional(),
+    timeout: intervalSchema.optional(),
+  })
+  .superRefine((provider, ctx) => {
+    const ways = [provider.basicAuth, provider.bearerTokenEnv, provider.bearerTokenFile].filter(
+      Boolean,
+    ).length;
+    if (ways > 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: 'use one of basicAuth, bearerTokenEnv or bearerTokenFile',
+        input: undefined,
+      });
+  })
+  .transform((provider): ProviderSpec => {
+    const { timeout, ...rest } = provider;
+    return { ...rest, ...(timeout !== undefined && { timeoutMs: timeout as number }) };
+  });
 const limit = (fallback: number) =>
   z.int({ error: 'expected a whole number' }).min(0, 'expected 0 or more').default(fallback);
 
@@ -120,6 +181,7 @@ export const analysisSchema = z
     metrics: z
       .array(metricSchema, { error: 'expected a list of metrics' })
       .min(1, 'expected at least one metric'),
+    provider: providerSchema.optional(),
   })
   .superRefine((analysis, ctx) => {
     const seen = new Set<string>();
@@ -137,6 +199,7 @@ export const analysisSchema = z
   })
   .transform(
     (analysis): AnalysisSpec => ({
+      ...(analysis.provider && { provider: analysis.provider }),
       intervalMs: analysis.interval as number,
       failureLimit: analysis.failureLimit,
       inconclusiveLimit: analysis.inconclusiveLimit,

@@ -19,7 +19,7 @@ let base: string;
 /** An address where nothing listens (a port that was free a moment ago). */
 let nowhere: string;
 let handler: Handler;
-const requests: { url: URL; authorization?: string }[] = [];
+const requests: { url: URL; authorization?: string; tenant?: string }[] = [];
 
 beforeAll(async () => {
   server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -27,6 +27,7 @@ beforeAll(async () => {
     requests.push({
       url,
       ...(request.headers.authorization && { authorization: request.headers.authorization }),
+      ...(request.headers['x-scope-orgid'] && { tenant: String(request.headers['x-scope-orgid']) }),
     });
     const answer = handler(request, url);
     if (answer === 'hang') return;
@@ -265,6 +266,15 @@ describe('addresses and credentials', () => {
     expect((error as Error).message).not.toContain('s3cret');
     expect(JSON.stringify(provider)).not.toContain('s3cret');
     expect(redact('pw s3cret-pw')).toBe('pw ***');
+  });
+
+  it('sends extra headers (a Mimir/Cortex/Thanos tenant) on every request', async () => {
+    handler = () => scalar('1');
+    requests.length = 0;
+    const provider = new PrometheusProvider({ url: base, headers: { 'X-Scope-OrgID': 'tenant-a' } });
+    await provider.query('1');
+    await provider.validate('1');
+    expect(requests.map((r) => r.tenant)).toEqual(['tenant-a', 'tenant-a']);
   });
 
   it.each(['not a url', 'ftp://host/'])('rejects the address %j naming --prometheus-url', (url) => {

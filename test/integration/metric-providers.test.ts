@@ -1,0 +1,245 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { execa } from 'execa';
+import yaml from 'js-yaml';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import {
+  deleteNamespace,
+  fakeImage,
+  imageOf,
+  namespaceWithStableApp,
+  readDeployment,
+  writeApp,
+} from '../helpers/kube.js';
+
+// The analysis file's `provider:` against a real Prometheus (Debian's 2.42) that serves its API only over TLS,
+// with a certificate from a private CA, and only to a user with a password (its own web config,
+// --web.config.file): the way a team's Prometheus is often reached from CI. It scrapes the sandbox's traffic
+// simulator, so the analysis reads real series through it.
+
+const PASSWORD = 'prom-pass-31f9c2';
+let dir: string;
+let url: string;
+let caFile: string;
+let prometheus: ChildProcess | undefined;
+let ns: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function openssl(...args: string[]): Promise<void> {
+  await execa('openssl', args, { cwd: dir });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gantry-secure-prom-'));
+  // A private CA, and a server certificate for 127.0.0.1 it signs.
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=gantry test CA',
+  );
+  await openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  );
+  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  await openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'san.cnf',
+  );
+  caFile = join(dir, 'ca.pem');
+  writeFileSync(
+    join(dir, 'web.yml'),
+    yaml.dump({
+      tls_server_config: { cert_file: join(dir, 'server.pem'), key_file: join(dir, 'server.key') },
+      basic_auth_users: { gantry: bcrypt.hashSync(PASSWORD, 10) },
+    }),
+  );
+  const simulator = process.env.SIMULATOR_URL;
+  if (!simulator) throw new Error('SIMULATOR_URL is not set: the sandbox did not start');
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    yaml.dump({
+      global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '1s' },
+      scrape_configs: [{ job_name: 'simulator', static_configs: [{ targets: [new URL(simulator).host] }] }],
+    }),
+  );
+  const port = await freePort();
+  url = `https://127.0.0.1:${port}`;
+  prometheus = spawn(
+    process.env.GANTRY_TESTBED_PROMETHEUS ?? '/usr/bin/prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--web.config.file=${join(dir, 'web.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
+  // Ready once it answers over TLS with the password, and has scraped the simulator.
+  const dispatcher = new Agent({
+    connect: { ca: await import('node:fs').then((fs) => fs.readFileSync(caFile)) },
+  });
+  const authorization = `Basic ${Buffer.from(`gantry:${PASSWORD}`).toString('base64')}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const answer = await undiciFetch(
+      `${url}/api/v1/query?query=${encodeURIComponent('sum(up{job="simulator"})')}`,
+      {
+        dispatcher,
+        headers: { authorization },
+      },
+    )
+      .then((r) => r.json() as Promise<{ data?: { result?: unknown[] } }>)
+      .catch(() => undefined);
+    if (answer?.data?.result?.length) break;
+    if (Date.now() > deadline) throw new Error(`the secured Prometheus at ${url} never answered`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await dispatcher.close();
+  ns = await namespaceWithStableApp('mp', 'providers-v1');
+});
+
+afterAll(async () => {
+  prometheus?.kill('SIGTERM');
+  if (ns) await deleteNamespace(ns);
+});
+
+function analysisWith(provider: Record<string, unknown>): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'gantry-analysis-')), 'analysis.yaml');
+  writeFileSync(
+    file,
+    yaml.dump({
+      interval: '1s',
+      provider,
+      metrics: [{ name: 'targets', query: 'sum(up{job="simulator"})', min: 1 }],
+    }),
+  );
+  return file;
+}
+
+const deploy = (image: string, analysis: string) => [
+  'deploy',
+  '--json',
+  '--manifests',
+  writeApp(),
+  '--image',
+  `app=${image}`,
+  '--namespace',
+  ns,
+  '--strategy',
+  'rolling',
+  '--pause',
+  '2s',
+  '--analysis',
+  analysis,
+  '--ready-timeout',
+  '60s',
+];
+
+describe('a Prometheus behind TLS with a private CA and basic auth', () => {
+  it('judges a rollout through it: the CA from provider.caFile, the password from an environment variable', async () => {
+    const image = fakeImage('providers-v2');
+    const analysis = analysisWith({
+      url,
+      basicAuth: { username: 'gantry', passwordEnv: 'PROM_PASSWORD' },
+      caFile,
+    });
+    const run = await runCli(deploy(image, analysis), { env: { PROM_PASSWORD: PASSWORD } });
+    expect(run.exitCode, run.stderr).toBe(0);
+    const checks = run.json!.checks as { metric: string; value: number; result: string }[];
+    expect(checks.length).toBeGreaterThanOrEqual(1);
+    expect(checks.every((c) => c.metric === 'targets' && c.result === 'pass' && c.value >= 1)).toBe(true);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(PASSWORD);
+  });
+
+  it('a wrong password: exit 3 saying to check the credentials, before anything changed', async () => {
+    const before = await readDeployment(ns, 'web');
+    const analysis = analysisWith({
+      url,
+      basicAuth: { username: 'gantry', passwordEnv: 'PROM_PASSWORD' },
+      caFile,
+    });
+    const run = await runCli(deploy(fakeImage('providers-bad-pw'), analysis), {
+      env: { PROM_PASSWORD: 'wrong-pw-0000' },
+    });
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(
+      /prometheus at https:\/\/127\.0\.0\.1:\d+ refused the request \(401 Unauthorized\): check the credentials/,
+    );
+    expect(run.stderr).not.toContain('wrong-pw-0000');
+    expect((await readDeployment(ns, 'web'))?.metadata?.generation).toBe(before?.metadata?.generation);
+  });
+
+  it('without the CA the certificate is refused: exit 3, nothing changed', async () => {
+    const before = await readDeployment(ns, 'web');
+    const analysis = analysisWith({ url, basicAuth: { username: 'gantry', passwordEnv: 'PROM_PASSWORD' } });
+    const run = await runCli(deploy(fakeImage('providers-no-ca'), analysis), {
+      env: { PROM_PASSWORD: PASSWORD },
+    });
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(
+      /prometheus at https:\/\/127\.0\.0\.1:\d+ is unreachable \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/,
+    );
+    expect((await readDeployment(ns, 'web'))?.metadata?.generation).toBe(before?.metadata?.generation);
+  });
+
+  it('an unset password variable is bad input: exit 2, one line naming the field', async () => {
+    const analysis = analysisWith({
+      url,
+      basicAuth: { username: 'gantry', passwordEnv: 'GANTRY_NO_SUCH_PW' },
+      caFile,
+    });
+    const run = await runCli(deploy(fakeImage('providers-unset'), analysis));
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /--analysis: provider\.basicAuth\.passwordEnv: GANTRY_NO_SUCH_PW is not set or empty/,
+    );
+  });
+});

@@ -6,9 +6,10 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-# maven + a JDK run the Jenkins shared library's Groovy test suite (jenkins/pom.xml).
+# maven + a JDK run the Jenkins shared library's Groovy test suite (jenkins/pom.xml); victoria-metrics (with
+# vmauth) is a second Prometheus-compatible metrics server for the analysis provider tests.
 apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl
-  maven openjdk-17-jdk-headless)
+  maven openjdk-17-jdk-headless victoria-metrics)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

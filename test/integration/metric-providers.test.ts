@@ -146,8 +146,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   prometheus?.kill('SIGTERM');
+  for (const child of victoria) child.kill('SIGTERM');
   if (ns) await deleteNamespace(ns);
 });
+
+const victoria: ChildProcess[] = [];
 
 function analysisWith(provider: Record<string, unknown>): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gantry-analysis-')), 'analysis.yaml');
@@ -241,5 +244,98 @@ describe('a Prometheus behind TLS with a private CA and basic auth', () => {
     expect(run.stderr).toMatch(
       /--analysis: provider\.basicAuth\.passwordEnv: GANTRY_NO_SUCH_PW is not set or empty/,
     );
+  });
+});
+
+describe('VictoriaMetrics behind vmauth (Debian packages), with a bearer token', () => {
+  const TOKEN = 'vm-token-5be8a1d0';
+  let front: string;
+
+  beforeAll(async () => {
+    const simulator = process.env.SIMULATOR_URL!;
+    const vmDir = mkdtempSync(join(tmpdir(), 'gantry-vm-'));
+    writeFileSync(
+      join(vmDir, 'scrape.yml'),
+      yaml.dump({
+        scrape_configs: [
+          {
+            job_name: 'simulator',
+            scrape_interval: '1s',
+            static_configs: [{ targets: [new URL(simulator).host] }],
+          },
+        ],
+      }),
+    );
+    const [vmPort, authPort] = [await freePort(), await freePort()];
+    victoria.push(
+      spawn(
+        'victoria-metrics',
+        [
+          `-httpListenAddr=127.0.0.1:${vmPort}`,
+          `-storageDataPath=${join(vmDir, 'data')}`,
+          `-promscrape.config=${join(vmDir, 'scrape.yml')}`,
+          // VictoriaMetrics hides the newest 30 s of samples by default; a rollout judges the last seconds.
+          '-search.latencyOffset=1s',
+          '-loggerLevel=ERROR',
+        ],
+        { stdio: 'ignore' },
+      ),
+    );
+    writeFileSync(
+      join(vmDir, 'auth.yml'),
+      yaml.dump({ users: [{ bearer_token: TOKEN, url_prefix: `http://127.0.0.1:${vmPort}` }] }),
+    );
+    victoria.push(
+      spawn(
+        'vmauth',
+        [
+          `-httpListenAddr=127.0.0.1:${authPort}`,
+          `-auth.config=${join(vmDir, 'auth.yml')}`,
+          '-loggerLevel=ERROR',
+        ],
+        {
+          stdio: 'ignore',
+        },
+      ),
+    );
+    front = `http://127.0.0.1:${authPort}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const answer = await fetch(
+        `${front}/api/v1/query?query=${encodeURIComponent('sum(up{job="simulator"})')}`,
+        {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        },
+      )
+        .then((r) => r.json() as Promise<{ data?: { result?: unknown[] } }>)
+        .catch(() => undefined);
+      if (answer?.data?.result?.length) break;
+      if (Date.now() > deadline)
+        throw new Error(`VictoriaMetrics behind vmauth at ${front} never answered with data`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  });
+
+  it('judges a rollout through it, the token read from a file', async () => {
+    const tokenFile = join(mkdtempSync(join(tmpdir(), 'gantry-token-')), 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    const image = fakeImage('providers-vm');
+    const run = await runCli(deploy(image, analysisWith({ url: front, bearerTokenFile: tokenFile })));
+    expect(run.exitCode, run.stderr).toBe(0);
+    const checks = run.json!.checks as { metric: string; value: number; result: string }[];
+    expect(checks.length).toBeGreaterThanOrEqual(1);
+    expect(checks.every((c) => c.result === 'pass' && c.value >= 1)).toBe(true);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(TOKEN);
+  });
+
+  it('without the token vmauth refuses: exit 3, nothing changed', async () => {
+    const before = await readDeployment(ns, 'web');
+    const run = await runCli(deploy(fakeImage('providers-vm-no-token'), analysisWith({ url: front })));
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(
+      /prometheus at http:\/\/127\.0\.0\.1:\d+ refused the request \(401 Unauthorized\): check the credentials; nothing was changed/,
+    );
+    expect((await readDeployment(ns, 'web'))?.metadata?.generation).toBe(before?.metadata?.generation);
   });
 });

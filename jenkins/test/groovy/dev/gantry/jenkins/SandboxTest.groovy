@@ -330,6 +330,107 @@ class SandboxTest {
         assertNoSecrets(h)
     }
 
+    // ------------------------------------------------------------------------------------------ confirm gates
+
+    /**
+     * Runs a canary with `approval: true` and one command hook of `type` that always answers "not yet" (exit 1). The
+     * input at that confirm gate is answered `action` by `by` (after more.onAsked); nobody answers any other input.
+     * more.extra: more options; more.block: a verification block. Returns [harness, result, the inputs at the gate].
+     */
+    private List confirmRun(String ns, String type, String action, String by, Map more = [:]) {
+        deployStable(ns)
+        PipelineHarness h = harness()
+        String question = "waits for its ${type} hooks"
+        h.inputHandler = { Map params ->
+            if (!params.message.toString().contains(question)) {
+                Thread.sleep(600_000)
+                throw new IllegalStateException('nobody answers this input')
+            }
+            ((Closure) more.onAsked)?.call()
+            [GANTRY_ACTION: action, GANTRY_APPROVER: by]
+        }
+        File hooks = new File(TestSupport.tempDir('gantry-jk-hooks-'), 'hooks.yaml')
+        hooks.text = "hooks:\n  - name: freeze\n    type: ${type}\n    command: ['false']\n    interval: 1s\n"
+        RunResult r = h.run("""
+            return gantryDeploy(manifests: APP, image: ['app=' + V2], namespace: NS, name: 'web', strategy: 'canary',
+                                steps: [20, 50], pause: '2s', hooks: HOOKS, gateTimeout: '3m', readyTimeout: '60s',
+                                kubeconfigCredentialsId: 'kubeconfig', approval: true ${more.extra ?: ''}) ${more.block ?: ''}
+        """, [APP: writeApp(), NS: ns, V2: V2, HOOKS: hooks.path])
+        return [h, r, h.inputs.findAll { it.message.toString().contains(question) }]
+    }
+
+    @Test
+    void approvalConfirmsAConfirmPromotionGate() {
+        String ns = namespace()
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-promotion', 'promote', 'dana')
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        // Confirmed at the gate after the last step: no step was skipped.
+        assertEquals(['passed', 'passed'], r.value.steps*.result)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        assertEquals("The rollout of ${ns}/web waits for its confirm-promotion hooks before promotion ".toString() +
+            '(50% of traffic on the new version). Confirm (promote) or abort?', asked[0].message)
+        assertEquals(['promote', 'abort'], asked[0].parameters[0].choices)
+        Map confirm = r.value.hooks.find { it.type == 'confirm-promotion' }
+        assertEquals('freeze', confirm?.hook, r.value.hooks.toString())
+        assertEquals('pass', confirm.result)
+        assertTrue(confirm.message.startsWith('confirmed by `gantry promote`'), confirm.message)
+        assertTrue(r.log.contains('gantryDeploy: promote requested by dana'), r.log)
+        assertEquals(V2, deploymentImage(ns, 'web'))
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void approvalAbortsAtAConfirmPromotionGate() {
+        String ns = namespace()
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-promotion', 'abort', 'erin',
+            [extra: ', failOnGate: false'])
+        assertEquals('UNSTABLE', r.result, r.log)
+        assertEquals('rolled-back', r.value.verdict)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        assertTrue(h.unstableMessages[0].startsWith("gantryDeploy: rolled-back: ${ns}/web: "), h.unstableMessages.toString())
+        assertTrue(h.unstableMessages[0].endsWith('(aborted at the approval gate by erin)'), h.unstableMessages.toString())
+        assertFalse(r.value.reason.toString().contains('gate timeout'), r.value.reason.toString())
+        assertEquals(V1, deploymentImage(ns, 'web'), 'the stable Deployment was never touched')
+        assertEquals('', run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'deployment', '--ignore-not-found', 'web-canary').trim())
+    }
+
+    @Test
+    @SuppressWarnings('GStringExpressionWithinString') // pipeline code, interpolated by the pipeline
+    void approvalConfirmsAConfirmRolloutGateBeforeAnythingExists() {
+        String ns = namespace()
+        List<String> canaryWhenAsked = Collections.synchronizedList(new ArrayList<String>())
+        Closure onAsked = {
+            canaryWhenAsked << run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'deployment', '--ignore-not-found',
+                'web-canary', '-o', 'name').trim()
+        }
+        String block = '''{ status ->
+                echo "verifying ${status.canary.name} (${status.canary.ready} ready) at ${status.weight}%"
+            }'''
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-rollout', 'promote', 'frank',
+            [onAsked: onAsked, block: block])
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        assertEquals(['passed', 'passed'], r.value.steps*.result)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        assertTrue(asked[0].is(h.inputs[0]), 'the first input')
+        assertEquals("The rollout of ${ns}/web waits for its confirm-rollout hooks before anything is created. ".toString() +
+            'Confirm (start the rollout) or abort?', asked[0].message)
+        assertEquals([''], canaryWhenAsked, 'no canary Deployment existed when the input was asked')
+        Map confirm = r.value.hooks.find { it.type == 'confirm-rollout' }
+        assertEquals('pass', confirm?.result, r.value.hooks.toString())
+        assertTrue(confirm.message.startsWith('confirmed by `gantry promote`'), confirm.message)
+        // The verification block ran once, after the confirmation, against a canary serving traffic.
+        List<String> lines = new ArrayList<String>(h.logLines)
+        int confirmed = lines.findIndexOf { it.contains('gantryDeploy: promote requested by frank') }
+        List<String> verifying = lines.findAll { it.contains('verifying web-canary') }
+        assertEquals(1, verifying.size(), r.log)
+        assertTrue(confirmed >= 0 && lines.indexOf(verifying[0]) > confirmed, r.log)
+        assertFalse(verifying[0].contains('(0 ready)') || verifying[0].contains(' at 0%'), verifying[0])
+        assertEquals(V2, deploymentImage(ns, 'web'))
+        assertNoSecrets(h)
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     /** Polls the state the run records on its Lease until the rollout waits at the gate of step `index` (0-based). */

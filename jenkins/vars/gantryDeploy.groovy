@@ -275,11 +275,11 @@ private boolean stillAt(Gantry gantry, Map cfg, String confirm) {
     return status != null && confirmGate(status) == confirm && ours(status, expectedImages(cfg.image))
 }
 
-/** Polls `gantry status` until control() has something to do (see next()); null if the rollout ended first. */
+/** Polls `gantry status` until control() has something to do (see actionable()); null if the rollout ended first. */
 private Map waitForStatus(Gantry gantry, Map cfg, Map gate, Map at) {
     while (!gate.finished) {
         Map status = statusNow(gantry, cfg)
-        if (status != null && next(status, at)) {
+        if (status != null && actionable(status, at)) {
             return status
         }
         if (!gate.finished) {
@@ -316,7 +316,7 @@ private static List<String> expectedImages(Object images) {
  * a confirm gate not yet decided, the first input once the new version serves, then each later gate.
  */
 @NonCPS
-private static boolean next(Map status, Map at) {
+private static boolean actionable(Map status, Map at) {
     List<String> expected = (List<String>) at.expected
     if (!at.verified) {
         return serving(status, expected) || (at.approval && pendingConfirm(status, at))

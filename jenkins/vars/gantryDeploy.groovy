@@ -168,7 +168,7 @@ private String approve(Gantry gantry, Map cfg, Map status, Map gate) {
                 }
                 if (moot) {
                     ask.moot = true
-                    error('gantryDeploy: the rollout left the gate the approval input was for; closing the input')
+                    error('gantryDeploy: the approval input no longer fits (the rollout left its confirm gate, or reached one); closing it')
                 }
             }
         )

@@ -362,8 +362,8 @@ class SandboxTest {
         RunResult r = h.run("""
             return gantryDeploy(manifests: APP, image: ['app=' + V2], namespace: NS, name: 'web', strategy: 'canary',
                                 steps: ${more.steps ?: '[20, 50]'}, pause: '2s', hooks: HOOKS, gateTimeout: '3m',
-                                readyTimeout: '60s', kubeconfigCredentialsId: 'kubeconfig', approval: true ${more.extra ?: ''})
-                                ${more.block ?: ''}
+                                readyTimeout: '60s', kubeconfigCredentialsId: 'kubeconfig',
+                                approval: true ${more.extra ?: ''}) ${more.block ?: ''}
         """, [APP: writeApp(), NS: ns, V2: V2, HOOKS: hooks.path])
         return [h, r, h.inputs.findAll { it.message.toString().contains(question) }]
     }

@@ -2,6 +2,7 @@ package dev.gantry.jenkins
 
 import dev.gantry.jenkins.harness.PipelineHarness
 import dev.gantry.jenkins.harness.RunResult
+import groovy.json.JsonOutput
 import groovy.json.JsonSlurperClassic
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.BeforeAll
@@ -231,7 +232,8 @@ class SandboxTest {
     }
 
     private Map deployVars(String ns, String pause) {
-        return [APP: writeApp(), ANALYSIS: writeAnalysis(), NS: ns, V2: V2, PAUSE: pause]
+        String analysis = new File(TestSupport.REPO, 'examples/service/k8s/analysis.yaml').path
+        return [APP: writeApp(), ANALYSIS: analysis, NS: ns, V2: V2, PAUSE: pause]
     }
 
     @Test
@@ -330,6 +332,139 @@ class SandboxTest {
         assertNoSecrets(h)
     }
 
+    // ------------------------------------------------------------------------------------------ confirm gates
+
+    /**
+     * Runs a canary with `approval: true` and one command hook of `type`, by default one that always answers "not yet"
+     * (more.command: another argv). The input at that confirm gate is answered `action` by `by` (after more.onAsked;
+     * a null action: nobody answers it); another input gets more.elsewhere's answer, or none. more.steps: the steps;
+     * more.extra: more options; more.block: a verification block. Returns [harness, result, the inputs at the gate].
+     */
+    private List confirmRun(String ns, String type, String action, String by, Map more = [:]) {
+        deployStable(ns)
+        PipelineHarness h = harness()
+        String question = "waits for its ${type} hooks"
+        h.inputHandler = { Map params ->
+            if (params.message.toString().contains(question)) {
+                ((Closure) more.onAsked)?.call()
+                if (action != null) {
+                    return [GANTRY_ACTION: action, GANTRY_APPROVER: by]
+                }
+            } else if (more.elsewhere) {
+                return ((Closure) more.elsewhere).call()
+            }
+            Thread.sleep(600_000)
+            throw new IllegalStateException('nobody answers this input')
+        }
+        File hooks = new File(TestSupport.tempDir('gantry-jk-hooks-'), 'hooks.yaml')
+        String command = JsonOutput.toJson(more.command ?: ['false']) // JSON is YAML
+        hooks.text = "hooks:\n  - name: freeze\n    type: ${type}\n    command: ${command}\n    interval: 1s\n"
+        RunResult r = h.run("""
+            return gantryDeploy(manifests: APP, image: ['app=' + V2], namespace: NS, name: 'web', strategy: 'canary',
+                                steps: ${more.steps ?: '[20, 50]'}, pause: '2s', hooks: HOOKS, gateTimeout: '3m',
+                                readyTimeout: '60s', kubeconfigCredentialsId: 'kubeconfig',
+                                approval: true ${more.extra ?: ''}) ${more.block ?: ''}
+        """, [APP: writeApp(), NS: ns, V2: V2, HOOKS: hooks.path])
+        return [h, r, h.inputs.findAll { it.message.toString().contains(question) }]
+    }
+
+    @Test
+    void approvalConfirmsAConfirmPromotionGate() {
+        String ns = namespace()
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-promotion', 'promote', 'dana')
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        // Confirmed at the gate after the last step: no step was skipped.
+        assertEquals(['passed', 'passed'], r.value.steps*.result)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        assertEquals("The rollout of ${ns}/web waits for its confirm-promotion hooks before promotion ".toString() +
+            '(50% of traffic on the new version). Confirm (promote) or abort?', asked[0].message)
+        assertEquals(['promote', 'abort'], asked[0].parameters[0].choices)
+        Map confirm = r.value.hooks.find { it.type == 'confirm-promotion' }
+        assertEquals('freeze', confirm?.hook, r.value.hooks.toString())
+        assertEquals('pass', confirm.result)
+        assertTrue(confirm.message.startsWith('confirmed by `gantry promote`'), confirm.message)
+        assertTrue(r.log.contains('gantryDeploy: promote requested by dana'), r.log)
+        assertEquals(V2, deploymentImage(ns, 'web'))
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void approvalAbortsAtAConfirmPromotionGate() {
+        String ns = namespace()
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-promotion', 'abort', 'erin',
+            [extra: ', failOnGate: false'])
+        assertEquals('UNSTABLE', r.result, r.log)
+        assertEquals('rolled-back', r.value.verdict)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        assertTrue(h.unstableMessages[0].startsWith("gantryDeploy: rolled-back: ${ns}/web: "), h.unstableMessages.toString())
+        assertTrue(h.unstableMessages[0].endsWith('(aborted at the approval gate by erin)'), h.unstableMessages.toString())
+        assertFalse(r.value.reason.toString().contains('gate timeout'), r.value.reason.toString())
+        assertEquals(V1, deploymentImage(ns, 'web'), 'the stable Deployment was never touched')
+        assertEquals('', run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'deployment', '--ignore-not-found', 'web-canary').trim())
+    }
+
+    @Test
+    @SuppressWarnings('GStringExpressionWithinString') // pipeline code, interpolated by the pipeline
+    void approvalConfirmsAConfirmRolloutGateBeforeAnythingExists() {
+        String ns = namespace()
+        List<String> canaryWhenAsked = Collections.synchronizedList(new ArrayList<String>())
+        Closure onAsked = {
+            canaryWhenAsked << run(kubectl, '--kubeconfig', kubeconfig, '-n', ns, 'get', 'deployment', '--ignore-not-found',
+                'web-canary', '-o', 'name').trim()
+        }
+        String block = '''{ status ->
+                echo "verifying ${status.canary.name} (${status.canary.ready} ready) at ${status.weight}%"
+            }'''
+        // A gate at the first step holds the canary serving traffic until the block ran and its input was answered.
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-rollout', 'promote', 'frank',
+            [onAsked: onAsked, block: block, steps: "['20:until-promoted', 50]",
+             elsewhere: { untilWaitingAt(ns, 0); [GANTRY_ACTION: 'promote', GANTRY_APPROVER: 'gina'] }])
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        assertEquals(['passed', 'passed'], r.value.steps*.result)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        assertTrue(asked[0].is(h.inputs[0]), 'the first input')
+        assertEquals("The rollout of ${ns}/web waits for its confirm-rollout hooks before anything is created. ".toString() +
+            'Confirm (start the rollout) or abort?', asked[0].message)
+        assertEquals([''], canaryWhenAsked, 'no canary Deployment existed when the input was asked')
+        Map confirm = r.value.hooks.find { it.type == 'confirm-rollout' }
+        assertEquals('pass', confirm?.result, r.value.hooks.toString())
+        assertTrue(confirm.message.startsWith('confirmed by `gantry promote`'), confirm.message)
+        // The verification block ran once, after the confirmation, against a canary serving traffic.
+        List<String> lines = new ArrayList<String>(h.logLines)
+        int confirmed = lines.findIndexOf { it.contains('gantryDeploy: promote requested by frank') }
+        List<String> verifying = lines.findAll { it.contains('verifying web-canary') }
+        assertEquals(1, verifying.size(), r.log)
+        assertTrue(confirmed >= 0 && lines.indexOf(verifying[0]) > confirmed, r.log)
+        assertFalse(verifying[0].contains('(0 ready)') || verifying[0].contains(' at 0%'), verifying[0])
+        assertEquals(V2, deploymentImage(ns, 'web'))
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void theInputAtAConfirmGateClosesWhenTheHooksConfirmFirst() {
+        String ns = namespace()
+        // The hook says yes once the file exists; the test creates it when the input is asked, and leaves the input.
+        File go = new File(TestSupport.tempDir('gantry-jk-go-'), 'go')
+        def (PipelineHarness h, RunResult r, List<Map> asked) = confirmRun(ns, 'confirm-rollout', null, null,
+            [command: ['test', '-e', go.path], onAsked: { go.text = 'yes' }, steps: "['20:until-promoted', 50]",
+             elsewhere: { untilWaitingAt(ns, 0); [GANTRY_ACTION: 'promote', GANTRY_APPROVER: 'gina'] }])
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals('promoted', r.value.verdict)
+        assertEquals(['passed', 'passed'], r.value.steps*.result)
+        assertEquals(1, asked.size(), h.inputs*.message.toString())
+        // The open input was closed when the hooks confirmed: the step gate got an input of its own.
+        assertEquals(2, h.inputs.size(), h.inputs*.message.toString())
+        assertTrue(asked[0].is(h.inputs[0]), 'the first input')
+        assertFalse(h.inputs[1].message.toString().contains('confirm-rollout'), h.inputs[1].message.toString())
+        Map confirm = r.value.hooks.find { it.type == 'confirm-rollout' }
+        assertEquals('pass', confirm?.result, r.value.hooks.toString())
+        assertFalse(confirm.message.startsWith('confirmed by `gantry promote`'), confirm.message)
+        assertEquals(1, h.shCalls.count { it.label == 'gantry promote' }, 'only the step gate was promoted')
+        assertEquals(V2, deploymentImage(ns, 'web'))
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     /** Polls the state the run records on its Lease until the rollout waits at the gate of step `index` (0-based). */
@@ -369,10 +504,6 @@ class SandboxTest {
         File dir = TestSupport.tempDir('gantry-jk-app-')
         new File(dir, 'app.yaml').text = new File(TestSupport.REPO, 'examples/service/k8s/app.yaml').text
         return new File(dir, 'app.yaml').path
-    }
-
-    private static String writeAnalysis() {
-        return new File(TestSupport.REPO, 'examples/service/k8s/analysis.yaml').path
     }
 
     private String deploymentImage(String ns, String name) {

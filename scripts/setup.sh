@@ -7,9 +7,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # maven + a JDK run the Jenkins shared library's Groovy test suite (jenkins/pom.xml); victoria-metrics (with
-# vmauth) is a second Prometheus-compatible metrics server for the analysis provider tests.
+# vmauth) and influxdb are metrics servers for the analysis provider tests.
 apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl
-  maven openjdk-17-jdk-headless victoria-metrics)
+  maven openjdk-17-jdk-headless victoria-metrics influxdb)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

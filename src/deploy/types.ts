@@ -45,8 +45,13 @@ export interface AnalysisSpec {
  * environment variable or a file), never written in the file; they are read when the rollout starts.
  */
 export interface ProviderSpec {
-  /** `prometheus`: any server with the Prometheus HTTP API (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics). */
-  type: 'prometheus';
+  /**
+   * `prometheus`: any server with the Prometheus HTTP API (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics);
+   * `influxdb`: InfluxDB 1.x's HTTP API, InfluxQL queries.
+   */
+  type: 'prometheus' | 'influxdb';
+  /** influxdb: the database the queries read. */
+  database?: string;
   /** Base address; wins over --prometheus-url and $PROMETHEUS_URL. */
   url?: string;
   /** Basic authentication: the user name, and where the password is. */

@@ -339,3 +339,145 @@ describe('VictoriaMetrics behind vmauth (Debian packages), with a bearer token',
     expect((await readDeployment(ns, 'web'))?.metadata?.generation).toBe(before?.metadata?.generation);
   });
 });
+
+describe('InfluxDB 1.x (Debian package), with a user and password', () => {
+  const USER_PASSWORD = 'influx-pw-7d21';
+  let influx: string;
+  let influxNs: string;
+  const admin = () => `Basic ${Buffer.from(`gantry:${USER_PASSWORD}`).toString('base64')}`;
+
+  async function influxQuery(q: string, method = 'POST'): Promise<void> {
+    const response = await fetch(`${influx}/query?q=${encodeURIComponent(q)}`, {
+      method,
+      headers: { authorization: admin() },
+    });
+    if (response.status !== 200) throw new Error(`influx ${q}: ${response.status} ${await response.text()}`);
+  }
+
+  /** One point of the error ratio the analysis reads, for the app in `namespace`. */
+  async function writeErrorRatio(namespace: string, value: number): Promise<void> {
+    const response = await fetch(`${influx}/write?db=gantry`, {
+      method: 'POST',
+      headers: { authorization: admin() },
+      body: `requests,namespace=${namespace},app=web error_ratio=${value}`,
+    });
+    if (response.status !== 204) throw new Error(`influx write: ${response.status} ${await response.text()}`);
+  }
+
+  beforeAll(async () => {
+    const influxDir = mkdtempSync(join(tmpdir(), 'gantry-influx-'));
+    const [rpcPort, httpPort] = [await freePort(), await freePort()];
+    const config = join(influxDir, 'influxdb.conf');
+    writeFileSync(
+      config,
+      [
+        'reporting-disabled = true',
+        `bind-address = "127.0.0.1:${rpcPort}"`,
+        '[meta]',
+        `  dir = "${join(influxDir, 'meta')}"`,
+        '[data]',
+        `  dir = "${join(influxDir, 'data')}"`,
+        `  wal-dir = "${join(influxDir, 'wal')}"`,
+        '  query-log-enabled = false',
+        '[monitor]',
+        '  store-enabled = false',
+        '[http]',
+        '  enabled = true',
+        `  bind-address = "127.0.0.1:${httpPort}"`,
+        '  auth-enabled = true',
+        '  log-enabled = false',
+        '',
+      ].join('\n'),
+    );
+    victoria.push(spawn('influxd', ['-config', config], { stdio: 'ignore' }));
+    influx = `http://127.0.0.1:${httpPort}`;
+    const deadline = Date.now() + 60_000;
+    while (
+      (await fetch(`${influx}/ping`)
+        .then((r) => r.status)
+        .catch(() => 0)) !== 204
+    ) {
+      if (Date.now() > deadline) throw new Error(`influxd at ${influx} never answered /ping`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The first user may be created without credentials; everything after needs them.
+    const created = await fetch(
+      `${influx}/query?q=${encodeURIComponent(`CREATE USER gantry WITH PASSWORD '${USER_PASSWORD}' WITH ALL PRIVILEGES`)}`,
+      { method: 'POST' },
+    );
+    if (created.status !== 200)
+      throw new Error(`influx create user: ${created.status} ${await created.text()}`);
+    await influxQuery('CREATE DATABASE gantry');
+    influxNs = await namespaceWithStableApp('mi', 'providers-influx-v1');
+  });
+
+  afterAll(async () => {
+    if (influxNs) await deleteNamespace(influxNs);
+  });
+
+  function influxAnalysis(query: string, provider: Record<string, unknown> = {}): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'gantry-analysis-')), 'analysis.yaml');
+    writeFileSync(
+      file,
+      yaml.dump({
+        interval: '1s',
+        provider: {
+          type: 'influxdb',
+          url: influx,
+          database: 'gantry',
+          basicAuth: { username: 'gantry', passwordEnv: 'INFLUX_PASSWORD' },
+          ...provider,
+        },
+        metrics: [{ name: 'error-ratio', query, max: 0.05 }],
+      }),
+    );
+    return file;
+  }
+
+  const RATIO = `SELECT last("error_ratio") FROM "requests" WHERE "namespace" = '{{namespace}}' AND "app" = '{{name}}' AND time > now() - 1h`;
+  const rollingInto = (image: string, analysis: string) =>
+    deploy(image, analysis).map((arg) => (arg === ns ? influxNs : arg));
+
+  it('judges rollouts on what InfluxDB holds: a healthy ratio promotes, a bad one rolls back', async () => {
+    const env = { INFLUX_PASSWORD: USER_PASSWORD };
+    await writeErrorRatio(influxNs, 0.01);
+    const good = fakeImage('providers-influx-good');
+    const promoted = await runCli(rollingInto(good, influxAnalysis(RATIO)), { env });
+    expect(promoted.exitCode, promoted.stderr).toBe(0);
+    const checks = promoted.json!.checks as { value: number; result: string }[];
+    expect(checks.length).toBeGreaterThanOrEqual(1);
+    expect(checks.every((c) => c.value === 0.01 && c.result === 'pass')).toBe(true);
+    expect(imageOf(await readDeployment(influxNs, 'web'))).toBe(good);
+
+    await writeErrorRatio(influxNs, 0.4);
+    const rolledBack = await runCli(rollingInto(fakeImage('providers-influx-bad'), influxAnalysis(RATIO)), {
+      env,
+    });
+    expect(rolledBack.exitCode, rolledBack.stderr).toBe(1);
+    expect(rolledBack.json!.verdict).toBe('rolled-back');
+    expect(String(rolledBack.json!.reason)).toMatch(/error-ratio/);
+    expect(imageOf(await readDeployment(influxNs, 'web'))).toBe(good);
+    expect(`${promoted.stdout}${promoted.stderr}${rolledBack.stdout}${rolledBack.stderr}`).not.toContain(
+      USER_PASSWORD,
+    );
+  });
+
+  it('a query that does not parse is bad input naming the metric (exit 2); a wrong password is exit 3', async () => {
+    const env = { INFLUX_PASSWORD: USER_PASSWORD };
+    const broken = await runCli(
+      rollingInto(fakeImage('providers-influx-x'), influxAnalysis('SELECT last( FROM requests')),
+      { env },
+    );
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr).toMatch(
+      /--analysis: metric "error-ratio": query does not parse: error parsing query/,
+    );
+    const denied = await runCli(rollingInto(fakeImage('providers-influx-y'), influxAnalysis(RATIO)), {
+      env: { INFLUX_PASSWORD: 'not-the-password' },
+    });
+    expect(denied.exitCode).toBe(3);
+    expect(denied.stderr).toMatch(
+      /influxdb at http:\/\/127\.0\.0\.1:\d+ refused the request \(401 Unauthorized\): check the credentials/,
+    );
+  });
+});

@@ -24,6 +24,7 @@ export function resolveProvider(
   const options: ProviderOptions = { url };
   if (!spec) return { type: 'prometheus', options };
   if (spec.timeoutMs !== undefined) options.timeoutMs = spec.timeoutMs;
+  if (spec.database) options.database = spec.database;
   if (spec.basicAuth) {
     options.username = spec.basicAuth.username;
     options.password = secret(

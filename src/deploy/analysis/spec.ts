@@ -85,7 +85,8 @@ const headerMap = <T extends z.ZodType<string>>(value: T) =>
 /** The metrics server and how to reach it (docs/analysis.md, "Providers"). */
 const providerSchema = z
   .strictObject({
-    type: z.enum(['prometheus']).default('prometheus'),
+    type: z.enum(['prometheus', 'influxdb']).default('prometheus'),
+    database: z.string().min(1).optional(),
     url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
     basicAuth: z
       .strictObject({
@@ -108,6 +109,34 @@ const providerSchema = z
     const ways = [provider.basicAuth, provider.bearerTokenEnv, provider.bearerTokenFile].filter(
       Boolean,
     ).length;
+    if (provider.type === 'influxdb' && !provider.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'required with type influxdb',
+        input: undefined,
+      });
+    if (provider.type === 'influxdb' && !provider.database)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database'],
+        message: 'required with type influxdb',
+        input: undefined,
+      });
+    if (provider.type === 'influxdb' && provider.caFile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['caFile'],
+        message: 'not supported with type influxdb yet',
+        input: undefined,
+      });
+    if (provider.type !== 'influxdb' && provider.database)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database'],
+        message: 'only with type influxdb',
+        input: undefined,
+      });
     if (ways > 1)
       ctx.addIssue({
         code: 'custom',

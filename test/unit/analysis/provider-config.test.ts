@@ -40,6 +40,16 @@ describe('the analysis file: provider', () => {
     });
   });
 
+  it('reads an InfluxDB 1.x server with its database', () => {
+    expect(
+      withProvider({ type: 'influxdb', url: 'http://influx:8086', database: 'metrics' }).provider,
+    ).toEqual({
+      type: 'influxdb',
+      url: 'http://influx:8086',
+      database: 'metrics',
+    });
+  });
+
   it('has none when the file says none', () => {
     expect(parseAnalysis({ metrics }).provider).toBeUndefined();
   });
@@ -69,6 +79,21 @@ describe('the analysis file: provider', () => {
     ],
     ['a header name with a space', { headers: { 'X Tenant': 'a' } }, /expected an HTTP header name/],
     ['a non-http URL', { url: 'ftp://p/' }, /provider\.url: expected an http\(s\) URL/],
+    [
+      'influxdb without a database',
+      { type: 'influxdb', url: 'http://i:8086' },
+      /provider\.database: required with type influxdb/,
+    ],
+    [
+      'influxdb without an address',
+      { type: 'influxdb', database: 'd' },
+      /provider\.url: required with type influxdb/,
+    ],
+    [
+      'a database for prometheus',
+      { url: 'http://p:9090', database: 'd' },
+      /provider\.database: only with type influxdb/,
+    ],
   ];
   it.each(bad)('refuses %s, naming the field', (_, provider, message) => {
     const error = errorOf(() => withProvider(provider));

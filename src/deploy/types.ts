@@ -49,9 +49,13 @@ export interface ProviderSpec {
    * `prometheus`: any server with the Prometheus HTTP API (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics);
    * `influxdb`: InfluxDB 1.x's HTTP API, InfluxQL queries.
    */
-  type: 'prometheus' | 'influxdb';
+  type: 'prometheus' | 'influxdb' | 'datadog' | 'newrelic';
   /** influxdb: the database the queries read. */
   database?: string;
+  /** newrelic: the account the NRQL runs in. */
+  accountId?: number;
+  /** datadog: how far back a query looks (ms; default 5 min). */
+  windowMs?: number;
   /** Base address; wins over --prometheus-url and $PROMETHEUS_URL. */
   url?: string;
   /** Basic authentication: the user name, and where the password is. */

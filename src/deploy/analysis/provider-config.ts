@@ -15,16 +15,20 @@ export function resolveProvider(
   flagUrl: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): { type: ProviderSpec['type']; options: ProviderOptions } {
-  const url = spec?.url ?? flagUrl ?? env.PROMETHEUS_URL;
-  if (!url)
+  const type = spec?.type ?? 'prometheus';
+  // Only a Prometheus-compatible server falls back to --prometheus-url; the others name their own (or default).
+  const url = type === 'prometheus' ? (spec?.url ?? flagUrl ?? env.PROMETHEUS_URL) : spec?.url;
+  if (!url && type === 'prometheus')
     throw new InputError(
       '--prometheus-url',
       'required with --analysis (or set PROMETHEUS_URL, or provider.url)',
     );
-  const options: ProviderOptions = { url };
-  if (!spec) return { type: 'prometheus', options };
+  const options: ProviderOptions = url ? { url } : {};
+  if (!spec) return { type, options };
   if (spec.timeoutMs !== undefined) options.timeoutMs = spec.timeoutMs;
   if (spec.database) options.database = spec.database;
+  if (spec.accountId !== undefined) options.accountId = spec.accountId;
+  if (spec.windowMs !== undefined) options.windowMs = spec.windowMs;
   if (spec.basicAuth) {
     options.username = spec.basicAuth.username;
     options.password = secret(

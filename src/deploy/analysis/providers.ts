@@ -1,14 +1,25 @@
 /** The metric providers by name: the factory, apart from the provider interface (provider.ts). */
 import { InputError } from '../../util/errors.js';
+import { DatadogProvider } from './datadog.js';
 import { type InfluxDbOptions, InfluxDbProvider } from './influxdb.js';
+import { NewRelicProvider } from './newrelic.js';
 import { type PrometheusOptions, PrometheusProvider } from './prometheus.js';
 import type { MetricsProvider } from './provider.js';
 
-export const PROVIDER_NAMES = ['prometheus', 'influxdb'] as const;
+export const PROVIDER_NAMES = ['prometheus', 'influxdb', 'datadog', 'newrelic'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** Options for every provider: where it is and how to authenticate. Credentials are never logged. */
-export type ProviderOptions = PrometheusOptions & { database?: string };
+export type ProviderOptions = Omit<PrometheusOptions, 'url'> & {
+  /** Required for prometheus and influxdb; datadog and newrelic default to their public API. */
+  url?: string;
+  /** influxdb: the database. */
+  database?: string;
+  /** newrelic: the account the NRQL runs in. */
+  accountId?: number;
+  /** datadog: how far back a query looks. */
+  windowMs?: number;
+};
 
 /**
  * Picks the provider implementation by name (the one place that knows them all).
@@ -17,9 +28,17 @@ export type ProviderOptions = PrometheusOptions & { database?: string };
 export function createProvider(name: string, options: ProviderOptions): MetricsProvider {
   switch (name) {
     case 'prometheus':
-      return new PrometheusProvider(options);
+      return new PrometheusProvider({ ...options, url: options.url ?? '' });
     case 'influxdb':
-      return new InfluxDbProvider({ ...options, database: options.database ?? '' } satisfies InfluxDbOptions);
+      return new InfluxDbProvider({
+        ...options,
+        url: options.url ?? '',
+        database: options.database ?? '',
+      } satisfies InfluxDbOptions);
+    case 'datadog':
+      return new DatadogProvider(options);
+    case 'newrelic':
+      return new NewRelicProvider({ ...options, accountId: options.accountId ?? 0 });
     default:
       throw new InputError(
         'metrics provider',

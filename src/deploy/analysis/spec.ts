@@ -85,8 +85,10 @@ const headerMap = <T extends z.ZodType<string>>(value: T) =>
 /** The metrics server and how to reach it (docs/analysis.md, "Providers"). */
 const providerSchema = z
   .strictObject({
-    type: z.enum(['prometheus', 'influxdb']).default('prometheus'),
+    type: z.enum(['prometheus', 'influxdb', 'datadog', 'newrelic']).default('prometheus'),
     database: z.string().min(1).optional(),
+    accountId: z.number().int().positive().optional(),
+    window: intervalSchema.optional(),
     url: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
     basicAuth: z
       .strictObject({
@@ -130,6 +132,31 @@ const providerSchema = z
         message: 'not supported with type influxdb yet',
         input: undefined,
       });
+    if (provider.type === 'newrelic' && provider.accountId === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accountId'],
+        message: 'required with type newrelic',
+        input: undefined,
+      });
+    if (provider.type !== 'newrelic' && provider.accountId !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accountId'],
+        message: 'only with type newrelic',
+        input: undefined,
+      });
+    if (provider.type !== 'datadog' && provider.window !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['window'], message: 'only with type datadog', input: undefined });
+    if (
+      (provider.type === 'datadog' || provider.type === 'newrelic') &&
+      (provider.caFile || provider.basicAuth || provider.bearerTokenEnv || provider.bearerTokenFile)
+    )
+      ctx.addIssue({
+        code: 'custom',
+        message: `${provider.type} takes its keys as headers: use headersFromEnv (docs: README, "Where the metrics come from")`,
+        input: undefined,
+      });
     if (provider.type !== 'influxdb' && provider.database)
       ctx.addIssue({
         code: 'custom',
@@ -145,8 +172,12 @@ const providerSchema = z
       });
   })
   .transform((provider): ProviderSpec => {
-    const { timeout, ...rest } = provider;
-    return { ...rest, ...(timeout !== undefined && { timeoutMs: timeout as number }) };
+    const { timeout, window, ...rest } = provider;
+    return {
+      ...rest,
+      ...(timeout !== undefined && { timeoutMs: timeout as number }),
+      ...(window !== undefined && { windowMs: window as number }),
+    };
   });
 const limit = (fallback: number) =>
   z.int({ error: 'expected a whole number' }).min(0, 'expected 0 or more').default(fallback);

@@ -288,8 +288,8 @@ describe('createProvider', () => {
   });
 
   it('rejects an unknown provider', () => {
-    expect(() => createProvider('datadog', { url: base })).toThrow(
-      'metrics provider: unknown provider "datadog"; expected one of prometheus',
+    expect(() => createProvider('graphite', { url: base })).toThrow(
+      'metrics provider: unknown provider "graphite"; expected one of prometheus, influxdb, datadog, newrelic',
     );
   });
 });

@@ -50,6 +50,29 @@ describe('the analysis file: provider', () => {
     });
   });
 
+  it('reads Datadog and New Relic with their keys as secret headers, at their public API by default', () => {
+    const dd = withProvider({
+      type: 'datadog',
+      window: '2m',
+      headersFromEnv: { 'DD-API-KEY': 'DD_API_KEY' },
+    });
+    expect(dd.provider).toEqual({
+      type: 'datadog',
+      windowMs: 120_000,
+      headersFromEnv: { 'DD-API-KEY': 'DD_API_KEY' },
+    });
+    const resolved = resolveProvider(dd.provider, 'http://prometheus:9090', { DD_API_KEY: 'dd-key-abcdef' });
+    expect(resolved).toEqual({
+      type: 'datadog',
+      options: { windowMs: 120_000, headers: { 'DD-API-KEY': 'dd-key-abcdef' } },
+    });
+    const nr = withProvider({ type: 'newrelic', accountId: 42, headersFromEnv: { 'API-Key': 'NR_KEY' } });
+    expect(resolveProvider(nr.provider, undefined, { NR_KEY: 'NRAK-xyz123' }).options).toEqual({
+      accountId: 42,
+      headers: { 'API-Key': 'NRAK-xyz123' },
+    });
+  });
+
   it('has none when the file says none', () => {
     expect(parseAnalysis({ metrics }).provider).toBeUndefined();
   });

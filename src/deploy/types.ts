@@ -26,6 +26,20 @@ export interface MetricSpec {
     /** Samples needed on each side before judging (default 5). */
     minSamples: number;
   };
+  /**
+   * The sequential judge (src/deploy/analysis/sequential.ts): the canary's error counts against the stable's,
+   * decided as soon as the evidence allows, with a bounded false-rollback probability however often it looks.
+   */
+  sequential?: {
+    /** Cumulative error and request counts of the track `{{track}}`. */
+    errors: string;
+    requests: string;
+    minRatio: number;
+    alpha: number;
+    beta: number;
+    minRequests: number;
+    endEarly: boolean;
+  };
 }
 
 export interface AnalysisSpec {

@@ -683,7 +683,7 @@ const cliCases: Case[] = [
   [
     'deploy: metric without a threshold',
     () => deploy(['--analysis', analysisText('interval: 1s\nmetrics:\n  - {name: m, query: up}\n')]),
-    /^--analysis: metrics\[0\]: needs at least one of min, max or compare$/,
+    /^--analysis: metrics\[0\]: needs at least one of min, max, compare or sequential$/,
   ],
   [
     'PromQL: aggregation without parentheses',

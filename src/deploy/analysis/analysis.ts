@@ -11,6 +11,7 @@ import {
 } from './judge.js';
 import { compareSamples, median } from './mann-whitney.js';
 import { type MetricsProvider, MultipleValuesError, NoDataError } from './provider.js';
+import { SequentialRatioTest } from './sequential.js';
 import { formatPromDuration, type QueryVars, renderQuery } from './template.js';
 
 /**
@@ -55,6 +56,11 @@ export interface AnalysisStepOptions {
   signal: AbortSignal;
   /** Called with each check as it is recorded (live progress, Kubernetes Events). */
   onCheck?: (check: Check) => void;
+  /**
+   * The step may end before `durationMs` with a pass when every metric is sequential with `endEarly` and each
+   * has ruled a regression out (a timed step; never a gate, whose length is a person's to decide).
+   */
+  mayEndEarly?: boolean;
   /** Injected clock and sleep, so that tests run instantly. */
   now?: () => Date;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -68,6 +74,8 @@ export interface AnalysisStepOutcome {
   checks: Check[];
   /** True when the step ended because `signal` fired, not because of a measurement. */
   cancelled?: boolean;
+  /** True when it passed before its end: every sequential metric ruled a regression out. */
+  endedEarly?: boolean;
   /** When the abort was decided: the deciding measurement's time (absent when the step passed). */
   decidedAt?: Date;
   /**
@@ -136,7 +144,7 @@ export async function runAnalysisStep(options: AnalysisStepOptions): Promise<Ana
     const measured = await untilAborted(
       Promise.all(
         spec.metrics.map((metric) =>
-          measureMetric({ metric, provider, vars, spec, step, at, signal, samples, measurements }),
+          measureMetric({ metric, provider, vars, spec, step, at, signal, samples, measurements, run }),
         ),
       ),
       signal,
@@ -145,6 +153,7 @@ export async function runAnalysisStep(options: AnalysisStepOptions): Promise<Ana
     for (const check of measured.flat()) record(check);
     const decision = run.decision();
     if (decision.action === 'abort') return aborted(decision);
+    if (options.mayEndEarly && ruledOut(spec, run)) return { outcome: 'passed', checks, endedEarly: true };
   }
 
   const rest = started + durationMs - now().getTime();
@@ -202,12 +211,16 @@ export async function validateQueries(
   } = {},
 ): Promise<void> {
   const vars: AnalysisVars = { canary: 'canary', stable: 'stable', ...given };
-  const queries = spec.metrics.flatMap((metric) =>
-    (metric.compare ? [vars.canary, vars.stable] : [vars.canary]).map((track) => ({
-      metric,
-      query: renderQuery(metric.query, queryVars(vars, track, spec, 0), metric.name),
-    })),
-  );
+  const queries = spec.metrics.flatMap((metric) => {
+    const tracks = metric.compare || metric.sequential ? [vars.canary, vars.stable] : [vars.canary];
+    const texts = metric.sequential ? [metric.sequential.errors, metric.sequential.requests] : [metric.query];
+    return tracks.flatMap((track) =>
+      texts.map((text) => ({
+        metric,
+        query: renderQuery(text, queryVars(vars, track, spec, 0), metric.name),
+      })),
+    );
+  });
   if (!(await provider.isOnline())) {
     // The provider's own error says why (refused, timed out, credentials); isOnline only says that.
     try {
@@ -248,7 +261,7 @@ function queryVars(vars: AnalysisVars, track: string, spec: AnalysisSpec, step: 
   return { ...vars, track, run, interval: formatPromDuration(spec.intervalMs), step };
 }
 
-type Reading = { value: number } | { error: string; providerFailed?: boolean };
+type Reading = { value: number } | { error: string; providerFailed?: boolean; noData?: boolean };
 
 /** One query, with every failure turned into the reason the measurement is inconclusive. */
 async function read(
@@ -261,7 +274,8 @@ async function read(
     const query = renderQuery(metric.query, vars, metric.name);
     return { value: await provider.query(query, { signal }) };
   } catch (error) {
-    if (error instanceof NoDataError || error instanceof MultipleValuesError) return { error: error.message };
+    if (error instanceof NoDataError) return { error: error.message, noData: true };
+    if (error instanceof MultipleValuesError) return { error: error.message };
     return { error: `query failed: ${messageOf(error)}`, providerFailed: error instanceof InfraError };
   }
 }
@@ -276,6 +290,7 @@ async function measureMetric(context: {
   signal: AbortSignal;
   samples: Map<string, { canary: number[]; stable: number[] }>;
   measurements: number;
+  run: AnalysisRun;
 }): Promise<AnalysisCheck[]> {
   const { metric, provider, vars, spec, step, at, signal } = context;
   const base: CheckBase = {
@@ -286,6 +301,8 @@ async function measureMetric(context: {
     ...(metric.max !== undefined && { max: metric.max }),
   };
   const canaryVars = queryVars(vars, vars.canary, spec, step);
+  if (metric.sequential)
+    return [await sequentialCheck(context, base, canaryVars, queryVars(vars, vars.stable, spec, step))];
   if (!metric.compare)
     return [thresholdCheck(base, metric, await read(provider, metric, canaryVars, signal))];
 
@@ -301,6 +318,67 @@ async function measureMetric(context: {
 }
 
 type CheckBase = Pick<AnalysisCheck, 'metric' | 'step' | 'at' | 'min' | 'max'>;
+
+/**
+ * A sequential metric's look: both tracks' error and request counters, added to the rollout's test of the
+ * ratio (src/deploy/analysis/sequential.ts). It fails once a regression is conclusive; until then it passes,
+ * saying how far the evidence is. An error counter with no series yet counts as 0 errors.
+ */
+async function sequentialCheck(
+  context: { metric: MetricSpec; provider: MetricsProvider; run: AnalysisRun; signal: AbortSignal },
+  base: CheckBase,
+  canaryVars: QueryVars,
+  stableVars: QueryVars,
+): Promise<AnalysisCheck> {
+  const { metric, provider, run, signal } = context;
+  const sequential = metric.sequential!;
+  const counts = async (vars: QueryVars) => {
+    const [errors, requests] = await Promise.all([
+      read(provider, { ...metric, query: sequential.errors }, vars, signal),
+      read(provider, { ...metric, query: sequential.requests }, vars, signal),
+    ]);
+    if ('error' in requests) return requests;
+    if ('error' in errors && !errors.noData) return errors;
+    return { errors: 'value' in errors ? errors.value : 0, requests: requests.value };
+  };
+  const [canary, stable] = await Promise.all([counts(canaryVars), counts(stableVars)]);
+  if ('error' in canary || 'error' in stable) {
+    const failed = 'error' in canary ? canary : (stable as Extract<Reading, { error: string }>);
+    const which = 'error' in canary ? '' : 'stable track: ';
+    const check: AnalysisCheck = {
+      ...base,
+      kind: 'sequential',
+      value: null,
+      result: 'inconclusive',
+      message: inconclusiveMessage(`${which}${failed.error}`),
+    };
+    if (failed.providerFailed) providerFailures.add(check);
+    return check;
+  }
+  let test = run.sequential.get(metric.name);
+  if (!test) {
+    test = new SequentialRatioTest(sequential);
+    run.sequential.set(metric.name, test);
+  }
+  test.update(canary, stable);
+  const verdict = test.verdict();
+  return {
+    ...base,
+    kind: 'sequential',
+    value: verdict.canaryRate,
+    baseline: verdict.stableRate,
+    result: verdict.state === 'regression' ? 'fail' : 'pass',
+    message: verdict.message,
+  };
+}
+
+/** Every metric is sequential with endEarly, and each has ruled a regression out. */
+function ruledOut(spec: AnalysisSpec, run: AnalysisRun): boolean {
+  return spec.metrics.every(
+    (metric) =>
+      metric.sequential?.endEarly && run.sequential.get(metric.name)?.verdict().state === 'no-regression',
+  );
+}
 
 /** A threshold metric's measurement: the canary's value against min/max, or inconclusive. */
 function thresholdCheck(base: CheckBase, metric: MetricSpec, canary: Reading): AnalysisCheck {

@@ -1,5 +1,6 @@
 import type { AnalysisSpec, Check, CheckResult, MetricSpec } from '../types.js';
 import { formatNumber } from './format.js';
+import type { SequentialRatioTest } from './sequential.js';
 
 /**
  * The judgement of the analysis, pure logic: one value against its bounds, and the per-rollout tally of
@@ -11,7 +12,7 @@ import { formatNumber } from './format.js';
  * (and stable) value of a metric with `compare`, judged by its bounds if it has any. `compare`: the
  * Mann-Whitney judgement of the canary's samples against the stable's.
  */
-export type CheckKind = 'threshold' | 'sample' | 'compare';
+export type CheckKind = 'threshold' | 'sample' | 'compare' | 'sequential';
 
 /** A {@link Check} with what the analysis knows beyond the shared contract (all optional, all JSON). */
 export interface AnalysisCheck extends Check {
@@ -87,6 +88,8 @@ export interface MetricTally {
  */
 export class AnalysisRun {
   readonly checks: AnalysisCheck[] = [];
+  /** The sequential metrics' tests, by metric: their evidence spans the whole rollout, step after step. */
+  readonly sequential = new Map<string, SequentialRatioTest>();
   readonly #spec: Pick<AnalysisSpec, 'failureLimit' | 'inconclusiveLimit' | 'metrics'>;
   readonly #tallies = new Map<string, MetricTally>();
   #decision: Decision = { action: 'continue' };

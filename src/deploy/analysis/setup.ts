@@ -30,11 +30,11 @@ export async function prepareAnalysis(
   if (!d.analysis) return undefined;
   const analysis = await import('./index.js');
   const spec = analysis.loadAnalysisFile(d.analysis);
-  const compared = spec.metrics.find((metric) => metric.compare);
+  const compared = spec.metrics.find((metric) => metric.compare || metric.sequential);
   if (d.strategy === 'rolling' && compared) {
     throw new InputError(
       '--analysis',
-      `metric "${compared.name}": compare needs a baseline beside the new version, and a rolling update has none; use --strategy canary or blue-green, or remove compare`,
+      `metric "${compared.name}": ${compared.compare ? 'compare' : 'sequential'} needs a baseline beside the new version, and a rolling update has none; use --strategy canary or blue-green, or remove ${compared.compare ? 'compare' : 'sequential'}`,
     );
   }
   const source = resolveProvider(spec.provider, d.prometheusUrl);
@@ -44,7 +44,7 @@ export async function prepareAnalysis(
     ...(d.strategy === 'rolling' && { canary: 'stable' }),
   });
   const run = new analysis.AnalysisRun(spec);
-  return async ({ step, durationMs, track, signal, run: runLabel, onCheck }) => {
+  return async ({ step, durationMs, track, signal, run: runLabel, onCheck, mayEndEarly }) => {
     const result = await analysis.runAnalysisStep({
       spec,
       provider,
@@ -54,6 +54,7 @@ export async function prepareAnalysis(
       run,
       signal,
       onCheck,
+      mayEndEarly,
     });
     return {
       outcome: result.outcome,

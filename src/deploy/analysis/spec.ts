@@ -200,21 +200,60 @@ export const compareSchema = z.strictObject({
     .default(COMPARE_DEFAULTS.minSamples),
 });
 
+export const SEQUENTIAL_DEFAULTS = { minRatio: 1.5, alpha: 0.01, beta: 0.05, minRequests: 50 } as const;
+
+const query = () =>
+  z.string({ error: 'expected a query' }).trim().min(1, 'expected a query, got an empty value');
+
+/** The sequential judge of counts (src/deploy/analysis/sequential.ts): the canary's errors against the stable's. */
+export const sequentialSchema = z.strictObject({
+  /** Cumulative error count of the track `{{track}}` (a counter's current value, summed). */
+  errors: query(),
+  /** Cumulative request count of the track `{{track}}`. */
+  requests: query(),
+  /** The smallest regression that matters: canary error rate over the stable's. */
+  minRatio: number()
+    .gt(1, 'expected a ratio above 1, e.g. 1.5')
+    .max(50)
+    .default(SEQUENTIAL_DEFAULTS.minRatio),
+  /** The false-rollback probability. */
+  alpha: number().gt(0).max(0.2, 'expected at most 0.2').default(SEQUENTIAL_DEFAULTS.alpha),
+  /** The chance of an early pass of a canary that is minRatio worse (with endEarly). */
+  beta: number().gt(0).max(0.5).default(SEQUENTIAL_DEFAULTS.beta),
+  /** Requests each track must serve before any verdict. */
+  minRequests: z.number().int().min(1).default(SEQUENTIAL_DEFAULTS.minRequests),
+  /** A timed step ends with a pass as soon as a regression of minRatio is ruled out (the pause is a maximum). */
+  endEarly: z.boolean().default(false),
+});
+
 export const metricSchema = z
   .strictObject({
     name: z
       .string({ error: 'expected a name' })
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected letters, digits, ".", "_" or "-" (at most 63)'),
-    query: z.string({ error: 'expected a query' }).trim().min(1, 'expected a query, got an empty value'),
+    query: query().optional(),
     min: number().optional(),
     max: number().optional(),
     compare: compareSchema.optional(),
+    sequential: sequentialSchema.optional(),
   })
   .superRefine((metric, ctx) => {
+    if (metric.sequential) {
+      const extra = (['query', 'min', 'max', 'compare'] as const).filter((key) => metric[key] !== undefined);
+      if (extra.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          message: `a sequential metric has its own errors and requests queries; remove ${extra.join(', ')}`,
+          input: undefined,
+        });
+      return;
+    }
+    if (metric.query === undefined)
+      ctx.addIssue({ code: 'custom', path: ['query'], message: 'required', input: undefined });
     if (metric.min === undefined && metric.max === undefined && metric.compare === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: 'needs at least one of min, max or compare',
+        message: 'needs at least one of min, max, compare or sequential',
         input: undefined,
       });
     }
@@ -264,7 +303,9 @@ export const analysisSchema = z
       failureLimit: analysis.failureLimit,
       inconclusiveLimit: analysis.inconclusiveLimit,
       metrics: analysis.metrics.map((metric) => {
-        const spec: MetricSpec = { name: metric.name, query: metric.query };
+        // A sequential metric's query is its errors query (named in messages); it reads requests too.
+        const spec: MetricSpec = { name: metric.name, query: metric.query ?? metric.sequential!.errors };
+        if (metric.sequential) spec.sequential = metric.sequential;
         if (metric.min !== undefined) spec.min = metric.min;
         if (metric.max !== undefined) spec.max = metric.max;
         if (metric.compare) spec.compare = metric.compare;

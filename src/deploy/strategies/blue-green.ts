@@ -147,7 +147,14 @@ export class BlueGreenStrategy implements Strategy {
 
   private async analyse(context: RolloutContext, step: number, durationMs: number): Promise<void> {
     if (!context.analyze) return pause(durationMs, context.signal);
-    const result = await context.analyze({ step, durationMs, track: 'preview', signal: context.signal });
+    // The preview's analysis before the switch may end early; the window after it keeps the old version its full length.
+    const result = await context.analyze({
+      step,
+      durationMs,
+      track: 'preview',
+      signal: context.signal,
+      mayEndEarly: step === 0,
+    });
     if (result.outcome === 'aborted')
       throw new RollbackReason(
         result.reason ?? 'analysis failed',

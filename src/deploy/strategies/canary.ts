@@ -156,6 +156,7 @@ export class CanaryStrategy implements Strategy {
       durationMs: pauseMs,
       track: 'canary',
       signal: stepSignal,
+      mayEndEarly: true,
     });
     if (result.outcome === 'aborted' && !(result.cancelled && cutShort()))
       throw new RollbackReason(

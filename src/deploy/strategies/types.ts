@@ -16,6 +16,8 @@ export type StepAnalyzer = (options: {
   durationMs: number;
   track: Track;
   signal: AbortSignal;
+  /** A timed step may end early with a pass when sequential metrics rule a regression out (never a gate). */
+  mayEndEarly?: boolean;
 }) => Promise<{
   outcome: 'passed' | 'aborted';
   reason?: string;

@@ -467,3 +467,82 @@ describe('validateQueries', () => {
     );
   });
 });
+
+describe('runAnalysisStep with a sequential metric', () => {
+  const sequentialMetric = (endEarly = false): MetricSpec => ({
+    name: 'errors',
+    query: 'errors{track="{{track}}"}',
+    sequential: {
+      errors: 'errors{track="{{track}}"}',
+      requests: 'requests{track="{{track}}"}',
+      minRatio: 1.5,
+      alpha: 0.01,
+      beta: 0.05,
+      minRequests: 50,
+      endEarly,
+    },
+  });
+  /** Cumulative counters growing by `rps` requests a second on each track, a share of them errors. */
+  const counters = (rate: { canary: number; stable: number }, rps = { canary: 20, stable: 80 }) => {
+    const looks = new Map<string, number>();
+    return new FakeProvider((query) => {
+      const track = query.includes('"canary"') ? 'canary' : 'stable';
+      const key = `${track}:${query.startsWith('errors') ? 'e' : 'r'}`;
+      const look = (looks.get(key) ?? 0) + 1;
+      looks.set(key, look);
+      const requests = rps[track] * look;
+      return query.startsWith('errors') ? Math.round(requests * rate[track]) : requests;
+    });
+  };
+
+  it('fails at the first look where a regression is conclusive, saying so in one line', async () => {
+    const analysis = spec({ metrics: [sequentialMetric()] });
+    const { options, clock } = setup(analysis, counters({ canary: 0.3, stable: 0.005 }), {
+      durationMs: 60_000,
+    });
+    const result = await runAnalysisStep(options);
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toMatch(
+      /^errors: errors 30% vs 0(\.\d+)?% on stable: a regression, conclusive after \d+ canary and \d+ stable requests \(false-rollback risk < 1%\) \(1 failure > limit 0\)$/,
+    );
+    expect(clock.elapsed()).toBeLessThanOrEqual(5000);
+    const last = result.checks.at(-1) as AnalysisCheck;
+    expect(last).toMatchObject({ kind: 'sequential', result: 'fail', value: 0.3 });
+  });
+
+  it('with endEarly, ends a timed step with a pass once a regression is ruled out; never without mayEndEarly', async () => {
+    const analysis = spec({ metrics: [sequentialMetric(true)] });
+    const early = setup(analysis, counters({ canary: 0.05, stable: 0.05 }, { canary: 200, stable: 800 }), {
+      durationMs: 600_000,
+      mayEndEarly: true,
+    });
+    const passed = await runAnalysisStep(early.options);
+    expect(passed).toMatchObject({ outcome: 'passed', endedEarly: true });
+    expect(early.clock.elapsed()).toBeLessThan(600_000);
+    expect((passed.checks.at(-1) as AnalysisCheck).message).toMatch(
+      /no regression of ×1\.5 or worse, conclusive after/,
+    );
+
+    const gate = setup(analysis, counters({ canary: 0.05, stable: 0.05 }, { canary: 200, stable: 800 }), {
+      durationMs: 60_000,
+    });
+    const held = await runAnalysisStep(gate.options);
+    expect(held.outcome).toBe('passed');
+    expect(held.endedEarly).toBeUndefined();
+    expect(gate.clock.elapsed()).toBe(60_000);
+  });
+
+  it('validates both queries for both tracks', async () => {
+    const provider = counters({ canary: 0, stable: 0 });
+    await validateQueries(spec({ metrics: [sequentialMetric()] }), provider, {
+      namespace: 'shop',
+      name: 'web',
+    });
+    expect(provider.validated.map((v) => v.query)).toEqual([
+      'errors{track="canary"}',
+      'requests{track="canary"}',
+      'errors{track="stable"}',
+      'requests{track="stable"}',
+    ]);
+  });
+});

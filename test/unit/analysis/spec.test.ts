@@ -92,7 +92,7 @@ describe('parseAnalysis', () => {
     ],
     [
       { metrics: [{ name: 'x', query: 'q' }] },
-      '--analysis: metrics[0]: needs at least one of min, max or compare',
+      '--analysis: metrics[0]: needs at least one of min, max, compare or sequential',
     ],
     [{ metrics: [{ ...metric, min: 1, max: 0.5 }] }, '--analysis: metrics[0].min: min 1 is above max 0.5'],
     [{ metrics: [{ ...metric, threshold: 1 }] }, '--analysis: metrics[0]: unknown field "threshold"'],

@@ -1,0 +1,126 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  fakeImage,
+  imageOf,
+  readDeployment,
+  writeApp,
+} from '../helpers/kube.js';
+
+// The sequential judge on the sandbox: the canary's 5xx counts against the stable's, read from Prometheus at
+// every 1 s look. A bad canary is rolled back as soon as the evidence is conclusive; a healthy one, with
+// endEarly, finishes steps of 10 minutes as soon as a regression is ruled out (the test would time out
+// otherwise: 2 minutes per test).
+
+const namespaces: string[] = [];
+afterAll(async () => {
+  await Promise.all(namespaces.map(deleteNamespace));
+});
+
+const selector = 'namespace="{{namespace}}",app="{{name}}",track="{{track}}",run="{{run}}"';
+
+function sequentialAnalysis(endEarly: boolean): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'gantry-sequential-')), 'analysis.yaml');
+  writeFileSync(
+    file,
+    yaml.dump({
+      interval: '1s',
+      metrics: [
+        {
+          name: 'errors',
+          sequential: {
+            errors: `sum(http_requests_total{${selector},code=~"5.."}) or vector(0)`,
+            requests: `sum(http_requests_total{${selector}})`,
+            minRatio: 1.5,
+            alpha: 0.01,
+            endEarly,
+          },
+        },
+      ],
+    }),
+  );
+  return file;
+}
+
+async function stableAt(errorRate: number, seed: string): Promise<string> {
+  const ns = await createNamespace('sq');
+  namespaces.push(ns);
+  const run = await runCli([
+    'deploy',
+    '--manifests',
+    writeApp({ errorRate }),
+    '--image',
+    `app=${fakeImage(seed)}`,
+    '--namespace',
+    ns,
+    '--strategy',
+    'rolling',
+    '--ready-timeout',
+    '60s',
+  ]);
+  expect(run.exitCode, run.stderr).toBe(0);
+  return ns;
+}
+
+const canary = (ns: string, image: string, errorRate: number, endEarly: boolean, pause: string) => [
+  'deploy',
+  '--json',
+  '--manifests',
+  writeApp({ errorRate }),
+  '--image',
+  `app=${image}`,
+  '--namespace',
+  ns,
+  '--strategy',
+  'canary',
+  '--steps',
+  '20,50',
+  '--pause',
+  pause,
+  '--analysis',
+  sequentialAnalysis(endEarly),
+  '--ready-timeout',
+  '60s',
+];
+
+describe('the sequential judge on the sandbox', () => {
+  it('rolls a canary at 30 % errors (stable 0.5 %) back as soon as the regression is conclusive', async () => {
+    const ns = await stableAt(0.005, 'seq-v1');
+    const run = await runCli(canary(ns, fakeImage('seq-bad'), 0.3, false, '60s'));
+    expect(run.exitCode, run.stderr).toBe(1);
+    const report = run.json!;
+    expect(report.verdict).toBe('rolled-back');
+    expect(String(report.reason)).toMatch(
+      /^errors: errors 30% vs 0\.5% on stable: a regression, conclusive after \d+ canary and \d+ stable requests \(false-rollback risk < 1%\)/,
+    );
+    // In the first step, long before its 60 s ended.
+    expect((report.steps as { result: string }[]).map((s) => s.result)).toEqual(['failed']);
+    const timings = report.timings as Record<string, string>;
+    const seconds =
+      (Date.parse(timings.trafficRestoredAt!) - Date.parse(timings.canaryTrafficStartedAt!)) / 1000;
+    console.log(`[sequential] 30% canary: out of traffic ${seconds.toFixed(1)} s after it took traffic`);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(fakeImage('seq-v1'));
+  });
+
+  it('with endEarly, promotes a healthy canary (0.5 % like the stable) through steps of 10 minutes', async () => {
+    const ns = await stableAt(0.005, 'seq-v1h');
+    const image = fakeImage('seq-good');
+    const run = await runCli(canary(ns, image, 0.005, true, '10m'));
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = run.json!;
+    expect(report.verdict).toBe('promoted');
+    const checks = report.checks as { step: number; result: string; message: string }[];
+    expect(checks.every((c) => c.result === 'pass')).toBe(true);
+    for (const step of [0, 1]) {
+      const last = checks.filter((c) => c.step === step).at(-1)!;
+      expect(last.message).toMatch(/no regression of ×1\.5 or worse, conclusive after/);
+    }
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
+  });
+});

@@ -9,31 +9,26 @@
 // The sandbox's traffic is deterministic (each track serves its share of requests with its exact error rate):
 // there is no noise in requests or errors, so a healthy canary is never a close call here.
 // Usage: node scripts/bench-analysis.mjs [--runs 10] [--healthy-runs 10] [--pause 30]
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import {
+  manifests as appAt,
+  arg,
+  digest,
+  quantile,
+  gantry as run,
+  sandboxEnv,
+  seconds,
+} from './bench-lib.mjs';
 
-const execFileAsync = promisify(execFile);
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
 const runs = arg('--runs', 10);
 const healthyRuns = arg('--healthy-runs', 10);
 const PAUSE_S = arg('--pause', 30);
 const BASELINE = 0.005;
-const cli = join(repo, 'dist', 'cli.js');
-const sandbox = Object.fromEntries(
-  execFileSync(process.execPath, [join(repo, 'scripts', 'testbed.mjs'), 'up'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-);
-const env = { ...process.env, ...sandbox };
+const env = sandboxEnv();
+const sandbox = env;
 const work = mkdtempSync(join(tmpdir(), 'gantry-bench-analysis-'));
 
 const canarySel = 'namespace="{{namespace}}",app="{{name}}",track="{{canary}}",run="{{run}}"';
@@ -68,47 +63,8 @@ const analysisFile = Object.fromEntries(
   }),
 );
 
-function manifests(errorRate) {
-  const file = join(work, `app-${errorRate}.yaml`);
-  writeFileSync(
-    file,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, labels: { app: web } }
-spec:
-  replicas: 6
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata:
-      labels: { app: web }
-      annotations: { testbed.gantry.dev/error-rate: "${errorRate}", testbed.gantry.dev/latency-ms: "20" }
-    spec: { containers: [{ name: app, image: placeholder }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, labels: { app: web } }
-spec: { selector: { app: web }, ports: [{ port: 80 }] }
-`,
-  );
-  return file;
-}
-
-const digest = (seed) =>
-  `127.0.0.1:5000/bench/web@sha256:${Buffer.from(seed).toString('hex').padEnd(64, '0').slice(0, 64)}`;
-
-async function gantry(args) {
-  const result = await execFileAsync(process.execPath, [cli, ...args, '--json', '--quiet'], {
-    env,
-    encoding: 'utf8',
-  }).catch((error) => error);
-  try {
-    return JSON.parse(result.stdout);
-  } catch {
-    throw new Error(
-      `gantry ${args[0]} printed no JSON (exit ${result.code}): ${String(result.stderr).slice(-2000)}`,
-    );
-  }
-}
+const manifests = (errorRate) => appAt(work, errorRate);
+const gantry = (args) => run(env, args);
 
 async function namespaceWithStable() {
   const namespace = `bench-an-${Date.now().toString(36)}`;
@@ -156,12 +112,6 @@ async function canary(judge, errorRate, seed) {
   }
 }
 
-const seconds = (from, to) => (Date.parse(to) - Date.parse(from)) / 1000;
-const quantile = (values, q) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-};
 const fmt = (v) => (Number.isFinite(v) ? `${v.toFixed(2)} s` : '   –  ');
 
 const judges = ['threshold', 'sequential'];

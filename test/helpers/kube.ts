@@ -155,10 +155,22 @@ export function fullyAvailable(deployment: V1Deployment | undefined): boolean {
  * A namespace with the stable `web` app already rolled out (rolling, image `fakeImage(seed)`), for suites that
  * then ship a new version into it; throws with the CLI's output when that first rollout fails.
  */
-export async function namespaceWithStableApp(prefix: string, seed: string): Promise<string> {
+export async function namespaceWithStableApp(
+  prefix: string,
+  seed: string,
+  app: AppOptions = {},
+): Promise<string> {
   const { runCli } = await import('./cli.js');
   const ns = await createNamespace(prefix);
-  const args = ['deploy', '--manifests', writeApp(), '--image', `app=${fakeImage(seed)}`, '--namespace', ns];
+  const args = [
+    'deploy',
+    '--manifests',
+    writeApp(app),
+    '--image',
+    `app=${fakeImage(seed)}`,
+    '--namespace',
+    ns,
+  ];
   const stable = await runCli([...args, '--strategy', 'rolling', '--ready-timeout', '60s']);
   if (stable.exitCode !== 0) throw new Error(`the stable rollout in ${ns} failed: ${stable.stderr}`);
   return ns;

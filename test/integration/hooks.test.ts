@@ -8,11 +8,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cliPath, runCli } from '../helpers/cli.js';
 import {
   clients,
-  createNamespace,
   deleteNamespace,
   fakeImage,
   fullyAvailable,
   imageOf,
+  namespaceWithStableApp,
   readDeployment,
   writeApp,
 } from '../helpers/kube.js';
@@ -36,23 +36,8 @@ const V1 = fakeImage('hooks-v1');
 
 /** A namespace with web on V1 (4 replicas, plain rolling first deploy). */
 async function withStable(): Promise<string> {
-  const ns = await createNamespace('hk');
+  const ns = await namespaceWithStableApp('hk', 'hooks-v1');
   namespaces.push(ns);
-  const run = await runCli([
-    'deploy',
-    '--json',
-    '--manifests',
-    writeApp({ replicas: 4 }),
-    '--image',
-    `app=${V1}`,
-    '--namespace',
-    ns,
-    '--strategy',
-    'rolling',
-    '--ready-timeout',
-    '60s',
-  ]);
-  expect(run.exitCode, run.stderr).toBe(0);
   return ns;
 }
 

@@ -5,10 +5,10 @@ import yaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import {
-  createNamespace,
   deleteNamespace,
   fakeImage,
   imageOf,
+  namespaceWithStableApp,
   readDeployment,
   writeApp,
 } from '../helpers/kube.js';
@@ -49,22 +49,8 @@ function sequentialAnalysis(endEarly: boolean): string {
 }
 
 async function stableAt(errorRate: number, seed: string): Promise<string> {
-  const ns = await createNamespace('sq');
+  const ns = await namespaceWithStableApp('sq', seed, { errorRate });
   namespaces.push(ns);
-  const run = await runCli([
-    'deploy',
-    '--manifests',
-    writeApp({ errorRate }),
-    '--image',
-    `app=${fakeImage(seed)}`,
-    '--namespace',
-    ns,
-    '--strategy',
-    'rolling',
-    '--ready-timeout',
-    '60s',
-  ]);
-  expect(run.exitCode, run.stderr).toBe(0);
   return ns;
 }
 

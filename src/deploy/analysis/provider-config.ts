@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { registerSecret } from '../../util/secrets.js';
+import { unreadable } from '../../util/yaml-file.js';
 import type { ProviderSpec } from '../types.js';
 import type { ProviderOptions } from './providers.js';
 
@@ -75,9 +76,6 @@ function readText(path: string, field: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new InputError('--analysis', `${field}: cannot read "${path}": ${why}`);
+    throw new InputError('--analysis', `${field}: cannot read "${path}": ${unreadable(error)}`);
   }
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
 import { z } from 'zod';
 import { parseDuration } from '../../util/duration.js';
 import { InputError } from '../../util/errors.js';
+import { readYamlFile } from '../../util/yaml-file.js';
 import type { AnalysisSpec, MetricSpec, ProviderSpec } from '../types.js';
 
 export { parseDuration };
@@ -330,26 +329,7 @@ export function parseAnalysis(data: unknown, input = '--analysis'): AnalysisSpec
  * @throws InputError naming `--analysis` when the file cannot be read, is not YAML, or is invalid.
  */
 export function loadAnalysisFile(path: string): AnalysisSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new InputError('--analysis', `cannot read "${path}": ${why}`);
-  }
-  let data: unknown;
-  try {
-    data = yaml.load(text, { schema: yaml.JSON_SCHEMA, filename: path });
-  } catch (error) {
-    const reason = (error as yaml.YAMLException).reason ?? (error as Error).message;
-    const mark = (error as yaml.YAMLException).mark;
-    throw new InputError(
-      '--analysis',
-      `"${path}" is not valid YAML: ${reason}${mark ? ` (line ${mark.line + 1})` : ''}`,
-    );
-  }
+  const data = readYamlFile(path, '--analysis');
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new InputError(
       '--analysis',

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
 import { z } from 'zod';
 import { duration } from '../../config/schema.js';
 import { InputError } from '../../util/errors.js';
 import { registerSecret } from '../../util/secrets.js';
+import { readYamlFile } from '../../util/yaml-file.js';
 import { describeAnalysisIssue } from '../analysis/spec.js';
 import type { HookType } from '../types.js';
 
@@ -121,25 +120,5 @@ export function parseHooks(data: unknown, env: NodeJS.ProcessEnv = process.env):
  * @throws InputError naming `--hooks` when the file cannot be read, is not YAML, or is invalid.
  */
 export function loadHooksFile(path: string, env: NodeJS.ProcessEnv = process.env): Hook[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
-    throw new InputError('--hooks', `cannot read "${path}": ${why}`);
-  }
-  let data: unknown;
-  try {
-    data = yaml.load(text, { schema: yaml.JSON_SCHEMA, filename: path });
-  } catch (error) {
-    const reason = (error as yaml.YAMLException).reason ?? (error as Error).message;
-    const mark = (error as yaml.YAMLException).mark;
-    throw new InputError(
-      '--hooks',
-      `"${path}" is not valid YAML: ${reason}${mark ? ` (line ${mark.line + 1})` : ''}`,
-    );
-  }
-  return parseHooks(data, env);
+  return parseHooks(readYamlFile(path, '--hooks'), env);
 }

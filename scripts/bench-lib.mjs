@@ -1,0 +1,81 @@
+// What the rollout benchmarks share: the sandbox (started if needed), the bundled CLI run with --json, an app's
+// manifests at an error rate, fake digests, and quantiles.
+import { execFile, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(repo, 'dist', 'cli.js');
+
+/** Numeric command-line option `name` (`--runs 10`), or `fallback`. */
+export const arg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
+
+/** Starts the sandbox if it is down; its variables (KUBECONFIG, KUBECTL, PROMETHEUS_URL, …) with process.env. */
+export function sandboxEnv() {
+  const sandbox = Object.fromEntries(
+    execFileSync(process.execPath, [join(repo, 'scripts', 'testbed.mjs'), 'up'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return { ...process.env, ...sandbox };
+}
+
+/** Runs `gantry <args> --json --quiet`; its JSON result (throws with stderr's tail when there is none). */
+export async function gantry(env, args) {
+  const result = await execFileAsync(process.execPath, [cli, ...args, '--json', '--quiet'], {
+    env,
+    encoding: 'utf8',
+  }).catch((error) => error);
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(
+      `gantry ${args[0]} printed no JSON (exit ${result.code}): ${String(result.stderr).slice(-2000)}`,
+    );
+  }
+}
+
+/** A Deployment `web` of 6 replicas whose pods answer with `errorRate` 5xx, and its Service; the file's path. */
+export function manifests(dir, errorRate) {
+  const file = join(dir, `app-${errorRate}.yaml`);
+  writeFileSync(
+    file,
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, labels: { app: web } }
+spec:
+  replicas: 6
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata:
+      labels: { app: web }
+      annotations: { testbed.gantry.dev/error-rate: "${errorRate}", testbed.gantry.dev/latency-ms: "20" }
+    spec: { containers: [{ name: app, image: placeholder }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, labels: { app: web } }
+spec: { selector: { app: web }, ports: [{ port: 80 }] }
+`,
+  );
+  return file;
+}
+
+/** A digest-pinned image reference derived from `seed` (the sandbox's pods never pull). */
+export const digest = (seed) =>
+  `127.0.0.1:5000/bench/web@sha256:${Buffer.from(seed).toString('hex').padEnd(64, '0').slice(0, 64)}`;
+
+export const seconds = (from, to) => (Date.parse(to) - Date.parse(from)) / 1000;
+
+export function quantile(values, q) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}

@@ -81,7 +81,7 @@ const headerMap = <T extends z.ZodType<string>>(value: T) =>
     }
   });
 
-/** The metrics server and how to reach it (docs/analysis.md, "Providers"). */
+/** The metrics server and how to reach it (README, "Where the metrics come from"). */
 const providerSchema = z
   .strictObject({
     type: z.enum(['prometheus', 'influxdb', 'datadog', 'newrelic']).default('prometheus'),

@@ -360,7 +360,7 @@ async function sequentialCheck(
     test = new SequentialRatioTest(sequential);
     run.sequential.set(metric.name, test);
   }
-  test.update(canary, stable);
+  test.update(canary, stable, base.step);
   const verdict = test.verdict();
   return {
     ...base,

@@ -59,11 +59,13 @@ export class SequentialRatioTest {
   readonly #ratios: number[];
   /** log likelihood ratio of each grid ratio against 1. */
   readonly #logLr: number[];
-  /** log likelihood ratio of 1 against minRatio (evidence of no regression). */
+  /** log likelihood ratio of 1 against minRatio within the current step (evidence of no regression). */
   #logNoRegression = 0;
+  #step: number | undefined;
+  #stepRequests = { canary: 0, stable: 0 };
   #last: { canary: TrackCounts; stable: TrackCounts } | undefined;
   readonly #totals = { canaryErrors: 0, canaryRequests: 0, stableErrors: 0, stableRequests: 0 };
-  #decided: 'regression' | 'no-regression' | undefined;
+  #regression = false;
 
   constructor(options: SequentialOptions) {
     this.#options = options;
@@ -80,10 +82,17 @@ export class SequentialRatioTest {
    * One look: both tracks' cumulative counters as read now. The first look only sets the starting point; each
    * later one adds what happened since. A counter that went down (pods restarted) restarts from its new value.
    */
-  update(canary: TrackCounts, stable: TrackCounts): void {
+  update(canary: TrackCounts, stable: TrackCounts, step = 0): void {
+    // Each step judges "no regression" on its own evidence (its traffic share is new); a regression's evidence
+    // spans the rollout.
+    if (step !== this.#step) {
+      this.#step = step;
+      this.#logNoRegression = 0;
+      this.#stepRequests = { canary: 0, stable: 0 };
+    }
     const last = this.#last;
     this.#last = { canary, stable };
-    if (!last || this.#decided) return;
+    if (!last || this.#regression) return;
     const delta = (now: number, before: number) => (now >= before ? now - before : now);
     const nc = delta(canary.requests, last.canary.requests);
     const ns = delta(stable.requests, last.stable.requests);
@@ -93,6 +102,8 @@ export class SequentialRatioTest {
     this.#totals.canaryRequests += nc;
     this.#totals.stableErrors += es;
     this.#totals.stableRequests += ns;
+    this.#stepRequests.canary += nc;
+    this.#stepRequests.stable += ns;
     // Without requests on both sides the errors say nothing about the ratio.
     if (nc > 0 && ns > 0 && ec + es > 0) {
       const p0 = nc / (nc + ns);
@@ -105,9 +116,7 @@ export class SequentialRatioTest {
       });
       this.#logNoRegression -= logLrOf(this.#options.minRatio);
     }
-    if (!this.#enoughRequests()) return;
-    if (this.evidence() >= 1 / this.#options.alpha) this.#decided = 'regression';
-    else if (this.#logNoRegression >= Math.log(1 / this.#options.beta)) this.#decided = 'no-regression';
+    if (this.#enoughRequests() && this.evidence() >= 1 / this.#options.alpha) this.#regression = true;
   }
 
   /** The mixture's e-value: the average over the grid of each ratio's likelihood ratio. */
@@ -124,7 +133,7 @@ export class SequentialRatioTest {
     const { alpha, beta, minRatio, minRequests } = this.#options;
     const evidence = this.evidence();
     const rates = `errors ${percent(canaryRate)} vs ${percent(stableRate)} on stable`;
-    const after = `${t.canaryRequests} canary and ${t.stableRequests} stable requests`;
+    const after = `${Math.round(t.canaryRequests)} canary and ${Math.round(t.stableRequests)} stable requests`;
     const base = {
       canaryRate,
       stableRate,
@@ -132,17 +141,17 @@ export class SequentialRatioTest {
       stableRequests: t.stableRequests,
       evidence,
     };
-    if (this.#decided === 'regression')
+    if (this.#regression)
       return {
         ...base,
         state: 'regression',
         message: `${rates}: a regression, conclusive after ${after} (false-rollback risk < ${percent(alpha)})`,
       };
-    if (this.#decided === 'no-regression')
+    if (this.#ruledOut())
       return {
         ...base,
         state: 'no-regression',
-        message: `${rates}: no regression of ×${minRatio} or worse, conclusive after ${after} (risk < ${percent(beta)})`,
+        message: `${rates}: no regression of ×${minRatio} or worse in this step, conclusive after ${after} (risk < ${percent(beta)})`,
       };
     if (!this.#enoughRequests())
       return {
@@ -155,6 +164,16 @@ export class SequentialRatioTest {
       state: 'undecided',
       message: `${rates} after ${after}; evidence of a regression ${round(evidence)} of ${round(1 / alpha)} needed`,
     };
+  }
+
+  /** This step's evidence rules a regression of minRatio out (each track served minRequests in it). */
+  #ruledOut(): boolean {
+    const { minRequests, beta } = this.#options;
+    return (
+      this.#stepRequests.canary >= minRequests &&
+      this.#stepRequests.stable >= minRequests &&
+      this.#logNoRegression >= Math.log(1 / beta)
+    );
   }
 
   #enoughRequests(): boolean {

@@ -199,7 +199,7 @@ export const compareSchema = z.strictObject({
     .default(COMPARE_DEFAULTS.minSamples),
 });
 
-export const SEQUENTIAL_DEFAULTS = { minRatio: 1.5, alpha: 0.01, beta: 0.05, minRequests: 50 } as const;
+export const SEQUENTIAL_DEFAULTS = { minRatio: 1.5, alpha: 0.01, beta: 0.05, minRequests: 20 } as const;
 
 const query = () =>
   z.string({ error: 'expected a query' }).trim().min(1, 'expected a query, got an empty value');

@@ -520,7 +520,7 @@ describe('runAnalysisStep with a sequential metric', () => {
     expect(passed).toMatchObject({ outcome: 'passed', endedEarly: true });
     expect(early.clock.elapsed()).toBeLessThan(600_000);
     expect((passed.checks.at(-1) as AnalysisCheck).message).toMatch(
-      /no regression of ×1\.5 or worse, conclusive after/,
+      /no regression of ×1\.5 or worse in this step, conclusive after/,
     );
 
     const gate = setup(analysis, counters({ canary: 0.05, stable: 0.05 }, { canary: 200, stable: 800 }), {

@@ -125,7 +125,7 @@ describe('the sequential judge of error counts', () => {
 });
 
 describe('a sequential metric in the analysis file', () => {
-  it('takes its defaults: ×1.5, alpha 0.01, beta 0.05, 50 requests, no early end', async () => {
+  it('takes its defaults: ×1.5, alpha 0.01, beta 0.05, 20 requests, no early end', async () => {
     const { parseAnalysis } = await import('../../../src/deploy/analysis/spec.js');
     const spec = parseAnalysis({ metrics: [{ name: 'errors', sequential: { errors: 'e', requests: 'r' } }] });
     expect(spec.metrics[0]).toEqual({
@@ -137,7 +137,7 @@ describe('a sequential metric in the analysis file', () => {
         minRatio: 1.5,
         alpha: 0.01,
         beta: 0.05,
-        minRequests: 50,
+        minRequests: 20,
         endEarly: false,
       },
     });
@@ -159,5 +159,29 @@ describe('a sequential metric in the analysis file', () => {
         metrics: [{ name: 'errors', query: 'q', max: 1, sequential: { errors: 'e', requests: 'r' } }],
       }),
     ).toThrow(/a sequential metric has its own errors and requests queries; remove query, max/);
+  });
+});
+
+describe('the sequential judge across steps', () => {
+  it('still catches a regression that starts after an earlier step ruled one out', () => {
+    const test = new SequentialRatioTest(options);
+    const counts = { canary: { errors: 0, requests: 0 }, stable: { errors: 0, requests: 0 } };
+    const look = (step: number, canaryRate: number) => {
+      counts.canary.requests += 200;
+      counts.canary.errors += 200 * canaryRate;
+      counts.stable.requests += 800;
+      counts.stable.errors += 800 * 0.05;
+      test.update({ ...counts.canary }, { ...counts.stable }, step);
+      return test.verdict().state;
+    };
+    look(0, 0.05);
+    let state = 'undecided';
+    for (let i = 0; i < 200 && state !== 'no-regression'; i++) state = look(0, 0.05);
+    expect(state).toBe('no-regression');
+    // The next step starts without the earlier step's evidence of no regression…
+    expect(look(1, 0.05)).toBe('undecided');
+    // …and a regression in it is caught.
+    for (let i = 0; i < 50 && state !== 'regression'; i++) state = look(1, 0.5);
+    expect(state).toBe('regression');
   });
 });

@@ -110,13 +110,14 @@ export class WebProvider implements MetricsProvider {
     const { JSONPath } = await import('jsonpath-plus');
     let values: unknown[];
     try {
-      // eval "safe": filter expressions run in jsonpath-plus's own interpreter, never as JavaScript.
-      values = JSONPath({
+      // eval "safe": filter expressions run in jsonpath-plus's own interpreter, never as JavaScript. A JSON
+      // `null` answer selects nothing (jsonpath-plus returns undefined for it).
+      values = (JSONPath({
         path: jsonPath,
         json: answer.body as object,
         wrap: true,
         eval: 'safe',
-      }) as unknown[];
+      }) ?? []) as unknown[];
     } catch (error) {
       throw new InputError('--analysis', `${metric}the JSONPath ${jsonPath} fails: ${messageOf(error)}`);
     }

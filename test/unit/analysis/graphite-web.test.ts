@@ -255,6 +255,13 @@ describe('web: any JSON endpoint, a path and a JSONPath', () => {
       new NoDataError('no data: the JSONPath selected nothing'),
     );
     await expect(web().query('$.nan')).rejects.toBeInstanceOf(NoDataError);
+    answer = () => json(null);
+    await expect(web().query('$.a')).rejects.toThrow(
+      new NoDataError('no data: the JSONPath selected nothing'),
+    );
+    answer = () => json(0.5);
+    await expect(web().query('$')).resolves.toBe(0.5);
+    answer = () => json({ list: [1, 2, 3] });
     const several = await errorOf(web().query('$.list[*]'));
     expect(several).toBeInstanceOf(MultipleValuesError);
     expect(several.message).toBe('the JSONPath selected 3 values, expected one');

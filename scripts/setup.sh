@@ -7,9 +7,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
 # maven + a JDK run the Jenkins shared library's Groovy test suite (jenkins/pom.xml); victoria-metrics (with
-# vmauth) and influxdb are metrics servers for the analysis provider tests.
+# vmauth) and influxdb are metrics servers for the analysis provider tests, and so are graphite-carbon and
+# graphite-web (no web server: the test runs graphite-web's Django app itself, on loopback).
 apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl
-  maven openjdk-17-jdk-headless victoria-metrics influxdb)
+  maven openjdk-17-jdk-headless victoria-metrics influxdb graphite-carbon graphite-web)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -62,13 +62,14 @@ export interface ProviderSpec {
   /**
    * `prometheus`: any server with the Prometheus HTTP API (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics);
    * `influxdb`: InfluxDB 1.x's HTTP API, InfluxQL queries.
+   * `graphite`: Graphite's render API, target expressions; `web`: any JSON endpoint, a path and a JSONPath.
    */
-  type: 'prometheus' | 'influxdb' | 'datadog' | 'newrelic';
+  type: 'prometheus' | 'influxdb' | 'datadog' | 'newrelic' | 'graphite' | 'web';
   /** influxdb: the database the queries read. */
   database?: string;
   /** newrelic: the account the NRQL runs in. */
   accountId?: number;
-  /** datadog: how far back a query looks (ms; default 5 min). */
+  /** datadog, graphite: how far back a query looks (ms; default 5 min). */
   windowMs?: number;
   /** Base address; wins over --prometheus-url and $PROMETHEUS_URL. */
   url?: string;

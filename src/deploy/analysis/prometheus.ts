@@ -217,7 +217,7 @@ export class PrometheusProvider implements MetricsProvider {
  * fetch as it is, or, with a CA bundle, undici's fetch over an Agent that trusts it (Node's own fetch cannot be
  * given CAs per request); undici is loaded only then.
  */
-function fetcherFor(ca: string | undefined): Promise<typeof fetch> {
+export function fetcherFor(ca: string | undefined): Promise<typeof fetch> {
   if (ca === undefined) return Promise.resolve(fetch);
   return import('undici').then((loaded) => {
     // Bundled, the CommonJS module arrives as its default export only.

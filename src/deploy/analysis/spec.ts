@@ -84,7 +84,7 @@ const headerMap = <T extends z.ZodType<string>>(value: T) =>
 /** The metrics server and how to reach it (README, "Where the metrics come from"). */
 const providerSchema = z
   .strictObject({
-    type: z.enum(['prometheus', 'influxdb', 'datadog', 'newrelic']).default('prometheus'),
+    type: z.enum(['prometheus', 'influxdb', 'datadog', 'newrelic', 'graphite', 'web']).default('prometheus'),
     database: z.string().min(1).optional(),
     accountId: z.number().int().positive().optional(),
     window: intervalSchema.optional(),
@@ -145,8 +145,20 @@ const providerSchema = z
         message: 'only with type newrelic',
         input: undefined,
       });
-    if (provider.type !== 'datadog' && provider.window !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['window'], message: 'only with type datadog', input: undefined });
+    if (provider.type !== 'datadog' && provider.type !== 'graphite' && provider.window !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['window'],
+        message: 'only with type datadog or graphite',
+        input: undefined,
+      });
+    if ((provider.type === 'graphite' || provider.type === 'web') && !provider.url)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: `required with type ${provider.type}`,
+        input: undefined,
+      });
     if (
       (provider.type === 'datadog' || provider.type === 'newrelic') &&
       (provider.caFile || provider.basicAuth || provider.bearerTokenEnv || provider.bearerTokenFile)

@@ -288,8 +288,8 @@ describe('createProvider', () => {
   });
 
   it('rejects an unknown provider', () => {
-    expect(() => createProvider('graphite', { url: base })).toThrow(
-      'metrics provider: unknown provider "graphite"; expected one of prometheus, influxdb, datadog, newrelic',
+    expect(() => createProvider('opentsdb', { url: base })).toThrow(
+      'metrics provider: unknown provider "opentsdb"; expected one of prometheus, influxdb, datadog, newrelic, graphite, web',
     );
   });
 });

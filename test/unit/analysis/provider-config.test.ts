@@ -73,12 +73,55 @@ describe('the analysis file: provider', () => {
     });
   });
 
+  it('reads Graphite with its window and a JSON endpoint (web), each with basic auth, a token or a CA', () => {
+    const graphite = withProvider({
+      type: 'graphite',
+      url: 'https://graphite.example:8443',
+      window: '2m',
+      basicAuth: { username: 'gantry', passwordEnv: 'GRAPHITE_PASSWORD' },
+      headers: { 'X-Org': 'shop' },
+    });
+    expect(graphite.provider).toEqual({
+      type: 'graphite',
+      url: 'https://graphite.example:8443',
+      windowMs: 120_000,
+      basicAuth: { username: 'gantry', passwordEnv: 'GRAPHITE_PASSWORD' },
+      headers: { 'X-Org': 'shop' },
+    });
+    expect(
+      resolveProvider(graphite.provider, 'http://prometheus:9090', { GRAPHITE_PASSWORD: 'gpw-1234' }),
+    ).toEqual({
+      type: 'graphite',
+      options: {
+        url: 'https://graphite.example:8443',
+        windowMs: 120_000,
+        username: 'gantry',
+        password: 'gpw-1234',
+        headers: { 'X-Org': 'shop' },
+      },
+    });
+    const web = withProvider({
+      type: 'web',
+      url: 'http://stats.internal/api',
+      bearerTokenEnv: 'STATS_TOKEN',
+      caFile: '/etc/ssl/ca.pem',
+      timeout: '3s',
+    });
+    expect(web.provider).toEqual({
+      type: 'web',
+      url: 'http://stats.internal/api',
+      bearerTokenEnv: 'STATS_TOKEN',
+      caFile: '/etc/ssl/ca.pem',
+      timeoutMs: 3000,
+    });
+  });
+
   it('has none when the file says none', () => {
     expect(parseAnalysis({ metrics }).provider).toBeUndefined();
   });
 
   const bad: [string, unknown, RegExp][] = [
-    ['an unknown type', { type: 'graphite' }, /^--analysis: provider\.type: /],
+    ['an unknown type', { type: 'opentsdb' }, /^--analysis: provider\.type: /],
     ['an unknown field', { url: 'http://p:9090', token: 'x' }, /provider: unknown field "token"/],
     [
       'two ways to authenticate',
@@ -111,6 +154,17 @@ describe('the analysis file: provider', () => {
       'influxdb without an address',
       { type: 'influxdb', database: 'd' },
       /provider\.url: required with type influxdb/,
+    ],
+    [
+      'graphite without an address',
+      { type: 'graphite' },
+      /^--analysis: provider\.url: required with type graphite$/,
+    ],
+    ['web without an address', { type: 'web' }, /^--analysis: provider\.url: required with type web$/],
+    [
+      'a window for web',
+      { type: 'web', url: 'http://s', window: '1m' },
+      /^--analysis: provider\.window: only with type datadog or graphite$/,
     ],
     [
       'a database for prometheus',

@@ -78,7 +78,7 @@ export class CloudWatchProvider implements MetricsProvider {
     metricName?: string,
     signal?: AbortSignal,
   ): Promise<MetricDataResult[]> {
-    const sdk = await import('@aws-sdk/client-cloudwatch');
+    const sdk = await loadSdk();
     this.#client ??= Promise.resolve(
       new sdk.CloudWatchClient({
         region: this.#options.region,
@@ -130,6 +130,17 @@ export class CloudWatchProvider implements MetricsProvider {
       });
     }
   }
+}
+
+type Sdk = typeof import('@aws-sdk/client-cloudwatch');
+
+/**
+ * The SDK, imported on first use. It is CommonJS: Node's loader gives its exports by name, the bundle (dist/)
+ * as the module's `default`.
+ */
+async function loadSdk(): Promise<Sdk> {
+  const loaded = (await import('@aws-sdk/client-cloudwatch')) as Sdk & { default?: Sdk };
+  return loaded.CloudWatchClient ? loaded : loaded.default!;
 }
 
 /**

@@ -8,9 +8,10 @@ cd "$repo"
 
 # maven + a JDK run the Jenkins shared library's Groovy test suite (jenkins/pom.xml); victoria-metrics (with
 # vmauth) and influxdb are metrics servers for the analysis provider tests, and so are graphite-carbon and
-# graphite-web (no web server: the test runs graphite-web's Django app itself, on loopback).
+# graphite-web (no web server: the test runs graphite-web's Django app itself, on loopback); python3-venv holds
+# moto (the AWS emulator the CloudWatch provider's tests run against, test/bed/install-moto.sh).
 apt_packages=(buildah skopeo docker-registry prometheus etcd-server rsync busybox-static uidmap git openssl
-  maven openjdk-17-jdk-headless victoria-metrics influxdb graphite-carbon graphite-web)
+  maven openjdk-17-jdk-headless victoria-metrics influxdb graphite-carbon graphite-web python3-venv)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -47,4 +48,6 @@ if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
 if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi
 # helm renders charts for `gantry deploy --chart`.
 bash test/bed/install-helm.sh
+# moto in server mode: CloudWatch's GetMetricData for the analysis provider's tests.
+bash test/bed/install-moto.sh
 bash test/bed/install-docker.sh

@@ -63,13 +63,20 @@ export interface ProviderSpec {
    * `prometheus`: any server with the Prometheus HTTP API (Prometheus, Thanos, Mimir, Cortex, VictoriaMetrics);
    * `influxdb`: InfluxDB 1.x's HTTP API, InfluxQL queries.
    * `graphite`: Graphite's render API, target expressions; `web`: any JSON endpoint, a path and a JSONPath.
+   * `cloudwatch`: Amazon CloudWatch's GetMetricData.
    */
-  type: 'prometheus' | 'influxdb' | 'datadog' | 'newrelic' | 'graphite' | 'web';
+  type: 'prometheus' | 'influxdb' | 'datadog' | 'newrelic' | 'graphite' | 'web' | 'cloudwatch';
+  /** cloudwatch: the AWS region (else $AWS_REGION, else $AWS_DEFAULT_REGION). */
+  region?: string;
+  /** cloudwatch: the variables holding the access key (else AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN). */
+  accessKeyIdEnv?: string;
+  secretAccessKeyEnv?: string;
+  sessionTokenEnv?: string;
   /** influxdb: the database the queries read. */
   database?: string;
   /** newrelic: the account the NRQL runs in. */
   accountId?: number;
-  /** datadog, graphite: how far back a query looks (ms; default 5 min). */
+  /** datadog, graphite, cloudwatch: how far back a query looks (ms; default 5 min). */
   windowMs?: number;
   /** Base address; wins over --prometheus-url and $PROMETHEUS_URL. */
   url?: string;

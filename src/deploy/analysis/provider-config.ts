@@ -51,7 +51,52 @@ export function resolveProvider(
   }
   if (Object.keys(headers).length > 0) options.headers = headers;
   if (spec.caFile) options.ca = readText(spec.caFile, 'provider.caFile');
+  if (spec.type === 'cloudwatch') Object.assign(options, awsOptions(spec, env));
   return { type: spec.type, options };
+}
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/**
+ * CloudWatch's region (provider.region, else $AWS_REGION, else $AWS_DEFAULT_REGION) and access key: from the
+ * variables the file names, else from the standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (optional)
+ * AWS_SESSION_TOKEN. All three are secrets from here on.
+ */
+function awsOptions(spec: ProviderSpec, env: NodeJS.ProcessEnv): Pick<ProviderOptions, 'region' | 'aws'> {
+  const region = spec.region ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined);
+  if (!region)
+    throw new InputError(
+      '--analysis',
+      'provider.region: required with type cloudwatch (or set AWS_REGION or AWS_DEFAULT_REGION)',
+    );
+  if (!AWS_REGION.test(region))
+    throw new InputError(
+      '--analysis',
+      `provider.region: expected an AWS region like eu-west-1, got "${region}" from ${env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION'}`,
+    );
+  const named = spec.accessKeyIdEnv !== undefined;
+  const read = (field: string, variable: string, required: boolean): string | undefined => {
+    const value = env[variable];
+    if (!value && required)
+      throw new InputError(
+        '--analysis',
+        named
+          ? `provider.${field}: ${variable} is not set or empty`
+          : `provider: type cloudwatch needs an AWS access key: ${variable} is not set or empty (or name the variables with provider.accessKeyIdEnv and secretAccessKeyEnv)`,
+      );
+    registerSecret(value || undefined);
+    return value || undefined;
+  };
+  const accessKeyId = read('accessKeyIdEnv', spec.accessKeyIdEnv ?? 'AWS_ACCESS_KEY_ID', true)!;
+  const secretAccessKey = read(
+    'secretAccessKeyEnv',
+    spec.secretAccessKeyEnv ?? 'AWS_SECRET_ACCESS_KEY',
+    true,
+  )!;
+  const sessionToken = named
+    ? spec.sessionTokenEnv && read('sessionTokenEnv', spec.sessionTokenEnv, true)
+    : read('sessionTokenEnv', 'AWS_SESSION_TOKEN', false);
+  return { region, aws: { accessKeyId, secretAccessKey, ...(sessionToken && { sessionToken }) } };
 }
 
 function secret(

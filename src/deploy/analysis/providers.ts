@@ -1,5 +1,6 @@
 /** The metric providers by name: the factory, apart from the provider interface (provider.ts). */
 import { InputError } from '../../util/errors.js';
+import { CloudWatchProvider } from './cloudwatch.js';
 import { DatadogProvider } from './datadog.js';
 import { GraphiteProvider } from './graphite.js';
 import { type InfluxDbOptions, InfluxDbProvider } from './influxdb.js';
@@ -8,7 +9,15 @@ import { type PrometheusOptions, PrometheusProvider } from './prometheus.js';
 import type { MetricsProvider } from './provider.js';
 import { WebProvider } from './web.js';
 
-export const PROVIDER_NAMES = ['prometheus', 'influxdb', 'datadog', 'newrelic', 'graphite', 'web'] as const;
+export const PROVIDER_NAMES = [
+  'prometheus',
+  'influxdb',
+  'datadog',
+  'newrelic',
+  'graphite',
+  'web',
+  'cloudwatch',
+] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** Options for every provider: where it is and how to authenticate. Credentials are never logged. */
@@ -19,8 +28,11 @@ export type ProviderOptions = Omit<PrometheusOptions, 'url'> & {
   database?: string;
   /** newrelic: the account the NRQL runs in. */
   accountId?: number;
-  /** datadog, graphite: how far back a query looks. */
+  /** datadog, graphite, cloudwatch: how far back a query looks. */
   windowMs?: number;
+  /** cloudwatch: the region and the access key (read from the environment by resolveProvider). */
+  region?: string;
+  aws?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 };
 
 /**
@@ -45,6 +57,16 @@ export function createProvider(name: string, options: ProviderOptions): MetricsP
       return new GraphiteProvider({ ...options, url: options.url ?? '' });
     case 'web':
       return new WebProvider({ ...options, url: options.url ?? '' });
+    case 'cloudwatch':
+      return new CloudWatchProvider({
+        region: options.region ?? '',
+        ...(options.url && { url: options.url }),
+        accessKeyId: options.aws?.accessKeyId ?? '',
+        secretAccessKey: options.aws?.secretAccessKey ?? '',
+        ...(options.aws?.sessionToken && { sessionToken: options.aws.sessionToken }),
+        ...(options.windowMs !== undefined && { windowMs: options.windowMs }),
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      });
     default:
       throw new InputError(
         'metrics provider',

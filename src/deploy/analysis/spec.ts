@@ -84,7 +84,16 @@ const headerMap = <T extends z.ZodType<string>>(value: T) =>
 /** The metrics server and how to reach it (README, "Where the metrics come from"). */
 const providerSchema = z
   .strictObject({
-    type: z.enum(['prometheus', 'influxdb', 'datadog', 'newrelic', 'graphite', 'web']).default('prometheus'),
+    type: z
+      .enum(['prometheus', 'influxdb', 'datadog', 'newrelic', 'graphite', 'web', 'cloudwatch'])
+      .default('prometheus'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'expected an AWS region like eu-west-1')
+      .optional(),
+    accessKeyIdEnv: envName.optional(),
+    secretAccessKeyEnv: envName.optional(),
+    sessionTokenEnv: envName.optional(),
     database: z.string().min(1).optional(),
     accountId: z.number().int().positive().optional(),
     window: intervalSchema.optional(),
@@ -145,11 +154,16 @@ const providerSchema = z
         message: 'only with type newrelic',
         input: undefined,
       });
-    if (provider.type !== 'datadog' && provider.type !== 'graphite' && provider.window !== undefined)
+    if (
+      provider.type !== 'datadog' &&
+      provider.type !== 'graphite' &&
+      provider.type !== 'cloudwatch' &&
+      provider.window !== undefined
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['window'],
-        message: 'only with type datadog or graphite',
+        message: 'only with type datadog, graphite or cloudwatch',
         input: undefined,
       });
     if ((provider.type === 'graphite' || provider.type === 'web') && !provider.url)
@@ -159,6 +173,42 @@ const providerSchema = z
         message: `required with type ${provider.type}`,
         input: undefined,
       });
+    for (const field of ['region', 'accessKeyIdEnv', 'secretAccessKeyEnv', 'sessionTokenEnv'] as const)
+      if (provider.type !== 'cloudwatch' && provider[field] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'only with type cloudwatch',
+          input: undefined,
+        });
+    if (provider.type === 'cloudwatch') {
+      if ((provider.accessKeyIdEnv === undefined) !== (provider.secretAccessKeyEnv === undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: [provider.accessKeyIdEnv === undefined ? 'accessKeyIdEnv' : 'secretAccessKeyEnv'],
+          message:
+            'name both accessKeyIdEnv and secretAccessKeyEnv, or neither (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)',
+          input: undefined,
+        });
+      if (provider.sessionTokenEnv !== undefined && provider.accessKeyIdEnv === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sessionTokenEnv'],
+          message: 'only with accessKeyIdEnv and secretAccessKeyEnv',
+          input: undefined,
+        });
+      const foreign = (
+        ['basicAuth', 'bearerTokenEnv', 'bearerTokenFile', 'headers', 'headersFromEnv', 'caFile'] as const
+      ).find((field) => provider[field] !== undefined);
+      if (foreign)
+        ctx.addIssue({
+          code: 'custom',
+          path: [foreign],
+          message:
+            'not with type cloudwatch: its requests are signed with an AWS access key (accessKeyIdEnv and secretAccessKeyEnv, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)',
+          input: undefined,
+        });
+    }
     if (
       (provider.type === 'datadog' || provider.type === 'newrelic') &&
       (provider.caFile || provider.basicAuth || provider.bearerTokenEnv || provider.bearerTokenFile)

@@ -164,7 +164,7 @@ describe('the analysis file: provider', () => {
     [
       'a window for web',
       { type: 'web', url: 'http://s', window: '1m' },
-      /^--analysis: provider\.window: only with type datadog or graphite$/,
+      /^--analysis: provider\.window: only with type datadog, graphite or cloudwatch$/,
     ],
     [
       'a database for prometheus',

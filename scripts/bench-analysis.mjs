@@ -8,7 +8,7 @@
 // (sequential) against the full pauses (threshold).
 // The sandbox's traffic is deterministic (each track serves its share of requests with its exact error rate):
 // there is no noise in requests or errors, so a healthy canary is never a close call here.
-// Usage: node scripts/bench-analysis.mjs [--runs 10] [--healthy-runs 10] [--pause 30]
+// Usage: node scripts/bench-analysis.mjs [--runs 10] [--healthy-runs 10] [--pause 30] [--rps 50]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,8 @@ const runs = arg('--runs', 10);
 const healthyRuns = arg('--healthy-runs', 10);
 const PAUSE_S = arg('--pause', 30);
 const BASELINE = 0.005;
+/** Requests per second to the app (the simulator's default is 50; --rps 500 is a busier service). */
+const RPS = arg('--rps', 50);
 const env = sandboxEnv();
 const sandbox = env;
 const work = mkdtempSync(join(tmpdir(), 'gantry-bench-analysis-'));
@@ -63,7 +65,7 @@ const analysisFile = Object.fromEntries(
   }),
 );
 
-const manifests = (errorRate) => appAt(work, errorRate);
+const manifests = (errorRate) => appAt(work, errorRate, RPS);
 const gantry = (args) => run(env, args);
 
 async function namespaceWithStable() {
@@ -148,7 +150,7 @@ for (let i = 0; i < healthyRuns; i++) {
 }
 
 console.log(
-  `analysis judges on the sandbox: steps 20/50% of ${PAUSE_S} s, looks every 1 s, scrape 1 s, stable at ${BASELINE * 100}% errors; ${runs} bad runs per rate and judge, ${healthyRuns} healthy runs per judge (alternated)`,
+  `analysis judges on the sandbox: steps 20/50% of ${PAUSE_S} s, looks every 1 s, scrape 1 s, stable at ${BASELINE * 100}% errors, ${RPS} requests/s to the app; ${runs} bad runs per rate and judge, ${healthyRuns} healthy runs per judge (alternated)`,
 );
 console.log('  bad canary   judge        caught   traffic start → out of traffic: p50      p95');
 for (const { rate, out } of results) {

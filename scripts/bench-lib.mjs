@@ -42,9 +42,13 @@ export async function gantry(env, args) {
   }
 }
 
-/** A Deployment `web` of 6 replicas whose pods answer with `errorRate` 5xx, and its Service; the file's path. */
-export function manifests(dir, errorRate) {
-  const file = join(dir, `app-${errorRate}.yaml`);
+/**
+ * A Deployment `web` of 6 replicas whose pods answer with `errorRate` 5xx, and its Service (with `rps`, the
+ * simulator's requests per second to the app instead of its default 50); the file's path.
+ */
+export function manifests(dir, errorRate, rps) {
+  const file = join(dir, `app-${errorRate}-${rps ?? 'default'}.yaml`);
+  const annotations = rps ? `\n  annotations: { testbed.gantry.dev/rps: "${rps}" }` : '';
   writeFileSync(
     file,
     `apiVersion: apps/v1
@@ -61,7 +65,9 @@ spec:
 ---
 apiVersion: v1
 kind: Service
-metadata: { name: web, labels: { app: web } }
+metadata:
+  name: web
+  labels: { app: web }${annotations}
 spec: { selector: { app: web }, ports: [{ port: 80 }] }
 `,
   );

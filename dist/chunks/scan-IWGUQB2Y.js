@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{b as a,c as b}from"./chunk-4COJLKI4.js";import"./chunk-HNIMEVTI.js";import"./chunk-GA2IOJM2.js";import"./chunk-CFPZAE36.js";import"./chunk-RSO7IJNK.js";import"./chunk-656QPOB3.js";import"./chunk-AU5BEZ5K.js";import"./chunk-HAA7Y3NU.js";import"./chunk-76UOC4ST.js";import"./chunk-PTRQ2JSQ.js";import"./chunk-S5CCOZPH.js";export{a as runScanCommand,b as scanCommand};

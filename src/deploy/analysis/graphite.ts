@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { InfraError, InputError } from '../../util/errors.js';
-import { authorizationFor, displayAddress, requestJson } from './http-json.js';
-import { fetcherFor } from './prometheus.js';
+import { Endpoint } from './http-json.js';
 import { type MetricsProvider, MultipleValuesError, NoDataError, type QueryOptions } from './provider.js';
 
 export interface GraphiteOptions {
@@ -35,36 +34,15 @@ type Series = z.infer<typeof answerSchema>;
 export class GraphiteProvider implements MetricsProvider {
   readonly name = 'graphite';
   readonly address: string;
-  readonly #base: URL;
-  readonly #headers: Record<string, string>;
+  readonly #endpoint: Endpoint;
   readonly #windowMs: number;
   readonly #timeoutMs: number;
-  readonly #ca: string | undefined;
-  #fetch: Promise<typeof fetch> | undefined;
 
   constructor(options: GraphiteOptions) {
-    const url = new URL(options.url);
-    url.search = '';
-    url.hash = '';
-    const inAddress = {
-      username: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-    };
-    url.username = '';
-    url.password = '';
-    this.#base = url;
-    this.address = displayAddress(url);
-    this.#headers = { ...options.headers };
-    // fetch refuses an address with credentials (`http://user:pass@host`): they become basic authentication.
-    const authorization = authorizationFor({
-      username: options.username ?? inAddress.username,
-      password: options.password ?? inAddress.password,
-      bearerToken: options.bearerToken,
-    });
-    if (authorization) this.#headers.authorization = authorization;
+    this.#endpoint = new Endpoint(options, { search: false });
+    this.address = this.#endpoint.address;
     this.#windowMs = options.windowMs ?? 300_000;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#ca = options.ca;
   }
 
   async query(query: string, options: QueryOptions = {}): Promise<number> {
@@ -124,7 +102,7 @@ export class GraphiteProvider implements MetricsProvider {
   }
 
   async #get(target: string, from: string, signal?: AbortSignal) {
-    const url = new URL(this.#base);
+    const url = new URL(this.#endpoint.base);
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/render`;
     url.searchParams.set('target', target);
     url.searchParams.set('from', from);
@@ -132,13 +110,7 @@ export class GraphiteProvider implements MetricsProvider {
     url.searchParams.set('format', 'json');
     // graphite-web may cache a rendered answer for a minute; a rollout needs the newest points.
     url.searchParams.set('noCache', 'true');
-    this.#fetch ??= fetcherFor(this.#ca);
-    return requestJson('graphite', this.address, url, {
-      headers: this.#headers,
-      timeoutMs: this.#timeoutMs,
-      signal,
-      fetch: await this.#fetch,
-    });
+    return this.#endpoint.get('graphite', url, this.#timeoutMs, signal);
   }
 }
 

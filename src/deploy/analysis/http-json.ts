@@ -74,3 +74,76 @@ export function authorizationFor(options: {
   registerSecret(basic);
   return `Basic ${basic}`;
 }
+
+/**
+ * fetch as it is, or, with a CA bundle, undici's fetch over an Agent that trusts it (Node's own fetch cannot be
+ * given CAs per request); undici is loaded only then.
+ */
+export function fetcherFor(ca: string | undefined): Promise<typeof fetch> {
+  if (ca === undefined) return Promise.resolve(fetch);
+  return import('undici').then((loaded) => {
+    // Bundled, the CommonJS module arrives as its default export only.
+    const undici = (loaded as unknown as { default?: typeof loaded }).default ?? loaded;
+    const { Agent, fetch: undiciFetch } = undici;
+    const dispatcher = new Agent({ connect: { ca } });
+    return ((input: URL, init: RequestInit) =>
+      undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
+  });
+}
+
+/**
+ * An HTTP metrics endpoint as a provider reaches it: the base address without credentials (credentials in it,
+ * `http://user:pass@host`, become basic authentication: fetch refuses them), the headers with the
+ * authorization, and a fetch that trusts its CA bundle, made once on first use.
+ */
+export class Endpoint {
+  readonly base: URL;
+  /** The address as messages show it. */
+  readonly address: string;
+  readonly headers: Record<string, string>;
+  readonly #ca: string | undefined;
+  #fetch: Promise<typeof fetch> | undefined;
+
+  constructor(
+    options: {
+      url: string;
+      username?: string;
+      password?: string;
+      bearerToken?: string;
+      headers?: Record<string, string>;
+      ca?: string;
+    },
+    keep: { search: boolean },
+  ) {
+    const url = new URL(options.url);
+    if (!keep.search) url.search = '';
+    url.hash = '';
+    const inAddress = {
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    };
+    url.username = '';
+    url.password = '';
+    this.base = url;
+    this.address = displayAddress(url);
+    this.headers = { ...options.headers };
+    const authorization = authorizationFor({
+      username: options.username ?? inAddress.username,
+      password: options.password ?? inAddress.password,
+      bearerToken: options.bearerToken,
+    });
+    if (authorization) this.headers.authorization = authorization;
+    this.#ca = options.ca;
+  }
+
+  /** GETs `url` (JSON), bounded by `timeoutMs` and `signal`; see {@link requestJson}. */
+  async get(service: string, url: URL, timeoutMs: number, signal?: AbortSignal) {
+    this.#fetch ??= fetcherFor(this.#ca);
+    return requestJson(service, this.address, url, {
+      headers: this.headers,
+      timeoutMs,
+      signal,
+      fetch: await this.#fetch,
+    });
+  }
+}

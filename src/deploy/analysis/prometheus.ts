@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InfraError, InputError, messageOf } from '../../util/errors.js';
 import { registerSecret } from '../../util/secrets.js';
+import { fetcherFor } from './http-json.js';
 import { type MetricsProvider, MultipleValuesError, NoDataError, type QueryOptions } from './provider.js';
 
 export interface PrometheusOptions {
@@ -211,22 +212,6 @@ export class PrometheusProvider implements MetricsProvider {
       throw new InfraError(`prometheus at ${this.address} is unreachable (${why})`, { cause: error });
     }
   }
-}
-
-/**
- * fetch as it is, or, with a CA bundle, undici's fetch over an Agent that trusts it (Node's own fetch cannot be
- * given CAs per request); undici is loaded only then.
- */
-export function fetcherFor(ca: string | undefined): Promise<typeof fetch> {
-  if (ca === undefined) return Promise.resolve(fetch);
-  return import('undici').then((loaded) => {
-    // Bundled, the CommonJS module arrives as its default export only.
-    const undici = (loaded as unknown as { default?: typeof loaded }).default ?? loaded;
-    const { Agent, fetch: undiciFetch } = undici;
-    const dispatcher = new Agent({ connect: { ca } });
-    return ((input: URL, init: RequestInit) =>
-      undiciFetch(input, { ...(init as object), dispatcher })) as unknown as typeof fetch;
-  });
 }
 
 function parseEnvelope(text: string): z.infer<typeof envelopeSchema> | undefined {

@@ -1,6 +1,5 @@
 import { InfraError, InputError, messageOf } from '../../util/errors.js';
-import { authorizationFor, displayAddress, requestJson } from './http-json.js';
-import { fetcherFor } from './prometheus.js';
+import { displayAddress, Endpoint } from './http-json.js';
 import { type MetricsProvider, MultipleValuesError, NoDataError, type QueryOptions } from './provider.js';
 
 export interface WebOptions {
@@ -27,33 +26,13 @@ const SYNTAX = 'expected "[/path?query] $.json.path", e.g. "/stats?app={{name}} 
 export class WebProvider implements MetricsProvider {
   readonly name = 'web';
   readonly address: string;
-  readonly #base: URL;
-  readonly #headers: Record<string, string>;
+  readonly #endpoint: Endpoint;
   readonly #timeoutMs: number;
-  readonly #ca: string | undefined;
-  #fetch: Promise<typeof fetch> | undefined;
 
   constructor(options: WebOptions) {
-    const url = new URL(options.url);
-    url.hash = '';
-    const inAddress = {
-      username: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-    };
-    url.username = '';
-    url.password = '';
-    this.#base = url;
-    this.address = displayAddress(url);
-    this.#headers = { ...options.headers };
-    // fetch refuses an address with credentials (`http://user:pass@host`): they become basic authentication.
-    const authorization = authorizationFor({
-      username: options.username ?? inAddress.username,
-      password: options.password ?? inAddress.password,
-      bearerToken: options.bearerToken,
-    });
-    if (authorization) this.#headers.authorization = authorization;
+    this.#endpoint = new Endpoint(options, { search: true });
+    this.address = this.#endpoint.address;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#ca = options.ca;
   }
 
   async query(query: string, options: QueryOptions = {}): Promise<number> {
@@ -81,7 +60,7 @@ export class WebProvider implements MetricsProvider {
   async isOnline(): Promise<boolean> {
     // Any HTTP answer below 500 but a refusal means the server is there; the metrics' paths are validate's.
     try {
-      const answer = await this.#get(this.#base);
+      const answer = await this.#get(this.#endpoint.base);
       return answer.status < 500 && answer.status !== 401 && answer.status !== 403;
     } catch {
       return false;
@@ -93,7 +72,7 @@ export class WebProvider implements MetricsProvider {
     const { path, jsonPath } = parseWebQuery(query, metric);
     const url = this.#urlFor(path);
     const answer = await this.#get(url, signal);
-    const where = `${displayAddress(url)}`;
+    const where = displayAddress(url);
     if (answer.status === 401 || answer.status === 403)
       throw new InfraError(
         `web endpoint ${where} refused the request (${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}): check the credentials`,
@@ -126,7 +105,7 @@ export class WebProvider implements MetricsProvider {
 
   /** The provider's URL with the metric's path appended to its path and its query parameters added. */
   #urlFor(path: string): URL {
-    const url = new URL(this.#base);
+    const url = new URL(this.#endpoint.base);
     if (!path) return url;
     const relative = new URL(path, 'http://relative.invalid');
     url.pathname = `${url.pathname.replace(/\/+$/, '')}${relative.pathname}`;
@@ -135,13 +114,7 @@ export class WebProvider implements MetricsProvider {
   }
 
   async #get(url: URL, signal?: AbortSignal) {
-    this.#fetch ??= fetcherFor(this.#ca);
-    return requestJson('web endpoint', this.address, url, {
-      headers: this.#headers,
-      timeoutMs: this.#timeoutMs,
-      signal,
-      fetch: await this.#fetch,
-    });
+    return this.#endpoint.get('web endpoint', url, this.#timeoutMs, signal);
   }
 }
 

@@ -175,3 +175,28 @@ export async function namespaceWithStableApp(
   if (stable.exitCode !== 0) throw new Error(`the stable rollout in ${ns} failed: ${stable.stderr}`);
   return ns;
 }
+
+/**
+ * `gantry deploy --json` of the `web` app (writeApp()) into `namespace` as a rolling update whose 2 s
+ * verification window is judged by the analysis file `analysis`: the rollout the metric-provider tests run.
+ */
+export function rollingWithAnalysis(namespace: string, image: string, analysis: string): string[] {
+  return [
+    'deploy',
+    '--json',
+    '--manifests',
+    writeApp(),
+    '--image',
+    `app=${image}`,
+    '--namespace',
+    namespace,
+    '--strategy',
+    'rolling',
+    '--pause',
+    '2s',
+    '--analysis',
+    analysis,
+    '--ready-timeout',
+    '60s',
+  ];
+}

@@ -14,7 +14,7 @@ import {
   imageOf,
   namespaceWithStableApp,
   readDeployment,
-  writeApp,
+  rollingWithAnalysis,
 } from '../helpers/kube.js';
 
 // `provider: {type: cloudwatch}` against moto (PyPI) in server mode, the AWS emulator, started here on
@@ -153,24 +153,7 @@ function analysis(query: string, provider: Record<string, unknown> = {}): string
   return file;
 }
 
-const deploy = (image: string, analysisFile: string) => [
-  'deploy',
-  '--json',
-  '--manifests',
-  writeApp(),
-  '--image',
-  `app=${image}`,
-  '--namespace',
-  ns,
-  '--strategy',
-  'rolling',
-  '--pause',
-  '2s',
-  '--analysis',
-  analysisFile,
-  '--ready-timeout',
-  '60s',
-];
+const deploy = (image: string, analysisFile: string) => rollingWithAnalysis(ns, image, analysisFile);
 
 const env = () => ({ CW_ACCESS_KEY_ID: key.id, CW_SECRET_ACCESS_KEY: key.secret });
 

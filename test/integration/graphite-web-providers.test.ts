@@ -14,7 +14,7 @@ import {
   imageOf,
   namespaceWithStableApp,
   readDeployment,
-  writeApp,
+  rollingWithAnalysis,
 } from '../helpers/kube.js';
 
 // The analysis file's `provider:` of type graphite against Debian's graphite-carbon and graphite-web (carbon-cache
@@ -46,24 +46,7 @@ function analysisFile(provider: Record<string, unknown>, query: string, max = 0.
   return file;
 }
 
-const deploy = (ns: string, image: string, analysis: string) => [
-  'deploy',
-  '--json',
-  '--manifests',
-  writeApp(),
-  '--image',
-  `app=${image}`,
-  '--namespace',
-  ns,
-  '--strategy',
-  'rolling',
-  '--pause',
-  '2s',
-  '--analysis',
-  analysis,
-  '--ready-timeout',
-  '60s',
-];
+const deploy = (ns: string, image: string, analysis: string) => rollingWithAnalysis(ns, image, analysis);
 
 describe('Graphite (Debian graphite-carbon and graphite-web), render API', () => {
   let graphite: string;

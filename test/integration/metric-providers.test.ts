@@ -15,7 +15,7 @@ import {
   imageOf,
   namespaceWithStableApp,
   readDeployment,
-  writeApp,
+  rollingWithAnalysis,
 } from '../helpers/kube.js';
 
 // The analysis file's `provider:` against a real Prometheus (Debian's 2.42) that serves its API only over TLS,
@@ -165,24 +165,7 @@ function analysisWith(provider: Record<string, unknown>): string {
   return file;
 }
 
-const deploy = (image: string, analysis: string) => [
-  'deploy',
-  '--json',
-  '--manifests',
-  writeApp(),
-  '--image',
-  `app=${image}`,
-  '--namespace',
-  ns,
-  '--strategy',
-  'rolling',
-  '--pause',
-  '2s',
-  '--analysis',
-  analysis,
-  '--ready-timeout',
-  '60s',
-];
+const deploy = (image: string, analysis: string) => rollingWithAnalysis(ns, image, analysis);
 
 describe('a Prometheus behind TLS with a private CA and basic auth', () => {
   it('judges a rollout through it: the CA from provider.caFile, the password from an environment variable', async () => {
@@ -435,8 +418,7 @@ describe('InfluxDB 1.x (Debian package), with a user and password', () => {
   }
 
   const RATIO = `SELECT last("error_ratio") FROM "requests" WHERE "namespace" = '{{namespace}}' AND "app" = '{{name}}' AND time > now() - 1h`;
-  const rollingInto = (image: string, analysis: string) =>
-    deploy(image, analysis).map((arg) => (arg === ns ? influxNs : arg));
+  const rollingInto = (image: string, analysis: string) => rollingWithAnalysis(influxNs, image, analysis);
 
   it('judges rollouts on what InfluxDB holds: a healthy ratio promotes, a bad one rolls back', async () => {
     const env = { INFLUX_PASSWORD: USER_PASSWORD };

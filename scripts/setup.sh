@@ -50,4 +50,6 @@ if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.
 bash test/bed/install-helm.sh
 # moto in server mode: CloudWatch's GetMetricData for the analysis provider's tests.
 bash test/bed/install-moto.sh
+# cosign, the reference the supply-chain tests check Gantry's signatures and attestations against.
+bash test/bed/install-cosign.sh
 bash test/bed/install-docker.sh

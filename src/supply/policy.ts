@@ -20,7 +20,7 @@ export interface DeployPolicy {
 
 export type Judgement = { allowed: true } | { allowed: false; reason: string };
 
-const NAMES = new Map(Object.entries(PREDICATE_TYPES).map(([name, uri]) => [uri, name]));
+const NAMES = new Map<string, string>(Object.entries(PREDICATE_TYPES).map(([name, uri]) => [uri, name]));
 
 /** The name a predicate type is known by in messages (`slsaprovenance1`), or its URI. */
 export function predicateName(uri: string): string {

@@ -61,13 +61,29 @@ function startDeploy(ns: string, args: string[]): { run: ResultPromise; log: () 
   return { run, log: () => log };
 }
 
-/** Polls until `done()` holds; the deadline only stops a test that would otherwise hang. */
-async function until<T>(what: string, done: () => Promise<T | undefined>, seconds = 120): Promise<T> {
+/**
+ * Polls until `done()` holds; the deadline only stops a test that would otherwise hang. With the rollout it
+ * waits on, it gives up as soon as that rollout has ended, and says what the rollout logged.
+ */
+async function until<T>(
+  what: string,
+  done: () => Promise<T | undefined>,
+  rollout?: { run: ResultPromise; log: () => string },
+  seconds = 120,
+): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
+  let ended = false;
+  void rollout?.run.then(() => {
+    ended = true;
+  });
   for (;;) {
     const value = await done();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    if (ended || Date.now() > deadline) {
+      const why = ended ? 'the rollout ended first' : `not within ${seconds}s`;
+      const tail = rollout ? `; its log ends:\n${rollout.log().split('\n').slice(-25).join('\n')}` : '';
+      throw new Error(`gave up waiting: ${what} (${why})${tail}`);
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -90,7 +106,8 @@ describe('a canary step that waits for `gantry promote`', () => {
       '--steps',
       '20:2s,40:until-promoted,60:4s',
       '--analysis',
-      writeAnalysis(),
+      // This test is about the gate: a scrape that comes late under load must not end the rollout early.
+      writeAnalysis({ byRun: true, inconclusiveLimit: 2 }),
       '--gate-timeout',
       '10m',
     ]);
@@ -100,10 +117,14 @@ describe('a canary step that waits for `gantry promote`', () => {
     });
 
     // The rollout reaches the gate: status says it waits for a person, at step 2 and 40%.
-    const waiting = await until('the rollout waits at its gate', async () => {
-      const now = await status(ns);
-      return now.phase === 'waiting' ? now : undefined;
-    });
+    const waiting = await until(
+      'the rollout waits at its gate',
+      async () => {
+        const now = await status(ns);
+        return now.phase === 'waiting' ? now : undefined;
+      },
+      deploy,
+    );
     expect(waiting).toMatchObject({ waitingFor: 'promote', step: 2, weight: 40, strategy: 'canary' });
     const gate = waiting.gate as { since: string; timeoutAt: string; onTimeout: string };
     expect(gate.onTimeout).toBe('rollback');
@@ -117,15 +138,21 @@ describe('a canary step that waits for `gantry promote`', () => {
     expect(deploy.log()).toContain(
       `step 2/3 waits at 40% for a person: run \`gantry promote --name web --namespace ${ns}\` to continue`,
     );
-    await until('the WaitingForPromote event', async () =>
-      (await eventReasons(ns)).includes('WaitingForPromote') ? true : undefined,
+    await until(
+      'the WaitingForPromote event',
+      async () => ((await eventReasons(ns)).includes('WaitingForPromote') ? true : undefined),
+      deploy,
     );
 
     // The analysis keeps measuring while the gate holds: a check is logged after the gate line.
-    await until('a check during the hold', async () => {
-      const afterGate = deploy.log().split('waits at 40% for a person')[1] ?? '';
-      return /ok {3}error-rate = /.test(afterGate) ? true : undefined;
-    });
+    await until(
+      'a check during the hold',
+      async () => {
+        const afterGate = deploy.log().split('waits at 40% for a person')[1] ?? '';
+        return /ok {3}error-rate = /.test(afterGate) ? true : undefined;
+      },
+      deploy,
+    );
     expect(ended).toBe(false);
     const canary = await readDeployment(ns, 'web-canary');
     expect(imageOf(canary)).toBe(V2);
@@ -157,8 +184,10 @@ describe('a canary step that waits for `gantry promote`', () => {
   it('`gantry abort` from a second process at the gate rolls back', async () => {
     const ns = await namespace();
     const deploy = startDeploy(ns, ['--steps', '30:until-promoted', '--gate-timeout', '10m']);
-    await until('the rollout waits at its gate', async () =>
-      (await status(ns)).phase === 'waiting' ? true : undefined,
+    await until(
+      'the rollout waits at its gate',
+      async () => ((await status(ns)).phase === 'waiting' ? true : undefined),
+      deploy,
     );
     const abort = await runCli(['abort', '--json', '--name', 'web', '--namespace', ns]);
     expect(abort.exitCode, abort.stderr).toBe(0);

@@ -106,13 +106,16 @@ describe('the referrers tag schema', () => {
   });
 
   it('adds a referrer once and keeps the list sorted by digest', () => {
-    const a = { mediaType: 'm', digest: `sha256:${'a'.repeat(64)}`, size: 1 };
-    const b = { mediaType: 'm', digest: `sha256:${'b'.repeat(64)}`, size: 1 };
-    const first = withReferrer(undefined, b);
-    const second = withReferrer(first, a);
-    expect(second.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(second.manifests.map((m) => m.digest)).toEqual([a.digest, b.digest]);
-    expect(withReferrer(second, b).manifests).toHaveLength(2);
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => ({
+      mediaType: 'm',
+      digest: `sha256:${x.repeat(64)}`,
+      size: 1,
+    }));
+    const index = withReferrer(withReferrer(withReferrer(undefined, c!), a!), b!);
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(index.schemaVersion).toBe(2);
+    expect(index.manifests.map((m) => m.digest)).toEqual([a!.digest, b!.digest, c!.digest]);
+    expect(withReferrer(index, b!).manifests).toHaveLength(3);
   });
 });
 

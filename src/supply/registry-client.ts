@@ -255,6 +255,12 @@ export class RegistryClient {
     } catch {
       // no JSON error body
     }
+    if (response.status === 401 || response.status === 403) {
+      const credentials = await (this.credentials ??= registryCredentials(this.host));
+      detail = credentials
+        ? `the credentials for ${this.host} were refused`
+        : `no credentials for ${this.host} in the docker config, CI variables or GANTRY_REGISTRY_*`;
+    }
     throw new RegistryHttpError(
       `registry ${this.host}: ${what} failed: HTTP ${response.status}${detail ? ` (${detail})` : ''}`,
       response.status,

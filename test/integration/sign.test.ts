@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -10,6 +10,7 @@ import { copySignatures } from '../../src/supply/copy.js';
 import { loadSigningKey } from '../../src/supply/keys.js';
 import { RegistryClient } from '../../src/supply/registry-client.js';
 import { statementFor } from '../../src/supply/statement.js';
+import { startAuthRegistry } from '../helpers/auth-registry.js';
 import { registryDigest, registryTags, runCli } from '../helpers/cli.js';
 import { buildTestImage, pushTestImage, removeTestImage, writeImageContext } from '../helpers/images.js';
 
@@ -526,5 +527,57 @@ describe('copySignatures', () => {
       'cyclonedx',
     ]);
     expect(own.exitCode, own.stdout + own.stderr).toBe(0);
+  });
+});
+
+describe('a registry that wants credentials', () => {
+  it('signs and verifies with the credentials Gantry has for it, which reach no output', async () => {
+    const image = await pushImage('private');
+    const password = `pw-${unique()}-secret`;
+    const front = await startAuthRegistry(registry(), 'signer', password);
+    try {
+      const ref = `${front.address}/${image.path}@${image.digest}`;
+      const credentials = {
+        GANTRY_REGISTRY: front.address,
+        GANTRY_REGISTRY_USERNAME: 'signer',
+        GANTRY_REGISTRY_PASSWORD: password,
+      };
+      const none = await runCli(['verify', '--image', ref, '--public-key-file', keyA.pub]);
+      expect(none.exitCode).toBe(3);
+      expect(none.stderr.trim()).toBe(
+        `gantry: registry ${front.address}: HEAD manifest ${image.path}:${image.digest} failed: HTTP 401 (no credentials for ${front.address} in the docker config, CI variables or GANTRY_REGISTRY_*)`,
+      );
+      const signed = await runCli(
+        ['sign', '--image', ref, '--key-file', keyA.key, '--attest', `cyclonedx=${sbom}`],
+        { env: { ...env, ...credentials } },
+      );
+      expect(signed.exitCode, signed.stderr).toBe(0);
+      const verified = await runCli(
+        ['verify', '--image', ref, '--public-key-file', keyA.pub, '--require', 'cyclonedx'],
+        { env: credentials },
+      );
+      expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0);
+      for (const run of [signed, verified]) {
+        expect(run.stdout + run.stderr).not.toContain(password);
+        expect(run.stdout + run.stderr).not.toContain(Buffer.from(`signer:${password}`).toString('base64'));
+      }
+      expect(front.counts.refused).toBeGreaterThan(0); // it did ask for credentials
+      // cosign, with a docker config for the front, accepts what was signed through it.
+      const dockerConfig = join(work, `docker-${unique()}`);
+      mkdirSync(dockerConfig);
+      writeFileSync(
+        join(dockerConfig, 'config.json'),
+        JSON.stringify({
+          auths: { [front.address]: { auth: Buffer.from(`signer:${password}`).toString('base64') } },
+        }),
+      );
+      const checked = await execa(cosign, ['verify', '--key', keyA.pub, '--insecure-ignore-tlog=true', ref], {
+        env: { HOME: work, DOCKER_CONFIG: dockerConfig },
+        reject: false,
+      });
+      expect(checked.exitCode, checked.stderr).toBe(0);
+    } finally {
+      await front.close();
+    }
   });
 });

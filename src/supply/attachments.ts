@@ -76,10 +76,13 @@ export async function listReferrers(
   repository: string,
   digest: string,
 ): Promise<{ via: 'api' | 'tag'; manifests: Descriptor[] }> {
+  // Only well-formed sha256 descriptors: a digest goes into a request path.
+  const wellFormed = (manifests: Descriptor[] | undefined) =>
+    (manifests ?? []).filter((m) => typeof m?.digest === 'string' && /^sha256:[a-f0-9]{64}$/.test(m.digest));
   const api = await client.referrersApi(repository, digest);
-  if (api) return { via: 'api', manifests: parseIndex(api)?.manifests ?? [] };
+  if (api) return { via: 'api', manifests: wellFormed(parseIndex(api)?.manifests) };
   const tagged = await client.getManifest(repository, digestTag(digest), OCI_INDEX);
-  return { via: 'tag', manifests: (tagged && parseIndex(tagged.bytes)?.manifests) || [] };
+  return { via: 'tag', manifests: wellFormed(tagged && parseIndex(tagged.bytes)?.manifests) };
 }
 
 function parseIndex(bytes: Uint8Array): Index | undefined {

@@ -35,6 +35,12 @@ export class RegistryHttpError extends InfraError {
   }
 }
 
+/** A digest read from a registry's documents goes into a request path: only `sha256:<64 hex>` does. */
+function assertDigest(digest: string, host: string): void {
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest))
+    throw new InfraError(`registry ${host} listed a malformed digest ${JSON.stringify(digest.slice(0, 80))}`);
+}
+
 export class RegistryClient {
   private readonly base: string;
   private readonly tokens = new Map<string, string>();
@@ -99,6 +105,7 @@ export class RegistryClient {
   }
 
   async getBlob(repository: string, digest: string): Promise<Buffer> {
+    assertDigest(digest, this.host);
     const response = await this.request('GET', repository, `blobs/${digest}`, {});
     await this.expect(response, [200], `GET blob ${repository}@${digest}`);
     const bytes = Buffer.from(await response.arrayBuffer());
@@ -108,6 +115,7 @@ export class RegistryClient {
   }
 
   async hasBlob(repository: string, digest: string): Promise<boolean> {
+    assertDigest(digest, this.host);
     const response = await this.request('HEAD', repository, `blobs/${digest}`, {});
     if (response.status === 404) return false;
     await this.expect(response, [200], `HEAD blob ${repository}@${digest}`);

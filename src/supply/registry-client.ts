@@ -264,7 +264,8 @@ export class RegistryClient {
       // no JSON error body
     }
     if (response.status === 401 || response.status === 403) {
-      const credentials = await (this.credentials ??= registryCredentials(this.host));
+      this.credentials ??= registryCredentials(this.host);
+      const credentials = await this.credentials;
       detail = credentials
         ? `the credentials for ${this.host} were refused`
         : `no credentials for ${this.host} in the docker config, CI variables or GANTRY_REGISTRY_*`;

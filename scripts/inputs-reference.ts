@@ -199,12 +199,13 @@ const SECTIONS: { title: string; commands: readonly CommandName[] }[] = [
   { title: 'Build', commands: ['build'] },
   { title: 'Scan', commands: ['scan'] },
   { title: 'Push', commands: ['push'] },
+  { title: 'Sign, verify', commands: ['sign', 'verify'] },
   { title: 'Deploy, status, promote, abort', commands: ['deploy', 'status', 'promote', 'abort'] },
-  { title: 'Registry (build, scan, push)', commands: [] },
+  { title: 'Registry (build, scan, push, sign, verify)', commands: [] },
 ];
 
 function sectionOf(option: OptionSpec): string {
-  if (option.path.startsWith('registry.')) return SECTIONS[4]!.title;
+  if (option.path.startsWith('registry.')) return SECTIONS[5]!.title;
   return SECTIONS.find((s) => s.commands.includes(option.commands[0]!))!.title;
 }
 
@@ -323,7 +324,17 @@ export function renderInputsReference(): string {
 export const JENKINS_OPTIONS_FILE = 'jenkins/src/dev/gantry/jenkins/Options.groovy';
 const JENKINS_TABLE_START = '    static final Map<String, Map<String, List>> CLI = [';
 const JENKINS_TABLE_END = '\n    ]\n';
-const COMMANDS: readonly CommandName[] = ['build', 'scan', 'push', 'deploy', 'status', 'promote', 'abort'];
+const COMMANDS: readonly CommandName[] = [
+  'build',
+  'scan',
+  'push',
+  'sign',
+  'verify',
+  'deploy',
+  'status',
+  'promote',
+  'abort',
+];
 
 /** The Jenkins library's type for an option: its own names, and `latest` takes a boolean or a word. */
 function jenkinsType(option: OptionSpec): string {

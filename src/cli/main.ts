@@ -35,6 +35,10 @@ const scan: Handler = async (raw, globals) =>
   (await import('../commands/scan.js')).runScanCommand(raw, commandOptions(globals));
 const push: Handler = async (raw, globals) =>
   (await import('../commands/push.js')).runPushCommand(raw, commandOptions(globals));
+const sign: Handler = async (raw, globals) =>
+  (await import('../commands/supply.js')).runSignCommand(raw, commandOptions(globals));
+const verify: Handler = async (raw, globals) =>
+  (await import('../commands/supply.js')).runVerifyCommand(raw, commandOptions(globals));
 const deploy: Handler = async (raw, globals) =>
   (await import('../commands/deploy.js')).runDeployCommand(raw, commandOptions(globals));
 const status: Handler = async (raw, globals) =>
@@ -56,6 +60,16 @@ const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
   push: {
     summary: 'Push a local image, or copy a registry image by digest, to one or more registries',
     handler: push,
+  },
+  sign: {
+    summary:
+      'Sign an image digest and attach attestations, as cosign v3 stores them (bundles as OCI referrers)',
+    handler: sign,
+  },
+  verify: {
+    summary:
+      'Verify an image digest: a signature with the public key, and the required attestations (exit 1 if not)',
+    handler: verify,
   },
   deploy: {
     summary: 'Roll out by digest (rolling, canary, blue-green) with metric analysis and automatic rollback',

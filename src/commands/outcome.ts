@@ -1,7 +1,7 @@
 import type { WatchLine } from '../deploy/watch-lines.js';
 
 /**
- * The use-case layer: one function per command (build, scan, push, deploy, status, promote, abort), each
+ * The use-case layer: one function per command (build, scan, push, sign, verify, deploy, status, promote, abort), each
  * taking the raw inputs of any front end and returning a typed outcome. The CLI (src/cli), the GitHub actions
  * (src/platforms/github) and, through the CLI, the GitLab and Jenkins wrappers call these and nothing below
  * them, so every front end gets the same validation, the same rules and the same results.

@@ -3,7 +3,16 @@
  * The CLI builds its flags from this table; the platform wrappers map their inputs through it; the inputs
  * reference in the README is generated from it. Adding an input means adding one row here.
  */
-export type CommandName = 'build' | 'scan' | 'push' | 'deploy' | 'status' | 'promote' | 'abort';
+export type CommandName =
+  | 'build'
+  | 'scan'
+  | 'push'
+  | 'sign'
+  | 'verify'
+  | 'deploy'
+  | 'status'
+  | 'promote'
+  | 'abort';
 
 export type OptionType =
   /** One string. */
@@ -33,7 +42,7 @@ export interface OptionSpec {
 }
 
 /** The commands that read or write an image (and reach a registry). */
-const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'push'];
+const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'push', 'sign', 'verify'];
 
 export const OPTIONS: readonly OptionSpec[] = [
   {
@@ -43,7 +52,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'ref',
     commands: IMAGE_COMMANDS,
     description:
-      'Image repository (build: repository without tag, tags come from --tag/--tag-rule; scan/push: the image to read, local name or registry reference)',
+      'Image repository (build: repository without tag, tags come from --tag/--tag-rule; scan/push: the image to read, local name or registry reference; sign/verify: the registry image, a tag being resolved to its digest)',
   },
   // build
   {
@@ -259,6 +268,70 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'ref',
     commands: ['push'],
     description: 'Destination reference (repeatable); the image is copied by digest to each',
+  },
+  // sign
+  {
+    flag: 'key-file',
+    path: 'sign.keyFile',
+    type: 'string',
+    valueName: 'path',
+    commands: ['sign'],
+    description:
+      'ECDSA P-256 private key (PEM: PKCS#8, EC, encrypted PKCS#8, or cosign.key from cosign generate-key-pair) to sign with',
+  },
+  {
+    flag: 'key-env',
+    path: 'sign.keyEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['sign'],
+    description: 'Environment variable holding the private key PEM (instead of --key-file)',
+  },
+  {
+    flag: 'key-password-env',
+    path: 'sign.keyPasswordEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['sign'],
+    description: 'Environment variable holding the password of an encrypted key',
+  },
+  {
+    flag: 'attest',
+    path: 'sign.attest',
+    type: 'list',
+    valueName: 'file',
+    items: 'file | type=file',
+    commands: ['sign'],
+    description:
+      'Attach an attestation (repeatable): an in-toto statement JSON file about the image, or type=file with a predicate file and its type (slsaprovenance1, cyclonedx, spdxjson, vuln or a predicate type URI)',
+  },
+  // verify
+  {
+    flag: 'public-key-file',
+    path: 'verify.publicKeyFile',
+    type: 'string',
+    valueName: 'path',
+    commands: ['verify'],
+    description: 'Public key (PEM, as cosign.pub) the signatures and attestations must verify with',
+  },
+  {
+    flag: 'public-key-env',
+    path: 'verify.publicKeyEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['verify'],
+    description: 'Environment variable holding the public key PEM (instead of --public-key-file)',
+  },
+  {
+    flag: 'require',
+    path: 'verify.require',
+    type: 'list',
+    valueName: 'type',
+    commaSeparated: true,
+    items: 'attestation type',
+    commands: ['verify'],
+    description:
+      'Attestation types that must verify besides the signature (slsaprovenance1, cyclonedx, spdxjson, vuln or a predicate type URI)',
   },
   // deploy
   {

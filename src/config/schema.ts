@@ -90,6 +90,26 @@ export const pushSchema = z.strictObject({
   to: z.array(z.string().min(1)).default([]),
 });
 
+/** `gantry sign`: the private key (a file or an environment variable, never a value) and what to attach. */
+export const signSchema = z.strictObject({
+  keyFile: z.string().min(1).optional(),
+  keyEnv: z.string().min(1).optional(),
+  /** The variable holding an encrypted key's password. */
+  keyPasswordEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .default('COSIGN_PASSWORD'),
+  /** Statement files, or `type=file` predicate files. */
+  attest: z.array(z.string().min(1)).default([]),
+});
+
+/** `gantry verify`: the public key and the attestation types that must verify with it. */
+export const verifySchema = z.strictObject({
+  publicKeyFile: z.string().min(1).optional(),
+  publicKeyEnv: z.string().min(1).optional(),
+  require: z.array(z.string().min(1)).default([]),
+});
+
 /**
  * A duration as `500ms`, `30s`, `2m`, `1h`, `1m30s` or a number of seconds (util/duration.ts, the parser every
  * duration goes through); parsed to milliseconds. With `minMs`, a
@@ -427,6 +447,8 @@ export const configSchema = z.strictObject({
   tags: tagsSchema.default(tagsSchema.parse({})),
   scan: scanSchema.default(scanSchema.parse({})),
   push: pushSchema.default(pushSchema.parse({})),
+  sign: signSchema.default(signSchema.parse({})),
+  verify: verifySchema.default(verifySchema.parse({})),
   registry: registrySchema.default(registrySchema.parse({})),
   deploy: deploySchema.default(deploySchema.parse({})),
   notify: notifySchema.default(notifySchema.parse({})),

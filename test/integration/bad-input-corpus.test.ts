@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -268,6 +269,17 @@ const scan = (extra: string[]) => cli(['scan', '--image', sourceImage, ...extra]
 const push = (extra: string[]) => cli(['push', ...extra]);
 const deploy = (extra: string[], image = digestImage()) =>
   cli(['deploy', '--manifests', app, '--image', image, '--namespace', ns, '--timeout', '30s', ...extra]);
+const signing = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const privateKeyFile = file(
+  'signing.pem',
+  signing.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+);
+const publicKeyFile = file(
+  'signing.pub',
+  signing.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+);
+const sign = (extra: string[]) => cli(['sign', '--image', sourceImage, ...extra]);
+const verify = (extra: string[]) => cli(['verify', '--image', sourceImage, ...extra]);
 const withConfig = (text: string, args: string[]) => {
   const cwd = dir();
   writeFileSync(join(cwd, 'gantry.yml'), text);
@@ -614,6 +626,70 @@ const cliCases: Case[] = [
     'push: negative retries',
     () => push(['--image', sourceImage, '--to', `${goodImage()}:x`, '--retries', '-1']),
     /^--retries: .*>=0, got -1$/,
+  ],
+  // sign, verify
+  ['sign: no image', () => cli(['sign', '--key-file', privateKeyFile]), /^--image: required/],
+  ['sign: no key', () => sign([]), /^--key-file: required: --key-file or --key-env$/],
+  [
+    'sign: key file that does not exist',
+    () => sign(['--key-file', join(work, 'nope.key')]),
+    /^--key-file: cannot read ".*nope.key": no such file$/,
+  ],
+  [
+    'sign: a public key as the signing key',
+    () => sign(['--key-file', publicKeyFile]),
+    /^--key-file: the key in .* is a PEM "PUBLIC KEY", not a private key/,
+  ],
+  [
+    'sign: key variable that is not set',
+    () => sign(['--key-env', 'GANTRY_CORPUS_UNSET_KEY']),
+    /^--key-env: environment variable GANTRY_CORPUS_UNSET_KEY is not set or empty$/,
+  ],
+  [
+    'sign: image with $(…)',
+    () => cli(['sign', '--image', `${goodImage()}:$(${touch})`, '--key-file', privateKeyFile]),
+    /^--image: invalid image reference/,
+  ],
+  [
+    'sign: attestation that is not JSON',
+    () => sign(['--key-file', privateKeyFile, '--attest', file('statement.json', 'not json')]),
+    /^--attest: ".*statement.json" is not JSON$/,
+  ],
+  [
+    'sign: attestation about another digest',
+    () =>
+      sign([
+        '--key-file',
+        privateKeyFile,
+        '--attest',
+        file(
+          'other.json',
+          JSON.stringify({
+            _type: 'https://in-toto.io/Statement/v1',
+            subject: [{ name: 'x', digest: { sha256: '0'.repeat(64) } }],
+            predicateType: 'https://slsa.dev/provenance/v1',
+            predicate: {},
+          }),
+        ),
+      ]),
+    /^--attest: attestation 1 \(https:\/\/slsa.dev\/provenance\/v1\) is about sha256:0{64}, not sha256:/,
+  ],
+  ['verify: no public key', () => verify([]), /^--public-key-file: required/],
+  [
+    'verify: a private key as the public key',
+    () => verify(['--public-key-file', privateKeyFile]),
+    /^--public-key-file: the key in .* is a private key: give the public key \(cosign.pub\)$/,
+  ],
+  [
+    'verify: unknown attestation type',
+    () => verify(['--public-key-file', publicKeyFile, '--require', 'provenance']),
+    /^--require: unknown attestation type "provenance"/,
+  ],
+  [
+    'verify: tag not in the registry',
+    () =>
+      cli(['verify', '--image', `${registry()}/corpus/nothing-here:1`, '--public-key-file', publicKeyFile]),
+    /^--image: ".*nothing-here:1" does not exist in the registry/,
   ],
   // deploy (the 17 cases of deploy-bad-input.test.ts are not repeated)
   [

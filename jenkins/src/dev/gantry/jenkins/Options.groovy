@@ -59,6 +59,21 @@ class Options implements Serializable {
             insecureRegistry: ['insecure-registry', 'list'],
             retries: ['retries', 'number'],
         ],
+        sign: [
+            image: ['image', 'string'],
+            keyFile: ['key-file', 'string'],
+            keyEnv: ['key-env', 'string'],
+            keyPasswordEnv: ['key-password-env', 'string'],
+            attest: ['attest', 'list'],
+            insecureRegistry: ['insecure-registry', 'list'],
+        ],
+        verify: [
+            image: ['image', 'string'],
+            publicKeyFile: ['public-key-file', 'string'],
+            publicKeyEnv: ['public-key-env', 'string'],
+            require: ['require', 'list', true],
+            insecureRegistry: ['insecure-registry', 'list'],
+        ],
         deploy: [
             manifests: ['manifests', 'list'],
             chart: ['chart', 'string'],

@@ -1,9 +1,9 @@
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decryptCosignKey, poly1305, secretboxOpen, secretboxSeal } from '../../../src/supply/cosign-key.js';
+import { decryptCosignKey } from '../../../src/supply/cosign-key.js';
 import { loadPublicKey, loadSigningKey } from '../../../src/supply/keys.js';
 import { InputError } from '../../../src/util/errors.js';
 import { redact } from '../../../src/util/secrets.js';
@@ -68,25 +68,6 @@ describe("cosign's encrypted key (scrypt + NaCl secretbox)", () => {
       (_, head) => `${head}${head.endsWith('A') ? 'B' : 'A'}`,
     );
     expect(() => decryptCosignKey(damaged, 'gantry-test', (why) => new Error(why))).toThrow();
-  });
-
-  it('Poly1305 gives the RFC 8439 §2.5.2 tag', () => {
-    const key = Buffer.from('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b', 'hex');
-    const tag = poly1305(key, Buffer.from('Cryptographic Forum Research Group'));
-    expect(tag.toString('hex')).toBe('a8061dc1305136c6c22b8baf0c0127a9');
-  });
-
-  it('secretbox opens what it sealed and nothing altered', () => {
-    const key = randomBytes(32);
-    const nonce = randomBytes(24);
-    const message = randomBytes(200);
-    const box = secretboxSeal(message, nonce, key);
-    expect(box.length).toBe(216);
-    expect(secretboxOpen(box, nonce, key)).toEqual(message);
-    const altered = Buffer.from(box);
-    altered[100] = altered[100]! ^ 1;
-    expect(secretboxOpen(altered, nonce, key)).toBeUndefined();
-    expect(secretboxOpen(box, randomBytes(24), key)).toBeUndefined();
   });
 });
 

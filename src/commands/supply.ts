@@ -3,10 +3,11 @@ import { type RawInputs, resolveConfig } from '../config/load.js';
 import { parseImageReference } from '../context/reference.js';
 import { resolveTarget } from '../supply/attachments.js';
 import { asStatement } from '../supply/bundle.js';
+import { verifyWithPolicy } from '../supply/gate.js';
 import { loadPublicKey, loadSigningKey } from '../supply/keys.js';
 import { type SignResult, signImage } from '../supply/sign.js';
 import { predicateTypeOf, type Statement, statementFor } from '../supply/statement.js';
-import { type VerifyResult, verifyImage } from '../supply/verify.js';
+import type { VerifyResult } from '../supply/verify.js';
 import { InputError } from '../util/errors.js';
 import type { CommandOptions, CommandOutcome } from './outcome.js';
 
@@ -85,8 +86,9 @@ export async function runSignCommand(
 }
 
 /**
- * `gantry verify`: exit 0 when a signature of the image's digest verifies with the public key (and every
- * `--require`d attestation type too), 1 with the reason in one line when not.
+ * `gantry verify`: exit 0 when a signature of the image's digest verifies with the public key, every
+ * `--require`d attestation type too, and what the attestations say meets the policy (`--max-critical`,
+ * `--source`, …); 1 with the reason in one line when not.
  */
 export async function runVerifyCommand(
   raw: RawInputs,
@@ -96,12 +98,7 @@ export async function runVerifyCommand(
   if (!config.image) throw new InputError('--image', 'required: the registry image to verify');
   parseImageReference(config.image, '--image');
   const publicKey = loadPublicKey({ file: config.verify.publicKeyFile, env: config.verify.publicKeyEnv });
-  const result = await verifyImage({
-    image: config.image,
-    publicKey,
-    insecureRegistries: config.registry.insecure,
-    require: config.verify.require,
-  });
+  const result = await verifyWithPolicy(config.image, config.verify, publicKey, config.registry.insecure);
   const resolved = result.resolvedFrom
     ? ` (tag ${result.resolvedFrom} resolved to this digest; the digest is what was verified)`
     : '';

@@ -311,15 +311,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     path: 'verify.publicKeyFile',
     type: 'string',
     valueName: 'path',
-    commands: ['verify'],
-    description: 'Public key (PEM, as cosign.pub) the signatures and attestations must verify with',
+    commands: ['verify', 'deploy'],
+    description:
+      'Public key (PEM, as cosign.pub) the signatures and attestations must verify with (deploy: set, every image of the Deployment must verify before anything is applied)',
   },
   {
     flag: 'public-key-env',
     path: 'verify.publicKeyEnv',
     type: 'string',
     valueName: 'VAR',
-    commands: ['verify'],
+    commands: ['verify', 'deploy'],
     description: 'Environment variable holding the public key PEM (instead of --public-key-file)',
   },
   {
@@ -329,9 +330,44 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'type',
     commaSeparated: true,
     items: 'attestation type',
-    commands: ['verify'],
+    commands: ['verify', 'deploy'],
     description:
       'Attestation types that must verify besides the signature (slsaprovenance1, cyclonedx, spdxjson, vuln or a predicate type URI)',
+  },
+  {
+    flag: 'max-critical',
+    path: 'verify.maxCritical',
+    type: 'number',
+    valueName: 'n',
+    commands: ['verify', 'deploy'],
+    description:
+      'The most critical findings the newest verified vuln attestation (the scan `gantry sign` attached) may report',
+  },
+  {
+    flag: 'max-high',
+    path: 'verify.maxHigh',
+    type: 'number',
+    valueName: 'n',
+    commands: ['verify', 'deploy'],
+    description: 'The most high findings the newest verified vuln attestation may report',
+  },
+  {
+    flag: 'source',
+    path: 'verify.source',
+    type: 'string',
+    valueName: 'url',
+    commands: ['verify', 'deploy'],
+    description:
+      'The source repository a verified SLSA provenance must name (https://github.com/acme/shop; git+ and .git ignored)',
+  },
+  {
+    flag: 'builder-id',
+    path: 'verify.builderId',
+    type: 'string',
+    valueName: 'prefix',
+    commands: ['verify', 'deploy'],
+    description:
+      "What a verified SLSA provenance's builder id must start with (https://github.com/acme/shop/.github/workflows/)",
   },
   // deploy
   {

@@ -108,6 +108,13 @@ export const verifySchema = z.strictObject({
   publicKeyFile: z.string().min(1).optional(),
   publicKeyEnv: z.string().min(1).optional(),
   require: z.array(z.string().min(1)).default([]),
+  /** The deploy policy's limits on the newest verified vuln attestation. */
+  maxCritical: z.number().int().min(0).optional(),
+  maxHigh: z.number().int().min(0).optional(),
+  /** The source repository a verified provenance must name. */
+  source: z.string().min(1).optional(),
+  /** What a verified provenance's builder id must start with. */
+  builderId: z.string().min(1).optional(),
 });
 
 /**

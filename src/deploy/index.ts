@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { type GantryConfig, UNTIL_PROMOTED } from '../config/schema.js';
+import { verifyDeployImages } from '../supply/gate.js';
 import { ExitCode, GantryError, InputError, messageOf } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { prepareReportDir } from '../util/report-dir.js';
@@ -203,6 +204,8 @@ async function checkPlan(config: GantryConfig, runId: string, stdin?: () => stri
   await dryRun(kube, withCopies(manifests, configPlan, name), {
     namespaceMissing: missingNamespace !== undefined,
   });
+  // With a public key, nothing that does not verify is rolled out (src/supply/gate.ts).
+  await verifyDeployImages(imagesOf(target), config.verify, config.registry.insecure);
   const newImage = imageOf(target) ?? '';
   return {
     settings,
@@ -219,6 +222,14 @@ async function checkPlan(config: GantryConfig, runId: string, stdin?: () => stri
     notifier,
     hooks,
   };
+}
+
+/** Every image the Deployment's pods run: its containers' and init containers'. */
+function imagesOf(target: { spec?: unknown }): string[] {
+  const spec = (target.spec as V1Deployment['spec'])?.template?.spec;
+  return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]
+    .map((container) => container.image)
+    .filter((image): image is string => Boolean(image));
 }
 
 /**

@@ -3,7 +3,7 @@
  * The CLI builds its flags from this table; the platform wrappers map their inputs through it; the inputs
  * reference in the README is generated from it. Adding an input means adding one row here.
  */
-export type CommandName = 'build' | 'scan' | 'push' | 'deploy' | 'status' | 'promote' | 'abort';
+export type CommandName = 'build' | 'scan' | 'sbom' | 'push' | 'deploy' | 'status' | 'promote' | 'abort';
 
 export type OptionType =
   /** One string. */
@@ -33,7 +33,7 @@ export interface OptionSpec {
 }
 
 /** The commands that read or write an image (and reach a registry). */
-const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'push'];
+const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'sbom', 'push'];
 
 export const OPTIONS: readonly OptionSpec[] = [
   {
@@ -132,10 +132,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     path: 'build.platforms',
     type: 'list',
     valueName: 'os/arch',
-    commands: ['build', 'scan'],
+    commands: ['build', 'scan', 'sbom'],
     commaSeparated: true,
     description:
-      'Target platform (repeatable; several make one multi-platform image); scan: the platforms of a multi-platform image to scan (default: all)',
+      'Target platform (repeatable; several make one multi-platform image); scan: the platforms of a multi-platform image to scan (default: all); sbom: the one platform to describe (default: the first)',
   },
   {
     flag: 'secret',
@@ -177,6 +177,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'boolean',
     commands: ['build'],
     description: 'Push every tag after the build and report the digest',
+  },
+  {
+    flag: 'provenance',
+    path: 'build.provenance',
+    type: 'boolean',
+    commands: ['build'],
+    description:
+      "Write Gantry's SLSA v1 provenance (an in-toto statement) for the build; default true (--no-provenance to skip)",
+  },
+  {
+    flag: 'provenance-output',
+    path: 'build.provenanceOutput',
+    type: 'string',
+    valueName: 'path',
+    commands: ['build'],
+    description:
+      "Where the provenance statement is written (default: in Gantry's image store, next to the built images)",
+  },
+  {
+    flag: 'buildx-provenance',
+    path: 'build.buildxProvenance',
+    type: 'boolean',
+    commands: ['build'],
+    description:
+      "buildx builders other than the docker driver: also attach BuildKit's own provenance (--provenance=mode=max)",
   },
   // scan
   {
@@ -250,6 +275,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'path',
     commands: ['scan'],
     description: 'Write a Markdown summary',
+  },
+  {
+    flag: 'trivyignore',
+    path: 'scan.trivyignore',
+    type: 'boolean',
+    commands: ['scan'],
+    description:
+      'Honour a .trivyignore / .trivyignore.yaml in the build context and the repository root, as trivy-action does (default true)',
+  },
+  // sbom
+  {
+    flag: 'format',
+    path: 'sbom.format',
+    type: 'string',
+    valueName: 'cyclonedx|spdx-json',
+    commands: ['sbom'],
+    description: 'SBOM format, written by trivy (default cyclonedx)',
+  },
+  {
+    flag: 'output',
+    path: 'sbom.output',
+    type: 'string',
+    valueName: 'path',
+    commands: ['sbom'],
+    description: 'Where the SBOM is written (default sbom.cdx.json, or sbom.spdx.json for spdx-json)',
   },
   // push
   {

@@ -209,6 +209,57 @@ describe('SLSA provenance of a real build', () => {
   });
 });
 
+describe("buildx: BuildKit's provenance besides Gantry's", () => {
+  const need = (name: string): string => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: the sandbox's docker component did not start`);
+    return value;
+  };
+
+  it('--buildx-provenance on a remote builder: the pushed index carries the attestation, and Gantry writes its own', async () => {
+    const env = {
+      DOCKER_HOST: need('GANTRY_TESTBED_DOCKER_HOST'),
+      DOCKER_CONFIG: need('GANTRY_TESTBED_DOCKER_CONFIG'),
+      BUILDX_BUILDER: need('GANTRY_TESTBED_BUILDX_REMOTE'),
+      GANTRY_IMAGE_STORE: mkdtempSync(join(tmpdir(), 'gantry-it-store-')),
+    };
+    const context = mkdtempSync(join(tmpdir(), 'gantry-prov-bx-'));
+    writeFileSync(join(context, 'hello.txt'), `buildx provenance ${id}\n`);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
+    const image = `${registry()}/it/prov-bx-${id}`;
+    const build = await runCli(
+      [
+        'build',
+        '--json',
+        '--builder',
+        'buildx',
+        '--image',
+        image,
+        '--context',
+        context,
+        '--tag',
+        'v1',
+      ].concat(['--buildx-provenance', '--push']),
+      { env },
+    );
+    expect(build.exitCode, build.stderr).toBe(0);
+    const raw = await exec('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${image}:v1`]);
+    const index = JSON.parse(raw.stdout) as {
+      manifests: { platform?: { os: string }; annotations?: Record<string, string> }[];
+    };
+    expect(index.manifests.map((m) => m.annotations?.['vnd.docker.reference.type'])).toContain(
+      'attestation-manifest',
+    );
+    const statement = JSON.parse(readFileSync(String(build.json!.provenance), 'utf8'));
+    expect(provenanceStatementProblem(statement)).toBeUndefined();
+    expect(statement.subject[0].digest.sha256).toBe(String(build.json!.digest).slice(7));
+    expect(statement.predicate.buildDefinition.internalParameters).toMatchObject({
+      builder: 'buildx',
+      buildxDriver: 'remote',
+    });
+  });
+});
+
 describe('.trivyignore with the real trivy', () => {
   /** A folder with gantry.yml (build context app/) and the given ignore files; the scan runs from it. */
   function project(files: Record<string, string>): string {

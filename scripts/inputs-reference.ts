@@ -198,13 +198,14 @@ function jenkinsCell(option: OptionSpec): string {
 const SECTIONS: { title: string; commands: readonly CommandName[] }[] = [
   { title: 'Build', commands: ['build'] },
   { title: 'Scan', commands: ['scan'] },
+  { title: 'SBOM', commands: ['sbom'] },
   { title: 'Push', commands: ['push'] },
   { title: 'Deploy, status, promote, abort', commands: ['deploy', 'status', 'promote', 'abort'] },
   { title: 'Registry (build, scan, push)', commands: [] },
 ];
 
 function sectionOf(option: OptionSpec): string {
-  if (option.path.startsWith('registry.')) return SECTIONS[4]!.title;
+  if (option.path.startsWith('registry.')) return SECTIONS.at(-1)!.title;
   return SECTIONS.find((s) => s.commands.includes(option.commands[0]!))!.title;
 }
 

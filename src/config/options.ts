@@ -282,7 +282,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'boolean',
     commands: ['scan'],
     description:
-      'Honour a .trivyignore / .trivyignore.yaml in the build context and the repository root, as trivy-action does (default true)',
+      'Honour a .trivyignore / .trivyignore.yaml in the build context, the repository root and the working directory, as trivy and trivy-action do (default true)',
   },
   // sbom
   {

@@ -36,6 +36,9 @@ class Options implements Serializable {
             cacheFrom: ['cache-from', 'list'],
             cacheTo: ['cache-to', 'list'],
             push: ['push', 'boolean'],
+            provenance: ['provenance', 'boolean'],
+            provenanceOutput: ['provenance-output', 'string'],
+            buildxProvenance: ['buildx-provenance', 'boolean'],
             insecureRegistry: ['insecure-registry', 'list'],
             retries: ['retries', 'number'],
         ],
@@ -51,6 +54,7 @@ class Options implements Serializable {
             gitlabReport: ['gitlab-report', 'string'],
             junit: ['junit', 'string'],
             markdown: ['markdown', 'string'],
+            trivyignore: ['trivyignore', 'boolean'],
             insecureRegistry: ['insecure-registry', 'list'],
         ],
         push: [

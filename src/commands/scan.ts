@@ -3,7 +3,7 @@ import type { GantryConfig } from '../config/schema.js';
 import { repositoryRoot } from '../context/index.js';
 import { parseImageReference } from '../context/reference.js';
 import { scanImageRef } from '../scan/image.js';
-import { findTrivyignoreFiles } from '../scan/trivyignore.js';
+import { findTrivyignoreFiles, loadTrivyignoreFiles } from '../scan/trivyignore.js';
 import type { ScanResult } from '../scan/types.js';
 import { InputError } from '../util/errors.js';
 import type { CommandOptions, CommandOutcome } from './outcome.js';
@@ -21,6 +21,8 @@ export async function scanCommand(config: GantryConfig): Promise<CommandOutcome<
   const trivyignoreFiles = scan.trivyignore
     ? findTrivyignoreFiles([config.build.context, await repositoryRoot(process.cwd()), process.cwd()])
     : [];
+  // Read once here so a malformed file is bad input before the image is exported or scanned.
+  loadTrivyignoreFiles(trivyignoreFiles);
   const result = await scanImageRef({
     ref: config.image,
     insecureRegistries: config.registry.insecure,

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, relative } from 'node:path';
+import { dirname } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { VERSION } from '../version.js';
@@ -11,7 +11,7 @@ import { renderScanMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
 import { countBySeverity } from './severity.js';
 import { TrivyScanner } from './trivy.js';
-import { loadTrivyignoreFiles } from './trivyignore.js';
+import { displayPath, loadTrivyignoreFiles } from './trivyignore.js';
 import {
   type Finding,
   type ReportContext,
@@ -62,14 +62,9 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
   const threshold = options.gate === false ? 'none' : requestedThreshold;
   const scanner = createScanner(options.scanner);
   const kinds = validateKinds(options.kinds, scanner);
-  const trivyignores = loadTrivyignoreFiles(
-    options.trivyignoreFiles ?? [],
-    (path) => relative(process.cwd(), path) || path,
-  );
+  const trivyignores = loadTrivyignoreFiles(options.trivyignoreFiles ?? []);
   if (options.trivyignoreFiles?.length) {
-    log.info(
-      `honouring ${options.trivyignoreFiles.map((path) => relative(process.cwd(), path) || path).join(', ')}`,
-    );
+    log.info(`honouring ${options.trivyignoreFiles.map(displayPath).join(', ')}`);
   }
   const ignores: PolicyIgnore[] = [
     ...(options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : []),

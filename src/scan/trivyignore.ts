@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { InputError } from '../util/errors.js';
 import type { PolicyIgnore } from './policy.js';
@@ -33,10 +33,13 @@ export function findTrivyignoreFiles(dirs: readonly (string | undefined)[]): str
   return found;
 }
 
+/** A file as reports and errors name it: relative to the working directory. */
+export const displayPath = (path: string): string => relative(process.cwd(), path) || path;
+
 /** Reads each trivyignore file. @throws InputError naming `--trivyignore` and the file for a bad line. */
 export function loadTrivyignoreFiles(
   paths: readonly string[],
-  display: (path: string) => string = (p) => p,
+  display: (path: string) => string = displayPath,
 ): PolicyIgnore[] {
   return paths.flatMap((path) => {
     const text = readFileSync(path, 'utf8');

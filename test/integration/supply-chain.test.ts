@@ -333,6 +333,15 @@ describe('.trivyignore with the real trivy', () => {
     expect(text).toContain('| CVE-2020-28500 | .trivyignore.yaml |');
   });
 
+  it('a malformed exp: date is bad input naming --trivyignore and the line, before trivy runs', async () => {
+    const run = await scan(project({ '.trivyignore': 'CVE-2020-28500\nCVE-2021-23337 exp:31/12/2099\n' }));
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr.trim()).toMatch(
+      /^gantry: --trivyignore: \.trivyignore line 2: expected exp:YYYY-MM-DD after the id/,
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('--no-trivyignore: the files are left alone, and trivy does not read ./.trivyignore on its own', async () => {
     const run = await scan(
       project({ '.trivyignore': 'CVE-2021-23337\n', 'app/.trivyignore': 'CVE-2021-23337\n' }),

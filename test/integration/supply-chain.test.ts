@@ -260,6 +260,67 @@ describe("buildx: BuildKit's provenance besides Gantry's", () => {
   });
 });
 
+describe('SBOM of images buildx left in the Docker daemon and in the OCI layout store', () => {
+  const need = (name: string): string => {
+    const value = process.env[name];
+    if (!value) throw new Error(`${name} is not set: the sandbox's docker component did not start`);
+    return value;
+  };
+  const store = mkdtempSync(join(tmpdir(), 'gantry-it-store-'));
+  const dockerDriver = () => ({
+    DOCKER_HOST: need('GANTRY_TESTBED_DOCKER_HOST'),
+    DOCKER_CONFIG: need('GANTRY_TESTBED_DOCKER_CONFIG'),
+    GANTRY_IMAGE_STORE: store,
+  });
+  const remoteDriver = () => ({ ...dockerDriver(), BUILDX_BUILDER: need('GANTRY_TESTBED_BUILDX_REMOTE') });
+  const lodashContext = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-sbom-bx-'));
+    mkdirSync(join(dir, 'lodash'));
+    writeFileSync(join(dir, 'lodash', 'package.json'), lodash['app/node_modules/lodash/package.json']);
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY lodash/ /app/node_modules/lodash/\n');
+    return dir;
+  };
+
+  it.each([
+    ['the Docker daemon (docker driver): no digest before the push', dockerDriver, 'docker'],
+    ['the OCI layout store (remote builder): the layout names the digest', remoteDriver, 'oci-layout'],
+  ] as const)('%s', async (_name, env, store) => {
+    const image = `${registry()}/it/sbom-bx-${store}-${id}`;
+    const build = await runCli(
+      [
+        'build',
+        '--json',
+        '--builder',
+        'buildx',
+        '--image',
+        image,
+        '--context',
+        lodashContext(),
+        '--tag',
+        'v1',
+      ],
+      { env: env() },
+    );
+    expect(build.exitCode, build.stderr).toBe(0);
+    expect(build.json!.store).toBe(store);
+    // Gantry's provenance is about the manifest digest where the build knows it, else the image id.
+    expect(build.json!.provenanceSubject).toBe(store === 'docker' ? 'image-config' : 'manifest');
+    const statement = JSON.parse(readFileSync(String(build.json!.provenance), 'utf8'));
+    expect(provenanceStatementProblem(statement)).toBeUndefined();
+    expect(`sha256:${statement.subject[0].digest.sha256}`).toBe(build.json!.imageId);
+    const output = join(work, `bx-${store}`, 'sbom.cdx.json');
+    const sbom = await runCli(['sbom', '--json', '--image', `${image}:v1`, '--output', output], {
+      env: env(),
+    });
+    expect(sbom.exitCode, sbom.stderr).toBe(0);
+    expect(sbom.stderr).toContain(`exporting local image ${image}:v1 (${store})`);
+    const bom = JSON.parse(readFileSync(output, 'utf8'));
+    expect(bom.components.map((c: { purl?: string }) => c.purl)).toContain('pkg:npm/lodash@4.17.20');
+    if (store === 'docker') expect(sbom.json).not.toHaveProperty('digest');
+    else expect(sbom.json!.digest).toBe(build.json!.imageId);
+  });
+});
+
 describe('.trivyignore with the real trivy', () => {
   /** A folder with gantry.yml (build context app/) and the given ignore files; the scan runs from it. */
   function project(files: Record<string, string>): string {

@@ -46,7 +46,7 @@ export interface SbomRequest {
   /** Where the document is written (its folder is created). */
   output: string;
   insecureRegistries: string[];
-  /** A multi-platform image: the platform to describe (default its first). At most one. */
+  /** A multi-platform image: the platform to describe (default its first); of several, the first. */
   platforms?: string[];
   /** The trivy executable. Default `trivy`. */
   binary?: string;
@@ -73,14 +73,16 @@ export interface SbomResult {
 
 /**
  * Writes the SBOM of an image with trivy and returns what it holds.
- * @throws InputError naming `--platform` (more than one, or one the image lacks), `--output` (cannot be
+ * @throws InputError naming `--platform` (one the image lacks), `--output` (cannot be
  *   written) or `--image` (no such image in the registry)
  * @throws InfraError when trivy cannot run or prints something that is not the requested document
  */
 export async function generateSbom(request: SbomRequest): Promise<SbomResult> {
-  const wanted = request.platforms ?? [];
-  if (wanted.length > 1) {
-    throw new InputError('--platform', `an SBOM describes one platform; got ${wanted.join(', ')}`);
+  if ((request.platforms ?? []).length > 1) {
+    // gantry.yml's build.platforms lists every platform built: the SBOM describes the first of them.
+    log.info(
+      `an SBOM describes one platform: ${request.platforms![0]} (of ${request.platforms!.join(', ')})`,
+    );
   }
   await checkWritable(request.output);
   const work = await mkdtemp(join(tmpdir(), 'gantry-sbom-'));
@@ -121,7 +123,7 @@ async function locate(
   work: string,
 ): Promise<{ target: ScanTarget; digest?: string; platform?: string }> {
   const { ref, insecureRegistries } = request;
-  const wanted = request.platforms ?? [];
+  const wanted = (request.platforms ?? []).slice(0, 1);
   const local = await locateLocalImage(ref);
   if (local) {
     log.info(`exporting local image ${ref} (${local.store}) for its SBOM`);

@@ -84,6 +84,53 @@ describe('SBOM (trivy) of a real image', () => {
     });
   });
 
+  it('a multi-platform image (buildah, OCI layout store): one platform per SBOM, a missing one is bad input', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'gantry-it-store-'));
+    const context = mkdtempSync(join(tmpdir(), 'gantry-sbom-multi-'));
+    mkdirSync(join(context, 'lodash'));
+    writeFileSync(join(context, 'lodash', 'package.json'), lodash['app/node_modules/lodash/package.json']);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY lodash/ /app/node_modules/lodash/\n');
+    const image = `${registry()}/it/sbom-multi-${id}`;
+    const env = { GANTRY_IMAGE_STORE: store };
+    const build = await runCli(
+      [
+        'build',
+        '--json',
+        '--builder',
+        'buildah',
+        '--image',
+        image,
+        '--context',
+        context,
+        '--tag',
+        'v1',
+      ].concat(['--platform', 'linux/amd64,linux/arm64']),
+      { env },
+    );
+    expect(build.exitCode, build.stderr).toBe(0);
+    const output = join(work, 'multi', 'sbom.cdx.json');
+    const sbom = await runCli(
+      ['sbom', '--json', '--image', `${image}:v1`, '--platform', 'linux/arm64', '--output', output],
+      { env },
+    );
+    expect(sbom.exitCode, sbom.stderr).toBe(0);
+    expect(sbom.json).toMatchObject({ platform: 'linux/arm64', digest: build.json!.imageId });
+    expect(
+      JSON.parse(readFileSync(output, 'utf8')).components.map((c: { name: string }) => c.name),
+    ).toContain('lodash');
+    const missing = await runCli(
+      ['sbom', '--image', `${image}:v1`, '--platform', 'linux/s390x', '--output', output],
+      {
+        env,
+      },
+    );
+    expect(missing.exitCode).toBe(2);
+    // The platforms are known once the image is exported (as for gantry scan): the error is the last line.
+    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(
+      /^gantry: --platform: .* has no linux\/s390x; it has linux\/amd64, linux\/arm64$/,
+    );
+  });
+
   it('the schema check is real: a BOM with a wrong component type is refused', () => {
     const validate = cycloneDxValidator('1.6');
     const bom = {

@@ -198,14 +198,15 @@ function jenkinsCell(option: OptionSpec): string {
 const SECTIONS: { title: string; commands: readonly CommandName[] }[] = [
   { title: 'Build', commands: ['build'] },
   { title: 'Scan', commands: ['scan'] },
+  { title: 'SBOM', commands: ['sbom'] },
   { title: 'Push', commands: ['push'] },
   { title: 'Sign, verify', commands: ['sign', 'verify'] },
   { title: 'Deploy, status, promote, abort', commands: ['deploy', 'status', 'promote', 'abort'] },
-  { title: 'Registry (build, scan, push, sign, verify)', commands: [] },
+  { title: 'Registry (build, scan, sbom, push, sign, verify)', commands: [] },
 ];
 
 function sectionOf(option: OptionSpec): string {
-  if (option.path.startsWith('registry.')) return SECTIONS[5]!.title;
+  if (option.path.startsWith('registry.')) return SECTIONS.at(-1)!.title;
   return SECTIONS.find((s) => s.commands.includes(option.commands[0]!))!.title;
 }
 

@@ -45,6 +45,8 @@ fi
 
 bash test/bed/install-trivy.sh
 if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
+# grype and a local database of its own (schema v6, written by test/bed/grype/grypedb from the same advisories).
+bash test/bed/install-grype.sh
 if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi
 # helm renders charts for `gantry deploy --chart`.
 bash test/bed/install-helm.sh

@@ -38,7 +38,9 @@ export class BuildxBuilder implements Builder {
   }
 
   buildArgs(request: BuildRequest, output: BuildxOutput = { type: 'load' }): string[] {
-    const args = ['buildx', 'build', '--file', request.dockerfile, '--provenance=false'];
+    // BuildKit's provenance only where it can be kept: an OCI layout output (not --load into the daemon).
+    const provenance = request.buildxProvenance && output.type === 'oci' ? 'mode=max' : 'false';
+    const args = ['buildx', 'build', '--file', request.dockerfile, `--provenance=${provenance}`];
     if (output.type === 'load') {
       args.push('--load');
       for (const ref of request.refs) args.push('--tag', ref);
@@ -56,11 +58,18 @@ export class BuildxBuilder implements Builder {
   async build(request: BuildRequest): Promise<BuildOutput> {
     const builder = await this.inspect();
     log.info(`buildx builder "${builder.name}" (${builder.driver} driver)`);
-    if (builder.driver === 'docker') return this.buildIntoDaemon(request, builder.name);
+    if (builder.driver === 'docker') {
+      if (request.buildxProvenance) {
+        log.warn(
+          `buildx builder "${builder.name}" uses the docker driver, which cannot keep BuildKit's provenance attestation; --buildx-provenance is skipped (Gantry's own provenance is still written)`,
+        );
+      }
+      return { ...(await this.buildIntoDaemon(request, builder.name)), driver: builder.driver };
+    }
     const imageId = await addToStore(request.refs, (dest) =>
       run('docker', this.buildArgs(request, { type: 'oci', dest }), { stream: true }),
     );
-    return { builder: this.name, imageId, store: 'oci-layout' };
+    return { builder: this.name, imageId, store: 'oci-layout', driver: builder.driver };
   }
 
   private async buildIntoDaemon(request: BuildRequest, builderName: string): Promise<BuildOutput> {

@@ -3,8 +3,23 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { GantryConfig } from '../config/schema.js';
-import { computeTags, ociLabels, parseImageReference, readBuildContext } from '../context/index.js';
+import {
+  computeTags,
+  ociLabels,
+  parseImageReference,
+  readBuildContext,
+  repositoryRoot,
+} from '../context/index.js';
 import { pushImage } from '../registry/push.js';
+import {
+  buildStatement,
+  defaultProvenancePath,
+  type ProvenanceInput,
+  prepareStatementPath,
+  provenancePredicate,
+  resolveBaseImages,
+  writeStatement,
+} from '../supply/provenance.js';
 import { InfraError, InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { registerSecret } from '../util/secrets.js';
@@ -13,6 +28,33 @@ import { BuildxBuilder } from './buildx.js';
 import { type CacheSpec, parseCacheSpec } from './cache.js';
 import { checkDockerfile, checkTarget } from './dockerfile.js';
 import type { Builder, BuildRequest } from './types.js';
+
+/**
+ * Writes the build's SLSA provenance statement (base images resolved to digests first); returns the file and
+ * what its subject digest is. Its path was checked writable before the build ran (prepareStatementPath).
+ */
+async function writeProvenance(
+  path: string,
+  input: ProvenanceInput & {
+    repository: string;
+    manifestDigest?: string;
+    imageId?: string;
+    insecureRegistries: string[];
+  },
+): Promise<Pick<BuildResult, 'provenance' | 'provenanceSubject'>> {
+  const { repository, manifestDigest, imageId, insecureRegistries, ...rest } = input;
+  const baseImages = await resolveBaseImages(rest.dockerfile, rest.buildArgs, insecureRegistries);
+  const root = await repositoryRoot(rest.contextDir);
+  const predicate = provenancePredicate({ ...rest, baseImages, repositoryRoot: root ?? rest.contextDir });
+  const statement = buildStatement(repository, { manifest: manifestDigest, imageId }, predicate);
+  if (!statement) {
+    log.warn('provenance: the image has no digest yet (no image id was reported); no statement written');
+    return {};
+  }
+  await writeStatement(path, statement);
+  log.info(`provenance: ${path}`);
+  return { provenance: path, provenanceSubject: manifestDigest ? 'manifest' : 'image-config' };
+}
 
 export interface BuildResult {
   image: string;
@@ -27,6 +69,13 @@ export interface BuildResult {
   store: 'buildah' | 'docker' | 'oci-layout';
   labels: Record<string, string>;
   pushed: boolean;
+  /** The file of Gantry's SLSA v1 provenance statement (unless `--no-provenance`). */
+  provenance?: string;
+  /**
+   * What the provenance's subject digest is: the image's manifest (or index) digest when the build knows it
+   * (pushed, or an OCI layout), else the local image id (`image-config`), to re-issue once pushed.
+   */
+  provenanceSubject?: 'manifest' | 'image-config';
   durationMs: number;
 }
 
@@ -100,6 +149,15 @@ export async function buildImage(
     ...config.build.cacheTo.map((value) => parseCacheSpec(value, '--cache-to')),
   ];
 
+  const provenancePath = config.build.provenance
+    ? resolve(config.build.provenanceOutput ?? defaultProvenancePath(refs[0]!, env))
+    : undefined;
+  if (provenancePath)
+    await prepareStatementPath(
+      provenancePath,
+      config.build.provenanceOutput ? '--provenance-output' : '--provenance',
+    );
+
   const builder = await createBuilder(config.build.builder);
   const secretDir = await mkdtemp(join(tmpdir(), 'gantry-secrets-'));
   try {
@@ -137,8 +195,11 @@ export async function buildImage(
       cacheFrom,
       cacheTo,
       insecureRegistries: config.registry.insecure,
+      buildxProvenance: config.build.buildxProvenance,
     };
+    const buildStarted = new Date();
     const output = await log.group(`build ${refs[0]} with ${builder.name}`, () => builder.build(request));
+    const buildFinished = new Date();
     let digest: string | undefined;
     if (config.build.push) {
       const pushed = await log.group(`push ${refs.length} tag(s)`, () =>
@@ -151,6 +212,31 @@ export async function buildImage(
       );
       digest = pushed.digest;
     }
+    const provenance = provenancePath
+      ? await log.group('provenance', () =>
+          writeProvenance(provenancePath, {
+            context,
+            env,
+            contextDir,
+            dockerfile,
+            repositoryRoot: undefined,
+            target: config.build.target,
+            platforms: config.build.platforms,
+            buildArgs: config.build.buildArgs,
+            secretIds: config.build.secrets.map((secret) => secret.id),
+            refs,
+            builder: output.builder,
+            buildxDriver: output.driver,
+            baseImages: [],
+            startedOn: buildStarted,
+            finishedOn: buildFinished,
+            repository,
+            manifestDigest: digest ?? (output.store === 'oci-layout' ? output.imageId : undefined),
+            imageId: output.imageId,
+            insecureRegistries: config.registry.insecure,
+          }),
+        )
+      : undefined;
     return {
       image: repository,
       tags,
@@ -161,6 +247,7 @@ export async function buildImage(
       store: output.store,
       labels,
       pushed: config.build.push,
+      ...(provenance ?? {}),
       durationMs: Date.now() - started,
     };
   } finally {

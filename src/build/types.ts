@@ -19,6 +19,11 @@ export interface BuildRequest {
   cacheTo: CacheSpec[];
   /** Registries to reach without TLS verification (host[:port]). */
   insecureRegistries: string[];
+  /**
+   * buildx only: attach BuildKit's own SLSA provenance (`--provenance=mode=max`) where the builder can (not the
+   * `docker` driver, which cannot store attestations). Default: none (`--provenance=false`).
+   */
+  buildxProvenance?: boolean;
 }
 
 export interface BuildOutput {
@@ -30,6 +35,8 @@ export interface BuildOutput {
   imageId?: string;
   /** Where the image waits for scan and push (see src/store/). */
   store: 'buildah' | 'docker' | 'oci-layout';
+  /** buildx: the builder's driver (`docker`, `docker-container`, `remote`, …). */
+  driver?: string;
 }
 
 /** A builder turns a context into a local image: in buildah's storage, the Docker daemon or an OCI layout. */

@@ -33,6 +33,8 @@ const build: Handler = async (raw, globals) =>
   (await import('../commands/build.js')).runBuildCommand(raw, commandOptions(globals));
 const scan: Handler = async (raw, globals) =>
   (await import('../commands/scan.js')).runScanCommand(raw, commandOptions(globals));
+const sbom: Handler = async (raw, globals) =>
+  (await import('../commands/sbom.js')).runSbomCommand(raw, commandOptions(globals));
 const push: Handler = async (raw, globals) =>
   (await import('../commands/push.js')).runPushCommand(raw, commandOptions(globals));
 const sign: Handler = async (raw, globals) =>
@@ -56,6 +58,11 @@ const COMMANDS: Record<CommandName, { summary: string; handler: Handler }> = {
   scan: {
     summary: 'Scan an image for vulnerabilities, secrets and misconfigurations; gate on severity',
     handler: scan,
+  },
+  sbom: {
+    summary:
+      'Write the SBOM of an image (CycloneDX or SPDX JSON, by trivy) from where it waits or its registry',
+    handler: sbom,
   },
   push: {
     summary: 'Push a local image, or copy a registry image by digest, to one or more registries',

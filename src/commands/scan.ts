@@ -1,7 +1,9 @@
 import { type RawInputs, resolveConfig } from '../config/load.js';
 import type { GantryConfig } from '../config/schema.js';
+import { repositoryRoot } from '../context/index.js';
 import { parseImageReference } from '../context/reference.js';
 import { scanImageRef } from '../scan/image.js';
+import { findTrivyignoreFiles, loadTrivyignoreFiles } from '../scan/trivyignore.js';
 import type { ScanResult } from '../scan/types.js';
 import { InputError } from '../util/errors.js';
 import type { CommandOptions, CommandOutcome } from './outcome.js';
@@ -16,6 +18,11 @@ export async function scanCommand(config: GantryConfig): Promise<CommandOutcome<
     throw new InputError('--image', 'required: the local image or registry reference to scan');
   parseImageReference(config.image, '--image');
   const scan = config.scan;
+  const trivyignoreFiles = scan.trivyignore
+    ? findTrivyignoreFiles([config.build.context, await repositoryRoot(process.cwd()), process.cwd()])
+    : [];
+  // Read once here so a malformed file is bad input before the image is exported or scanned.
+  loadTrivyignoreFiles(trivyignoreFiles);
   const result = await scanImageRef({
     ref: config.image,
     insecureRegistries: config.registry.insecure,
@@ -26,6 +33,7 @@ export async function scanCommand(config: GantryConfig): Promise<CommandOutcome<
     gate: scan.severityThreshold !== 'none',
     ignoreUnfixed: scan.ignoreUnfixed,
     ignoreFile: scan.ignoreFile,
+    trivyignoreFiles,
     reports: { sarif: scan.sarif, gitlab: scan.gitlabReport, junit: scan.junit, markdown: scan.markdown },
   });
   const c = result.counts;
@@ -43,7 +51,11 @@ export async function scanCommand(config: GantryConfig): Promise<CommandOutcome<
       ),
     ...(result.findings.length > 20 ? [`  …and ${result.findings.length - 20} more`] : []),
     ...result.expiredIgnores.map(
-      (e) => `  note: ignore entry ${e.id} expired on ${e.expires} and no longer applies`,
+      (e) =>
+        `  note: ignore entry ${e.id}${e.source ? ` (${e.source})` : ''} expired on ${e.expires} and no longer applies`,
+    ),
+    ...(result.noExpiryIgnores ?? []).map(
+      (e) => `  note: ignore entry ${e.id}${e.source ? ` (${e.source})` : ''} has no expiry date`,
     ),
   ].join('\n');
   return { exitCode: result.passed ? 0 : 1, result, summary };

@@ -6,6 +6,7 @@
 export type CommandName =
   | 'build'
   | 'scan'
+  | 'sbom'
   | 'push'
   | 'sign'
   | 'verify'
@@ -141,10 +142,10 @@ export const OPTIONS: readonly OptionSpec[] = [
     path: 'build.platforms',
     type: 'list',
     valueName: 'os/arch',
-    commands: ['build', 'scan'],
+    commands: ['build', 'scan', 'sbom'],
     commaSeparated: true,
     description:
-      'Target platform (repeatable; several make one multi-platform image); scan: the platforms of a multi-platform image to scan (default: all)',
+      'Target platform (repeatable; several make one multi-platform image); scan: the platforms of a multi-platform image to scan (default: all); sbom: the one platform to describe (default: the first)',
   },
   {
     flag: 'secret',
@@ -186,6 +187,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'boolean',
     commands: ['build'],
     description: 'Push every tag after the build and report the digest',
+  },
+  {
+    flag: 'provenance',
+    path: 'build.provenance',
+    type: 'boolean',
+    commands: ['build'],
+    description:
+      "Write Gantry's SLSA v1 provenance (an in-toto statement) for the build; default true (--no-provenance to skip)",
+  },
+  {
+    flag: 'provenance-output',
+    path: 'build.provenanceOutput',
+    type: 'string',
+    valueName: 'path',
+    commands: ['build'],
+    description:
+      "Where the provenance statement is written (default: in Gantry's image store, next to the built images)",
+  },
+  {
+    flag: 'buildx-provenance',
+    path: 'build.buildxProvenance',
+    type: 'boolean',
+    commands: ['build'],
+    description:
+      "buildx builders other than the docker driver: also attach BuildKit's own provenance (--provenance=mode=max)",
   },
   // scan
   {
@@ -259,6 +285,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     valueName: 'path',
     commands: ['scan'],
     description: 'Write a Markdown summary',
+  },
+  {
+    flag: 'trivyignore',
+    path: 'scan.trivyignore',
+    type: 'boolean',
+    commands: ['scan'],
+    description:
+      'Honour a .trivyignore / .trivyignore.yaml in the build context, the repository root and the working directory, as trivy and trivy-action do (default true)',
+  },
+  // sbom
+  {
+    flag: 'format',
+    path: 'sbom.format',
+    type: 'string',
+    valueName: 'cyclonedx|spdx-json',
+    commands: ['sbom'],
+    description: 'SBOM format, written by trivy (default cyclonedx)',
+  },
+  {
+    flag: 'output',
+    path: 'sbom.output',
+    type: 'string',
+    valueName: 'path',
+    commands: ['sbom'],
+    description: 'Where the SBOM is written (default sbom.cdx.json, or sbom.spdx.json for spdx-json)',
   },
   // push
   {

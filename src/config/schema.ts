@@ -53,6 +53,12 @@ export const buildSchema = z.strictObject({
   cacheFrom: z.array(z.string().min(1)).default([]),
   cacheTo: z.array(z.string().min(1)).default([]),
   push: z.boolean().default(false),
+  /** Write Gantry's SLSA v1 provenance statement for the build (docs/supply-chain.md). */
+  provenance: z.boolean().default(true),
+  /** Where the provenance goes; default Gantry's image store (`<store>/provenance/<image>-<hash>.intoto.json`). */
+  provenanceOutput: z.string().min(1).optional(),
+  /** buildx builders other than the docker driver: also attach BuildKit's `--provenance=mode=max`. */
+  buildxProvenance: z.boolean().default(false),
 });
 
 export const tagsSchema = z.strictObject({
@@ -75,6 +81,17 @@ export const scanSchema = z.strictObject({
   gitlabReport: z.string().min(1).optional(),
   junit: z.string().min(1).optional(),
   markdown: z.string().min(1).optional(),
+  /**
+   * Honour a `.trivyignore` / `.trivyignore.yaml` in the build context and the repository root (as trivy and
+   * trivy-action do), besides the ignore file.
+   */
+  trivyignore: z.boolean().default(true),
+});
+
+/** `gantry sbom`: the document's format and file. */
+export const sbomSchema = z.strictObject({
+  format: z.enum(['cyclonedx', 'spdx-json']).default('cyclonedx'),
+  output: z.string().min(1).optional(),
 });
 
 export const registrySchema = z.strictObject({
@@ -454,6 +471,7 @@ export const configSchema = z.strictObject({
   tags: tagsSchema.default(tagsSchema.parse({})),
   scan: scanSchema.default(scanSchema.parse({})),
   push: pushSchema.default(pushSchema.parse({})),
+  sbom: sbomSchema.default(sbomSchema.parse({})),
   sign: signSchema.default(signSchema.parse({})),
   verify: verifySchema.default(verifySchema.parse({})),
   registry: registrySchema.default(registrySchema.parse({})),

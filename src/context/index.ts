@@ -4,7 +4,7 @@ import { envValue, isoTimestamp } from './env.js';
 import { type GitHubEvent, GitHubEventSchema, readGitHubContext } from './github.js';
 import { readGitLabContext } from './gitlab.js';
 import { type JenkinsContextOptions, readJenkinsContext } from './jenkins.js';
-import { gitOutput, readLocalContext } from './local.js';
+import { gitOutput, readLocalContext, repositoryRoot } from './local.js';
 import type { BuildContext, EnvMap, Platform } from './types.js';
 
 // ── The context module's public API ───────────────────────────────────────────────────────────────────────
@@ -42,7 +42,7 @@ export {
   type TagResult,
 } from './tags.js';
 export type { BuildContext, EnvMap, Platform, ReadContextOptions, RefType } from './types.js';
-export { readGitHubContext, readGitLabContext, readJenkinsContext, readLocalContext };
+export { readGitHubContext, readGitLabContext, readJenkinsContext, readLocalContext, repositoryRoot };
 
 export interface BuildContextOptions extends JenkinsContextOptions {
   /** Forces a platform instead of detecting it from the environment. */

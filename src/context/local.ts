@@ -92,3 +92,8 @@ export async function gitOutput(args: readonly string[], cwd: string): Promise<s
     return undefined;
   }
 }
+
+/** The top level of the git checkout `cwd` is in; undefined outside a repository or without git. */
+export async function repositoryRoot(cwd: string): Promise<string | undefined> {
+  return gitOutput(['rev-parse', '--show-toplevel'], cwd);
+}

@@ -4,13 +4,14 @@ import { InputError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { VERSION } from '../version.js';
 import { GrypeScanner } from './grype.js';
-import { evaluatePolicy, type IgnoreEntry, loadIgnoreFile, parseSeverityThreshold } from './policy.js';
+import { evaluatePolicy, loadIgnoreFile, type PolicyIgnore, parseSeverityThreshold } from './policy.js';
 import { renderGitLabReport } from './report/gitlab.js';
 import { renderJUnit } from './report/junit.js';
 import { renderScanMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
 import { countBySeverity } from './severity.js';
 import { TrivyScanner } from './trivy.js';
+import { displayPath, loadTrivyignoreFiles } from './trivyignore.js';
 import {
   type Finding,
   type ReportContext,
@@ -61,7 +62,14 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
   const threshold = options.gate === false ? 'none' : requestedThreshold;
   const scanner = createScanner(options.scanner);
   const kinds = validateKinds(options.kinds, scanner);
-  const ignores: IgnoreEntry[] = options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : [];
+  const trivyignores = loadTrivyignoreFiles(options.trivyignoreFiles ?? []);
+  if (options.trivyignoreFiles?.length) {
+    log.info(`honouring ${options.trivyignoreFiles.map(displayPath).join(', ')}`);
+  }
+  const ignores: PolicyIgnore[] = [
+    ...(options.ignoreFile ? await loadIgnoreFile(options.ignoreFile) : []),
+    ...trivyignores,
+  ];
   const now = options.now ?? new Date();
 
   const started = new Date();
@@ -98,7 +106,9 @@ export async function scanImage(options: ScanOptions): Promise<ScanResult> {
     durationMs: finished.getTime() - started.getTime(),
   };
   for (const expired of summary.expiredIgnores) {
-    log.warn(`ignore entry ${expired.id} expired on ${expired.expires} and no longer applies`);
+    log.warn(
+      `ignore entry ${expired.id}${expired.source ? ` (${expired.source})` : ''} expired on ${expired.expires} and no longer applies`,
+    );
   }
   const context: ReportContext = {
     gantryVersion: VERSION,

@@ -7,6 +7,7 @@ import {
   type ExpiredIgnore,
   type Finding,
   type IgnoredFinding,
+  type NoExpiryIgnore,
   SEVERITY_THRESHOLDS,
   type SeverityCounts,
   type SeverityThreshold,
@@ -46,6 +47,19 @@ const ignoreFileSchema = z.array(ignoreEntrySchema);
 
 /** One entry of the ignore file: silences findings with this id (in this package, when given). */
 export type IgnoreEntry = z.infer<typeof ignoreEntrySchema>;
+
+/**
+ * An entry as the policy applies it: from Gantry's ignore file, or from a `.trivyignore(.yaml)` (src/scan/
+ * trivyignore.ts), whose entries may also be scoped to package URLs or file paths.
+ */
+export interface PolicyIgnore extends IgnoreEntry {
+  /** The file it came from (trivyignore files; Gantry's own ignore file leaves it unset). */
+  source?: string;
+  /** Only findings in one of these packages (`pkg:npm/lodash@4.17.20`; a purl without version matches any). */
+  purls?: string[];
+  /** Only findings in one of these files of the image (trivy's globs: `*` and `**`). */
+  paths?: string[];
+}
 
 /**
  * Reads and validates an ignore file: a YAML list of `{id, reason, expires?, package?}`, e.g.
@@ -106,7 +120,7 @@ export interface PolicyOptions {
   /** A finding at or above it fails; `none` never fails. */
   threshold: SeverityThreshold;
   ignoreUnfixed: boolean;
-  ignores: readonly IgnoreEntry[];
+  ignores: readonly PolicyIgnore[];
   now: Date;
 }
 
@@ -119,6 +133,8 @@ export interface PolicyOutcome {
   counts: SeverityCounts;
   ignored: IgnoredFinding[];
   expiredIgnores: ExpiredIgnore[];
+  /** Ignore entries with no expiry date: they silence their findings for good, and the report says so. */
+  noExpiryIgnores: NoExpiryIgnore[];
   unfixedSkipped: number;
 }
 
@@ -132,7 +148,19 @@ export function evaluatePolicy(findings: readonly Finding[], options: PolicyOpti
   const live = options.ignores.filter((entry) => !entry.expires || entry.expires >= today);
   const expiredIgnores = options.ignores
     .filter((entry) => entry.expires && entry.expires < today)
-    .map((entry) => ({ id: entry.id, reason: entry.reason, expires: entry.expires! }));
+    .map((entry) => ({
+      id: entry.id,
+      reason: entry.reason,
+      expires: entry.expires!,
+      ...(entry.source ? { source: entry.source } : {}),
+    }));
+  const noExpiryIgnores = options.ignores
+    .filter((entry) => !entry.expires)
+    .map((entry) => ({
+      id: entry.id,
+      reason: entry.reason,
+      ...(entry.source ? { source: entry.source } : {}),
+    }));
 
   const kept: Finding[] = [];
   const ignored: IgnoredFinding[] = [];
@@ -153,6 +181,7 @@ export function evaluatePolicy(findings: readonly Finding[], options: PolicyOpti
       ...(finding.package ? { package: finding.package.name } : {}),
       reason: entry.reason,
       ...(entry.expires ? { expires: entry.expires } : {}),
+      ...(entry.source ? { source: entry.source } : {}),
     });
   }
   kept.sort(compareFindings);
@@ -164,14 +193,52 @@ export function evaluatePolicy(findings: readonly Finding[], options: PolicyOpti
     counts: countBySeverity(kept),
     ignored,
     expiredIgnores,
+    noExpiryIgnores,
     unfixedSkipped,
   };
 }
 
-/** An entry matches a finding by id or alias (case-insensitive) and, when it names one, by package. */
-function matches(entry: IgnoreEntry, finding: Finding): boolean {
+/**
+ * An entry matches a finding by id or alias (case-insensitive) and, when it names them, by package name,
+ * package URL or file path.
+ */
+function matches(entry: PolicyIgnore, finding: Finding): boolean {
   const id = entry.id.toLowerCase();
   const ids = [finding.id, ...(finding.aliases ?? [])].map((candidate) => candidate.toLowerCase());
   if (!ids.includes(id)) return false;
-  return entry.package === undefined || entry.package === finding.package?.name;
+  if (entry.package !== undefined && entry.package !== finding.package?.name) return false;
+  if (entry.purls && !entry.purls.some((purl) => purlMatches(purl, finding.package?.purl))) return false;
+  if (entry.paths && !entry.paths.some((glob) => pathMatches(glob, finding))) return false;
+  return true;
+}
+
+/** `pkg:npm/lodash` matches every version of it; with `@version`, that version only. Qualifiers are ignored. */
+function purlMatches(wanted: string, actual: string | undefined): boolean {
+  if (!actual) return false;
+  const strip = (purl: string) => purl.replace(/[?#].*$/, '');
+  const [want, got] = [strip(wanted), strip(actual)];
+  return want === got || (!want.includes('@') && got.startsWith(`${want}@`));
+}
+
+function pathMatches(glob: string, finding: Finding): boolean {
+  const candidates = [finding.location?.path, finding.target]
+    .filter((p): p is string => Boolean(p))
+    .map((p) => p.replace(/^\/+/, ''));
+  const pattern = globPattern(glob.replace(/^\/+/, ''));
+  return candidates.some((path) => pattern.test(path));
+}
+
+/** A glob as trivy's `paths:` take it: `**` any folders, `*` any name part, `?` one character. */
+function globPattern(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const char = glob[i]!;
+    if (char === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i++;
+    } else if (char === '*') source += '[^/]*';
+    else if (char === '?') source += '[^/]';
+    else source += char.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
 }

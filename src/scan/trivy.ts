@@ -75,7 +75,18 @@ export function getTrivyScanArgs(
 ): string[] {
   if (kinds.length === 0) throw new Error('getTrivyScanArgs: at least one scan kind is required');
   const unique = SCAN_KINDS.filter((kind) => kinds.includes(kind));
-  const args = ['image', '--format', 'json', '--quiet', '--scanners', unique.join(',')];
+  // Ignore files are Gantry's to apply (so every ignored finding is reported): trivy must not read the
+  // `.trivyignore` of its working directory on its own.
+  const args = [
+    'image',
+    '--format',
+    'json',
+    '--quiet',
+    '--ignorefile',
+    '/dev/null',
+    '--scanners',
+    unique.join(','),
+  ];
   // `--scanners` looks at the image's files; the image's configuration (ENV, USER, build history) is
   // checked only through `--image-config-scanners`: that is where "runs as root" and secrets baked into
   // ENV are found, so misconfig and secret scanning cover both.

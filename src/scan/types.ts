@@ -41,13 +41,15 @@ export interface Finding {
   platforms?: string[];
 }
 
-/** A finding the ignore file silenced. */
+/** A finding the ignore file (or a .trivyignore) silenced. */
 export interface IgnoredFinding {
   id: string;
   severity: Severity;
   package?: string;
   reason: string;
   expires?: string;
+  /** The .trivyignore file of the entry; unset for Gantry's ignore file. */
+  source?: string;
 }
 
 /** An ignore-file entry past its date: it no longer applies, and the report says so. */
@@ -55,6 +57,15 @@ export interface ExpiredIgnore {
   id: string;
   reason: string;
   expires: string;
+  source?: string;
+}
+
+/** An ignore entry without an expiry date: it silences its findings for good. */
+export interface NoExpiryIgnore {
+  id: string;
+  reason: string;
+  /** The .trivyignore file of the entry; unset for Gantry's ignore file. */
+  source?: string;
 }
 
 /** Where the image to scan comes from. */
@@ -111,6 +122,8 @@ export interface ScanOptions {
   ignoreUnfixed: boolean;
   /** YAML list of `{id, reason, expires?, package?}` entries that silence findings. */
   ignoreFile?: string;
+  /** `.trivyignore` / `.trivyignore.yaml` files whose entries also silence findings (src/scan/trivyignore.ts). */
+  trivyignoreFiles?: string[];
   reports: ReportPaths;
   /** Shown as the location of findings that have no file in the image (image-config checks). Default `Dockerfile`. */
   dockerfile?: string;
@@ -135,6 +148,8 @@ export interface ScanResult {
   failing: Finding[];
   ignored: IgnoredFinding[];
   expiredIgnores: ExpiredIgnore[];
+  /** Ignore entries (Gantry's file and .trivyignore files) that never expire. */
+  noExpiryIgnores?: NoExpiryIgnore[];
   /** Vulnerabilities left out because no fix exists yet (`ignoreUnfixed`). */
   unfixedSkipped: number;
   /** Paths of the reports written. */

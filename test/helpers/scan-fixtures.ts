@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { evaluatePolicy, type IgnoreEntry } from '../../src/scan/policy.js';
+import { evaluatePolicy, type PolicyIgnore } from '../../src/scan/policy.js';
 import { parseTrivyReport } from '../../src/scan/trivy.js';
 import type { Finding, ReportContext, ScanSummary, SeverityThreshold } from '../../src/scan/types.js';
 
@@ -31,7 +31,7 @@ export function summaryOf(
   findings: Finding[],
   options: {
     threshold?: SeverityThreshold;
-    ignores?: IgnoreEntry[];
+    ignores?: PolicyIgnore[];
     ignoreUnfixed?: boolean;
     image?: string;
   } = {},

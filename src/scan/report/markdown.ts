@@ -80,6 +80,22 @@ export function renderScanMarkdown(result: ScanSummary, maxRows = MARKDOWN_MAX_R
       lines.push(`| ${cell(expired.id)} | ${cell(expired.expires)} | ${cell(expired.reason)} |`);
     }
   }
+
+  const noExpiry = result.noExpiryIgnores ?? [];
+  if (noExpiry.length > 0) {
+    lines.push(
+      '',
+      '#### Ignore entries without an expiry',
+      '',
+      'These entries silence their findings for good: give each an expiry date (`expires:` in the ignore file, `exp:YYYY-MM-DD` in .trivyignore, `expired_at:` in .trivyignore.yaml) so it is looked at again.',
+      '',
+      '| ID | From | Reason |',
+      '|---|---|---|',
+    );
+    for (const entry of noExpiry) {
+      lines.push(`| ${cell(entry.id)} | ${cell(entry.source ?? 'ignore file')} | ${cell(entry.reason)} |`);
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 

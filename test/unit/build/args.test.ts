@@ -157,6 +157,17 @@ describe('buildx argument mapping', () => {
       ]),
     );
   });
+
+  it("attaches BuildKit's provenance (mode=max) to an OCI layout build when asked", () => {
+    const args = builder.buildArgs({ ...base, buildxProvenance: true }, { type: 'oci', dest: '/store/b' });
+    expect(args).toContain('--provenance=mode=max');
+    expect(args).not.toContain('--provenance=false');
+  });
+
+  it('never asks the docker driver (--load) for provenance it cannot keep', () => {
+    const args = builder.buildArgs({ ...base, buildxProvenance: true }, { type: 'load' });
+    expect(args).toContain('--provenance=false');
+  });
 });
 
 describe('cache specs', () => {

@@ -123,6 +123,8 @@ describe('scanImage', () => {
       '--format',
       'json',
       '--quiet',
+      '--ignorefile',
+      '/dev/null',
       '--scanners',
       'vuln,secret,misconfig',
       '--image-config-scanners',

@@ -5,7 +5,8 @@ import { InfraError } from '../../../src/util/errors.js';
 import { readScanFixture } from '../../helpers/scan-fixtures.js';
 
 describe('getTrivyScanArgs', () => {
-  const common = ['image', '--format', 'json', '--quiet'];
+  // --ignorefile /dev/null: ignore files are Gantry's to apply (src/scan/trivyignore.ts), never trivy's own.
+  const common = ['image', '--format', 'json', '--quiet', '--ignorefile', '/dev/null'];
   it.each<[string, ScanTarget, ScanKind[], string | undefined, string[]]>([
     [
       'archive, every kind',

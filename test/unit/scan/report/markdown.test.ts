@@ -68,6 +68,22 @@ describe('renderScanMarkdown', () => {
     expect(markdown).toContain('| CVE-2021-44906 | 2025-01-31 | old exception |');
   });
 
+  it('lists the ignore entries that never expire, with the file each came from', () => {
+    const summary = summaryOf(allTrivyFindings(), {
+      ignores: [
+        { id: 'CVE-2021-23337', reason: 'reviewed', expires: '2025-12-31' },
+        { id: 'CVE-2020-28500', reason: 'no fix wanted' },
+        { id: 'CVE-2022-0001', reason: 'listed in app/.trivyignore', source: 'app/.trivyignore' },
+      ],
+    });
+    const markdown = renderScanMarkdown(summary);
+    expect(markdown).toContain('#### Ignore entries without an expiry');
+    expect(markdown).toContain('| CVE-2020-28500 | ignore file | no fix wanted |');
+    expect(markdown).toContain('| CVE-2022-0001 | app/.trivyignore | listed in app/.trivyignore |');
+    expect(markdown).not.toContain('| CVE-2021-23337 | ignore file |');
+    expect(renderScanMarkdown(summaryOf(allTrivyFindings()))).not.toContain('without an expiry');
+  });
+
   it('keeps table cells on one line and free of HTML', () => {
     const odd: Finding = {
       id: 'X-1',

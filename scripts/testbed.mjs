@@ -13,7 +13,16 @@ export const stateDir = process.env.GANTRY_TESTBED_STATE ?? join(repo, '.testbed
 const stateFile = join(stateDir, 'state.json');
 
 /** Components in start order; stopped in reverse. */
-const allComponents = ['registry', 'buildah', 'docker', 'trivy', 'kubernetes', 'simulator', 'prometheus'];
+const allComponents = [
+  'registry',
+  'buildah',
+  'docker',
+  'trivy',
+  'grype',
+  'kubernetes',
+  'simulator',
+  'prometheus',
+];
 // GANTRY_TESTBED_COMPONENTS=registry,buildah,trivy starts a subset (e.g. for build/scan/push work only).
 const componentNames = process.env.GANTRY_TESTBED_COMPONENTS
   ? allComponents.filter((n) => process.env.GANTRY_TESTBED_COMPONENTS.split(',').includes(n))

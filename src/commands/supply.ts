@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { type RawInputs, resolveConfig } from '../config/load.js';
 import { parseImageReference } from '../context/reference.js';
-import { resolveTarget } from '../supply/attachments.js';
+import { type ImageTarget, resolveTarget } from '../supply/attachments.js';
 import { asStatement } from '../supply/bundle.js';
 import { verifyWithPolicy } from '../supply/gate.js';
 import { loadPublicKey, loadSigningKey } from '../supply/keys.js';
+import { resubject } from '../supply/provenance.js';
+import { slsaProvenanceStatementSchema } from '../supply/provenance-schema.js';
+import { DEFAULT_SBOM_FILES, generateSbom } from '../supply/sbom.js';
 import { type SignResult, signImage } from '../supply/sign.js';
-import { predicateTypeOf, type Statement, statementFor } from '../supply/statement.js';
+import { PREDICATE_TYPES, predicateTypeOf, type Statement, statementFor } from '../supply/statement.js';
 import type { VerifyResult } from '../supply/verify.js';
+import { vulnPredicate } from '../supply/vuln.js';
 import { InputError } from '../util/errors.js';
 import type { CommandOptions, CommandOutcome } from './outcome.js';
 
@@ -31,6 +36,93 @@ function readJson(file: string): unknown {
   } catch {
     throw new InputError('--attest', `"${file}" is not JSON`);
   }
+}
+
+/** The provenance statement `gantry build` wrote, checked against the SLSA v1 structure. */
+function readProvenance(file: string): Statement {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      '--provenance',
+      code === 'ENOENT' ? `cannot read "${file}": no such file` : `"${file}" is not JSON`,
+    );
+  }
+  const parsed = slsaProvenanceStatementSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(
+      '--provenance',
+      `"${file}" is not a SLSA v1 provenance statement: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  }
+  return value as Statement;
+}
+
+/** `gantry scan --json`'s result, as far as the vuln attestation needs it. */
+function readScanResult(file: string): Parameters<typeof vulnPredicate>[0] {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      '--scan-result',
+      code === 'ENOENT' ? `cannot read "${file}": no such file` : `"${file}" is not JSON`,
+    );
+  }
+  const fields = [
+    'scanner',
+    'scannerVersion',
+    'threshold',
+    'passed',
+    'counts',
+    'findings',
+    'startedAt',
+    'finishedAt',
+  ];
+  const missing = fields.filter((field) => value?.[field] === undefined);
+  if (missing.length > 0 || !Array.isArray(value.findings)) {
+    throw new InputError(
+      '--scan-result',
+      `"${file}" is not a \`gantry scan --json\` result (no ${missing.join(', ') || 'findings list'})`,
+    );
+  }
+  return { ignored: [], ...value } as unknown as Parameters<typeof vulnPredicate>[0];
+}
+
+/**
+ * A provenance is attached about the signed digest only when its subject is this image: the digest itself, or,
+ * for an image built into a local store (buildah, the Docker daemon) before it had a manifest in a registry,
+ * the image's config digest — of the image, or of one of its platforms.
+ */
+async function checkProvenanceSubject(
+  target: ImageTarget,
+  provenance: Statement,
+  file: string,
+): Promise<void> {
+  const subjects = provenance.subject.map((s) => `sha256:${s.digest.sha256}`);
+  if (subjects.includes(target.digest)) return;
+  const configs: string[] = [];
+  const manifestOf = async (reference: string) => {
+    const fetched = await target.client.getManifest(target.repository, reference);
+    return fetched ? (JSON.parse(fetched.bytes.toString()) as Record<string, unknown>) : undefined;
+  };
+  const top = await manifestOf(target.digest);
+  const platforms = Array.isArray(top?.manifests) ? (top.manifests as { digest: string }[]) : [];
+  for (const manifest of platforms.length > 0
+    ? await Promise.all(platforms.map((m) => manifestOf(m.digest)))
+    : [top]) {
+    const config = (manifest?.config as { digest?: string } | undefined)?.digest;
+    if (config) configs.push(config);
+  }
+  if (subjects.some((subject) => configs.includes(subject))) return;
+  throw new InputError(
+    '--provenance',
+    `"${file}" is about ${subjects.join(', ')}, which is neither ${target.digest} nor its image config`,
+  );
 }
 
 /**
@@ -58,17 +150,35 @@ export async function runSignCommand(
       );
     }
   }
+  const provenance = config.sign.provenance ? readProvenance(config.sign.provenance) : undefined;
+  const scan = config.sign.scanResult ? readScanResult(config.sign.scanResult) : undefined;
   const started = Date.now();
   let image = config.image;
   let resolvedFrom: string | undefined;
-  if (documents.some((d) => d.type)) {
+  const statements: Statement[] = [];
+  if (documents.some((d) => d.type) || provenance || scan || config.sign.sbom) {
     // Predicates become statements about the digest: resolve it once, and sign exactly that digest.
     const target = await resolveTarget(config.image, config.registry.insecure, '--image');
     image = `${target.name}@${target.digest}`;
     resolvedFrom = target.resolvedFrom;
+    if (provenance) {
+      await checkProvenanceSubject(target, provenance, config.sign.provenance!);
+      statements.push(resubject(provenance, image));
+    }
+    if (scan) statements.push(statementFor(image, PREDICATE_TYPES.vuln, vulnPredicate(scan)));
+    if (config.sign.sbom) {
+      const sbom = await generateSbom({
+        ref: image,
+        format: 'cyclonedx',
+        output: config.sign.sbomOutput ?? DEFAULT_SBOM_FILES.cyclonedx,
+        insecureRegistries: config.registry.insecure,
+      });
+      const document = JSON.parse(await readFile(sbom.file, 'utf8'));
+      statements.push(statementFor(image, sbom.predicateType, document));
+    }
   }
-  const statements: Statement[] = documents.map((d) =>
-    d.type ? statementFor(image, d.type, d.value) : (d.value as Statement),
+  statements.unshift(
+    ...documents.map((d) => (d.type ? statementFor(image, d.type, d.value) : (d.value as Statement))),
   );
   const result = await signImage({
     image,

@@ -356,6 +356,40 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       'Attach an attestation (repeatable): an in-toto statement JSON file about the image, or type=file with a predicate file and its type (slsaprovenance1, cyclonedx, spdxjson, vuln or a predicate type URI)',
   },
+  {
+    flag: 'sbom',
+    path: 'sign.sbom',
+    type: 'boolean',
+    commands: ['sign'],
+    description:
+      'Generate a CycloneDX SBOM of the image with trivy (written to sbom.cdx.json, or --sbom-output) and attach it as an attestation',
+  },
+  {
+    flag: 'sbom-output',
+    path: 'sign.sbomOutput',
+    type: 'string',
+    valueName: 'path',
+    commands: ['sign'],
+    description: 'Where --sbom writes the SBOM (default sbom.cdx.json)',
+  },
+  {
+    flag: 'provenance',
+    path: 'sign.provenance',
+    type: 'string',
+    valueName: 'file',
+    commands: ['sign'],
+    description:
+      "The SLSA provenance `gantry build` wrote (its result's `provenance`): attached about the signed digest, once its subject is shown to be this image (its digest, or its config for an image built locally)",
+  },
+  {
+    flag: 'scan-result',
+    path: 'sign.scanResult',
+    type: 'string',
+    valueName: 'file',
+    commands: ['sign'],
+    description:
+      "`gantry scan --json`'s result: attached as a vuln attestation (cosign's vuln predicate), which a deploy policy's --max-critical reads",
+  },
   // verify
   {
     flag: 'public-key-file',

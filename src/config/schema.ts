@@ -118,6 +118,13 @@ export const signSchema = z.strictObject({
     .default('COSIGN_PASSWORD'),
   /** Statement files, or `type=file` predicate files. */
   attest: z.array(z.string().min(1)).default([]),
+  /** Generate a CycloneDX SBOM with trivy and attach it. */
+  sbom: z.boolean().default(false),
+  sbomOutput: z.string().min(1).optional(),
+  /** Gantry's provenance statement from the build, re-issued about the signed digest. */
+  provenance: z.string().min(1).optional(),
+  /** `gantry scan --json`'s result, attached as a vuln attestation. */
+  scanResult: z.string().min(1).optional(),
 });
 
 /** `gantry verify`: the public key and the attestation types that must verify with it. */

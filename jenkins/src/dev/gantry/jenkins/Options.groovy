@@ -69,6 +69,10 @@ class Options implements Serializable {
             keyEnv: ['key-env', 'string'],
             keyPasswordEnv: ['key-password-env', 'string'],
             attest: ['attest', 'list'],
+            sbom: ['sbom', 'boolean'],
+            sbomOutput: ['sbom-output', 'string'],
+            provenance: ['provenance', 'string'],
+            scanResult: ['scan-result', 'string'],
             insecureRegistry: ['insecure-registry', 'list'],
         ],
         verify: [

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { imageName, parseImageReference } from '../context/reference.js';
 import { type LocalImage, locateLocalImage } from '../store/index.js';
+import { copySignatures } from '../supply/copy.js';
 import { InfraError, messageOf } from '../util/errors.js';
 import { run } from '../util/exec.js';
 import { log } from '../util/log.js';
@@ -29,6 +30,44 @@ export interface PushResult {
   sourceKind: 'local' | 'registry';
   /** For a local image, which store it was read from. */
   store?: LocalImage['store'];
+  /** A registry image's signatures and attestations copied with it, per destination repository. */
+  signatures?: { repository: string; referrers: number; legacyTags: number }[];
+}
+
+/**
+ * Copies the source's signatures and attestations (cosign's referrers and legacy tags) to every destination
+ * repository other than the source's own. The image itself is already there; a failure here fails the push
+ * (exit 3), saying the image was copied and its evidence was not.
+ */
+async function copyEvidence(
+  source: string,
+  request: PushRequest,
+): Promise<NonNullable<PushResult['signatures']>> {
+  const from = imageName(parseImageReference(source, '--image'));
+  const repositories = [
+    ...new Set(request.destinations.map((d) => imageName(parseImageReference(d, '--to')))),
+  ].filter((repository) => repository !== from);
+  const copied: NonNullable<PushResult['signatures']> = [];
+  for (const repository of repositories) {
+    try {
+      const result = await copySignatures(source, repository, request.insecureRegistries);
+      if (result.referrers.length + result.legacyTags.length === 0) continue;
+      log.info(
+        `copied ${result.referrers.length} signature/attestation referrer(s) and ${result.legacyTags.length} legacy tag(s) to ${repository}`,
+      );
+      copied.push({
+        repository,
+        referrers: result.referrers.length,
+        legacyTags: result.legacyTags.length,
+      });
+    } catch (error) {
+      throw new InfraError(
+        `the image was copied to ${repository}, but its signatures and attestations were not: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
+  }
+  return copied;
 }
 
 /**
@@ -85,11 +124,15 @@ export async function pushImage(request: PushRequest): Promise<PushResult> {
     if (distinct.size !== 1) {
       throw new InfraError(`destinations ended with different digests: ${[...distinct].join(', ')}`);
     }
+    const digest = [...distinct][0]!;
+    // A registry image copied by digest keeps its evidence: its signatures and attestations go with it.
+    const signatures = registrySource && !local ? await copyEvidence(registrySource, request) : [];
     return {
-      digest: [...distinct][0]!,
+      digest,
       refs: request.destinations,
       sourceKind: local ? 'local' : 'registry',
       ...(local ? { store: local.store } : {}),
+      ...(signatures.length > 0 ? { signatures } : {}),
     };
   } finally {
     await rm(work, { recursive: true, force: true });

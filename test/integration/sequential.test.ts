@@ -204,3 +204,89 @@ describe('the sequential judge of latency on the sandbox', () => {
     expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
   });
 });
+
+// With the simulator's noise (testbed.gantry.dev/noise on the Service: Poisson requests, each request's error and
+// latency drawn), a healthy canary is no exact copy of the stable: these runs are close calls, as in production.
+// They need a simulator with noise support (test/bed/simulator/metrics.mjs since the noise commit): the first
+// assertion says so when the running sandbox predates it.
+describe('the sequential judges on noisy traffic', () => {
+  const noisy = (seed: string, extra: Record<string, string> = {}) => ({
+    'testbed.gantry.dev/noise': seed,
+    ...extra,
+  });
+
+  async function noisyStable(
+    seed: string,
+    app: { errorRate?: number; latencyMs?: number },
+    annotations: Record<string, string>,
+  ) {
+    const ns = await namespaceWithStableApp('sqn', seed, { ...app, serviceAnnotations: annotations });
+    namespaces.push(ns);
+    const response = await fetch(`${process.env.SIMULATOR_URL}/split?namespace=${ns}`);
+    const body = (await response.json()) as { splits: { app: string; noise?: string }[] };
+    expect(
+      body.splits.find((s) => s.app === 'web')?.noise,
+      'the running simulator has no noise support: restart the sandbox',
+    ).toBe(seed);
+    return ns;
+  }
+
+  const deploy = (
+    ns: string,
+    image: string,
+    app: { errorRate?: number; latencyMs?: number },
+    annotations: Record<string, string>,
+    analysis: string,
+  ) => [
+    'deploy',
+    '--json',
+    '--manifests',
+    writeApp({ ...app, serviceAnnotations: annotations }),
+    '--image',
+    `app=${image}`,
+    '--namespace',
+    ns,
+    '--strategy',
+    'canary',
+    '--steps',
+    '20,50',
+    '--pause',
+    '10m',
+    '--analysis',
+    analysis,
+    '--ready-timeout',
+    '60s',
+  ];
+
+  it('promotes a healthy canary judged on its errors (2 % like the stable, 1000 requests/s), steps ending early', async () => {
+    const annotations = noisy('sqn-errors', BUSY);
+    const ns = await noisyStable('sqn-errors', { errorRate: 0.02 }, annotations);
+    const image = fakeImage('sqn-good-errors');
+    const run = await runCli(deploy(ns, image, { errorRate: 0.02 }, annotations, sequentialAnalysis(true)));
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.json!.verdict).toBe('promoted');
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
+  });
+
+  it('promotes a healthy canary judged on its latency (20 ms like the stable), steps ending early', async () => {
+    const annotations = noisy('sqn-latency');
+    const ns = await noisyStable('sqn-latency', { latencyMs: 20 }, annotations);
+    const image = fakeImage('sqn-good-latency');
+    const run = await runCli(deploy(ns, image, { latencyMs: 20 }, annotations, latencyAnalysis(true)));
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.json!.verdict).toBe('promoted');
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);
+  });
+
+  it('still rolls a canary +100 ms slower back', async () => {
+    const annotations = noisy('sqn-slow');
+    const ns = await noisyStable('sqn-slow', { latencyMs: 20 }, annotations);
+    const run = await runCli(
+      deploy(ns, fakeImage('sqn-bad-latency'), { latencyMs: 120 }, annotations, latencyAnalysis(false)),
+    );
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(String(run.json!.reason)).toMatch(
+      /^latency: latency p95 \d+ ms vs \d+ ms on stable: a regression/,
+    );
+  });
+});

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// The two judges side by side on the local sandbox (printed, never asserted): the threshold judge (the 5xx share
-// over a 4 s rate window, max 5 %) and the sequential judge (the canary's 5xx counts against the stable's,
-// false-rollback probability 1 %, smallest regression ×1.5), both looking every 1 s at a Prometheus that scrapes
-// every 1 s. Bad canaries at 30 %, 5 % and 2 % errors against a 0.5 % stable, runs of the two judges
-// alternated: time from canary traffic to canary out of traffic, p50/p95, and how many were caught within the
-// step. Healthy canaries (0.5 % like the stable): false rollbacks, and the time to promotion with endEarly
-// (sequential) against the full pauses (threshold).
-// The sandbox's traffic is deterministic (each track serves its share of requests with its exact error rate):
-// there is no noise in requests or errors, so a healthy canary is never a close call here.
+// The judges side by side on the local sandbox (printed, never asserted), all looking every 1 s at a Prometheus
+// that scrapes every 1 s:
+//   errors:  the threshold judge (the 5xx share over a 4 s rate window, max 5 %) against the sequential judge of
+//            counts (the canary's 5xx counts against the stable's, false-rollback probability 1 %, ×1.5);
+//   latency: the threshold judge (histogram_quantile p95 over a 4 s window, max 100 ms) against the sequential
+//            judge of latency (both tracks' histograms, false-rollback probability 1 %, +50 ms at p95).
+// Bad canaries at 30 %, 5 % and 2 % errors against a 0.5 % stable, and one +100 ms slower (120 ms against
+// 20 ms), runs of the two judges alternated: time from canary traffic to canary out of traffic, p50/p95, and
+// how many were caught within the step. Healthy canaries (like the stable) for each judge: false rollbacks,
+// and the time to promotion with endEarly (sequential) against the full pauses (threshold).
+// Traffic has noise by default (the simulator's testbed.gantry.dev/noise, seeded per namespace: Poisson
+// requests, each request's error and latency drawn), so a healthy canary is never an exact copy of the stable;
+// --exact turns it off (a simulator without noise support ignores the annotation: restart the sandbox).
 // Usage: node scripts/bench-analysis.mjs [--runs 10] [--healthy-runs 10] [--pause 30] [--rps 50]
+//          [--cases 30,5,2,latency] [--exact] [--no-start]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +29,10 @@ import {
 } from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
+const option = (name) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+const CASES = (option('--cases') ?? '30,5,2,latency').split(',');
+const NOISE = !process.argv.includes('--exact');
 const healthyRuns = arg('--healthy-runs', 10);
 const PAUSE_S = arg('--pause', 30);
 const BASELINE = 0.005;
@@ -56,6 +65,26 @@ const analyses = {
     '      alpha: 0.01',
     '      endEarly: true',
   ],
+  'threshold-latency': [
+    'interval: 1s',
+    'failureLimit: 0',
+    'inconclusiveLimit: 3',
+    'metrics:',
+    '  - name: latency-p95',
+    `    query: 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${canarySel}}[4s])))'`,
+    '    max: 0.1',
+  ],
+  'sequential-latency': [
+    'interval: 1s',
+    'metrics:',
+    '  - name: latency',
+    '    sequential:',
+    `      latency: 'sum by (le) (http_request_duration_seconds_bucket{${trackSel}})'`,
+    '      quantile: 0.95',
+    '      minShift: 50ms',
+    '      alpha: 0.01',
+    '      endEarly: true',
+  ],
 };
 const analysisFile = Object.fromEntries(
   Object.entries(analyses).map(([judge, lines]) => {
@@ -65,7 +94,8 @@ const analysisFile = Object.fromEntries(
   }),
 );
 
-const manifests = (errorRate) => appAt(work, errorRate, RPS);
+const manifests = (namespace, errorRate, latencyMs = 20) =>
+  appAt(work, errorRate, RPS, { latencyMs, ...(NOISE && { noise: namespace }) });
 const gantry = (args) => run(env, args);
 
 async function namespaceWithStable() {
@@ -74,7 +104,7 @@ async function namespaceWithStable() {
   const first = await gantry([
     'deploy',
     '--manifests',
-    manifests(BASELINE),
+    manifests(namespace, BASELINE),
     '--image',
     `app=${digest(`stable-${namespace}`)}`,
     '--namespace',
@@ -86,13 +116,13 @@ async function namespaceWithStable() {
   return namespace;
 }
 
-async function canary(judge, errorRate, seed) {
+async function canary(judge, { errorRate, latencyMs = 20 }, seed) {
   const namespace = await namespaceWithStable();
   try {
     return await gantry([
       'deploy',
       '--manifests',
-      manifests(errorRate),
+      manifests(namespace, errorRate, latencyMs),
       '--image',
       `app=${digest(seed)}`,
       '--namespace',
@@ -116,55 +146,75 @@ async function canary(judge, errorRate, seed) {
 
 const fmt = (v) => (Number.isFinite(v) ? `${v.toFixed(2)} s` : '   –  ');
 
-const judges = ['threshold', 'sequential'];
+const JUDGES = { errors: ['threshold', 'sequential'], latency: ['threshold-latency', 'sequential-latency'] };
+const BAD = [
+  { name: '30%', key: '30', kind: 'errors', errorRate: 0.3 },
+  { name: '5%', key: '5', kind: 'errors', errorRate: 0.05 },
+  { name: '2%', key: '2', kind: 'errors', errorRate: 0.02 },
+  { name: '+100 ms', key: 'latency', kind: 'latency', errorRate: BASELINE, latencyMs: 120 },
+].filter((c) => CASES.includes(c.key));
+const kinds = [...new Set(BAD.map((c) => c.kind))];
+
 const results = [];
-for (const rate of [0.3, 0.05, 0.02]) {
+for (const bad of BAD) {
+  const judges = JUDGES[bad.kind];
   const out = Object.fromEntries(judges.map((j) => [j, { times: [], missed: 0 }]));
   for (let i = 0; i < runs; i++) {
     for (const judge of i % 2 === 0 ? judges : [...judges].reverse()) {
-      const report = await canary(judge, rate, `bad-${rate}-${judge}-${i}-${Date.now()}`);
+      const report = await canary(judge, bad, `bad-${bad.key}-${judge}-${i}-${Date.now()}`);
       if (report.verdict === 'rolled-back') {
         out[judge].times.push(
           seconds(report.timings.canaryTrafficStartedAt, report.timings.trafficRestoredAt),
         );
       } else out[judge].missed++;
       process.stderr.write(
-        `${(rate * 100).toFixed(0)}% ${judge} run ${i + 1}/${runs}: ${report.verdict}${report.verdict === 'rolled-back' ? ` in ${out[judge].times.at(-1).toFixed(2)} s` : ''}\n`,
+        `${bad.name} ${judge} run ${i + 1}/${runs}: ${report.verdict}${report.verdict === 'rolled-back' ? ` in ${out[judge].times.at(-1).toFixed(2)} s` : ''}\n`,
       );
     }
   }
-  results.push({ rate, out });
+  results.push({ bad, out });
 }
 
-const healthy = Object.fromEntries(judges.map((j) => [j, { falseRollbacks: 0, durations: [] }]));
-for (let i = 0; i < healthyRuns; i++) {
-  for (const judge of i % 2 === 0 ? judges : [...judges].reverse()) {
-    const report = await canary(judge, BASELINE, `good-${judge}-${i}-${Date.now()}`);
-    if (report.verdict === 'promoted')
-      healthy[judge].durations.push(
-        seconds(report.timings.canaryTrafficStartedAt, report.timings.promotedAt),
+const healthy = [];
+for (const kind of kinds) {
+  const judges = JUDGES[kind];
+  const out = Object.fromEntries(judges.map((j) => [j, { falseRollbacks: 0, durations: [], reasons: [] }]));
+  for (let i = 0; i < healthyRuns; i++) {
+    for (const judge of i % 2 === 0 ? judges : [...judges].reverse()) {
+      const report = await canary(judge, { errorRate: BASELINE }, `good-${judge}-${i}-${Date.now()}`);
+      if (report.verdict === 'promoted')
+        out[judge].durations.push(seconds(report.timings.canaryTrafficStartedAt, report.timings.promotedAt));
+      else {
+        out[judge].falseRollbacks++;
+        out[judge].reasons.push(report.reason ?? report.error);
+      }
+      process.stderr.write(
+        `healthy ${judge} run ${i + 1}/${healthyRuns}: ${report.verdict}${report.verdict === 'promoted' ? '' : ` (${report.reason ?? report.error})`}\n`,
       );
-    else healthy[judge].falseRollbacks++;
-    process.stderr.write(`healthy ${judge} run ${i + 1}/${healthyRuns}: ${report.verdict}\n`);
+    }
   }
+  healthy.push({ kind, out });
 }
 
 console.log(
-  `analysis judges on the sandbox: steps 20/50% of ${PAUSE_S} s, looks every 1 s, scrape 1 s, stable at ${BASELINE * 100}% errors, ${RPS} requests/s to the app; ${runs} bad runs per rate and judge, ${healthyRuns} healthy runs per judge (alternated)`,
+  `analysis judges on the sandbox: steps 20/50% of ${PAUSE_S} s, looks every 1 s, scrape 1 s, stable at ${BASELINE * 100}% errors and 20 ms, ${RPS} requests/s to the app, ${NOISE ? 'noise per request (seeded per namespace)' : 'exact traffic (no noise)'}; ${runs} bad runs per case and judge, ${healthyRuns} healthy runs per judge (alternated)`,
 );
-console.log('  bad canary   judge        caught   traffic start → out of traffic: p50      p95');
-for (const { rate, out } of results) {
-  for (const judge of judges) {
+console.log('  bad canary   judge                caught   traffic start → out of traffic: p50      p95');
+for (const { bad, out } of results) {
+  for (const judge of JUDGES[bad.kind]) {
     const r = out[judge];
     console.log(
-      `  ${`${(rate * 100).toFixed(0)}%`.padEnd(12)} ${judge.padEnd(12)} ${`${r.times.length}/${r.times.length + r.missed}`.padEnd(8)} ${' '.repeat(29)}${fmt(quantile(r.times, 0.5)).padEnd(9)}${fmt(quantile(r.times, 0.95))}`,
+      `  ${bad.name.padEnd(12)} ${judge.padEnd(20)} ${`${r.times.length}/${r.times.length + r.missed}`.padEnd(8)} ${' '.repeat(29)}${fmt(quantile(r.times, 0.5)).padEnd(9)}${fmt(quantile(r.times, 0.95))}`,
     );
   }
 }
-console.log('  healthy      judge        false rollbacks   traffic start → promoted: p50      p95');
-for (const judge of judges) {
-  const h = healthy[judge];
-  console.log(
-    `  ${`${BASELINE * 100}%`.padEnd(12)} ${judge.padEnd(12)} ${`${h.falseRollbacks}/${h.falseRollbacks + h.durations.length}`.padEnd(17)} ${' '.repeat(22)}${fmt(quantile(h.durations, 0.5)).padEnd(9)}${fmt(quantile(h.durations, 0.95))}`,
-  );
+console.log('  healthy      judge                false rollbacks   traffic start → promoted: p50      p95');
+for (const { kind, out } of healthy) {
+  for (const judge of JUDGES[kind]) {
+    const h = out[judge];
+    console.log(
+      `  ${kind.padEnd(12)} ${judge.padEnd(20)} ${`${h.falseRollbacks}/${h.falseRollbacks + h.durations.length}`.padEnd(17)} ${' '.repeat(22)}${fmt(quantile(h.durations, 0.5)).padEnd(9)}${fmt(quantile(h.durations, 0.95))}`,
+    );
+    for (const reason of h.reasons) console.log(`      false rollback: ${reason}`);
+  }
 }

@@ -13,10 +13,14 @@ const cli = join(repo, 'dist', 'cli.js');
 /** Numeric command-line option `name` (`--runs 10`), or `fallback`. */
 export const arg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
 
-/** Starts the sandbox if it is down; its variables (KUBECONFIG, KUBECTL, PROMETHEUS_URL, …) with process.env. */
+/**
+ * Starts the sandbox if it is down (with `--no-start`: only reads the variables of one already running, e.g. a
+ * shared one); its variables (KUBECONFIG, KUBECTL, PROMETHEUS_URL, …) with process.env.
+ */
 export function sandboxEnv() {
+  const command = process.argv.includes('--no-start') ? 'env' : 'up';
   const sandbox = Object.fromEntries(
-    execFileSync(process.execPath, [join(repo, 'scripts', 'testbed.mjs'), 'up'], {
+    execFileSync(process.execPath, [join(repo, 'scripts', 'testbed.mjs'), command], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -43,12 +47,19 @@ export async function gantry(env, args) {
 }
 
 /**
- * A Deployment `web` of 6 replicas whose pods answer with `errorRate` 5xx, and its Service (with `rps`, the
- * simulator's requests per second to the app instead of its default 50); the file's path.
+ * A Deployment `web` of 6 replicas whose pods answer with `errorRate` 5xx in `latencyMs` (default 20), and its
+ * Service (with `rps`, the simulator's requests per second to the app instead of its default 50, and with
+ * `noise`, the seed of the simulator's random variation per request); the file's path.
  */
-export function manifests(dir, errorRate, rps) {
-  const file = join(dir, `app-${errorRate}-${rps ?? 'default'}.yaml`);
-  const annotations = rps ? `\n  annotations: { testbed.gantry.dev/rps: "${rps}" }` : '';
+export function manifests(dir, errorRate, rps, { latencyMs = 20, noise } = {}) {
+  const file = join(dir, `app-${errorRate}-${rps ?? 'default'}-${latencyMs}-${noise ?? 'exact'}.yaml`);
+  const serviceAnnotations = [
+    ...(rps ? [`testbed.gantry.dev/rps: "${rps}"`] : []),
+    ...(noise ? [`testbed.gantry.dev/noise: "${noise}"`] : []),
+  ];
+  const annotations = serviceAnnotations.length
+    ? `\n  annotations: { ${serviceAnnotations.join(', ')} }`
+    : '';
   writeFileSync(
     file,
     `apiVersion: apps/v1
@@ -60,7 +71,7 @@ spec:
   template:
     metadata:
       labels: { app: web }
-      annotations: { testbed.gantry.dev/error-rate: "${errorRate}", testbed.gantry.dev/latency-ms: "20" }
+      annotations: { testbed.gantry.dev/error-rate: "${errorRate}", testbed.gantry.dev/latency-ms: "${latencyMs}" }
     spec: { containers: [{ name: app, image: placeholder }] }
 ---
 apiVersion: v1

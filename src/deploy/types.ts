@@ -27,19 +27,34 @@ export interface MetricSpec {
     minSamples: number;
   };
   /**
-   * The sequential judge (src/deploy/analysis/sequential.ts): the canary's error counts against the stable's,
-   * decided as soon as the evidence allows, with a bounded false-rollback probability however often it looks.
+   * The sequential judge, decided as soon as the evidence allows, with a bounded false-rollback probability
+   * however often it looks: the canary's error counts against the stable's (src/deploy/analysis/sequential.ts),
+   * or its latency histogram against the stable's (src/deploy/analysis/sequential-latency.ts).
    */
-  sequential?: {
-    /** Cumulative error and request counts of the track `{{track}}`. */
-    errors: string;
-    requests: string;
-    minRatio: number;
-    alpha: number;
-    beta: number;
-    minRequests: number;
-    endEarly: boolean;
-  };
+  sequential?: SequentialCountsSpec | SequentialLatencySpec;
+}
+
+interface SequentialCommon {
+  alpha: number;
+  beta: number;
+  minRequests: number;
+  endEarly: boolean;
+}
+
+export interface SequentialCountsSpec extends SequentialCommon {
+  /** Cumulative error and request counts of the track `{{track}}`. */
+  errors: string;
+  requests: string;
+  minRatio: number;
+}
+
+export interface SequentialLatencySpec extends SequentialCommon {
+  /** The cumulative histogram buckets of the track `{{track}}`, one series per `le` (`sum by (le) (…_bucket{…})`). */
+  latency: string;
+  /** The quantile the smallest regression is measured at (0.95). */
+  quantile: number;
+  /** The smallest regression that matters: the canary's quantile this much above the stable's (ms). */
+  minShiftMs: number;
 }
 
 export interface AnalysisSpec {

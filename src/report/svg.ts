@@ -3,7 +3,7 @@
  * the moments the rollback happened. No scripts, no external fonts or styles; the same report always gives
  * the same bytes, so it can be snapshot-tested and diffed.
  */
-import type { RolloutReport } from '../deploy/types.js';
+import type { Check, RolloutReport } from '../deploy/types.js';
 import { escapeXml, formatNumber, formatOffset, formatThreshold, formatTick } from './format.js';
 import {
   buildTimeline,
@@ -129,6 +129,8 @@ class TimelineSvg {
   private readonly yScale: { min: number; max: number; step: number; ticks: number[] };
   private readonly xMax: number;
   private readonly legendRows: LegendItem[][];
+  /** The judge's own verdict line, wrapped (none for threshold metrics: the chart shows their bound). */
+  private readonly reasonLines: string[];
 
   constructor(
     private readonly report: RolloutReport,
@@ -143,7 +145,10 @@ class TimelineSvg {
     const left = Math.max(48, Math.ceil(16 + textWidth('0'.repeat(longestTick), 11)));
     this.legendRows = layoutLegend(this.legendItems(), left, width - 16);
     const legendHeight = 18 * this.legendRows.length;
-    this.plot = { left, right: width - 24, top: 84, bottom: height - 46 - legendHeight };
+    const reason = judgeReason(report, timeline.metric);
+    this.reasonLines = reason ? wrap(reason, width - 32, 12, 2) : [];
+    const top = 84 + 16 * this.reasonLines.length;
+    this.plot = { left, right: width - 24, top, bottom: height - 46 - legendHeight };
     // Room after the last event: a little so its marker is not drawn on the frame, and enough for the
     // labels of the last markers, which read best after the line they name.
     const plotWidth = this.plot.right - this.plot.left;
@@ -185,7 +190,8 @@ class TimelineSvg {
   render(): string {
     const { report, timeline, width, height } = this;
     const title = `${report.name} — ${timeline.metric}`;
-    const description = `${timeline.metric} of ${report.name} in ${report.namespace} during the ${report.strategy} rollout, threshold ${formatThreshold(timeline.bounds)}: ${report.verdict}.`;
+    const reason = judgeReason(report, timeline.metric);
+    const description = `${timeline.metric} of ${report.name} in ${report.namespace} during the ${report.strategy} rollout, threshold ${formatThreshold(timeline.bounds)}: ${report.verdict}.${reason ? ` ${reason}.` : ''}`;
     this.parts.push(
       `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="gantry-title gantry-desc" font-family="${escapeXml(FONT)}">`,
       `<title id="gantry-title">${escapeXml(title)}</title>`,
@@ -249,12 +255,24 @@ class TimelineSvg {
       `${report.strategy} via ${report.router}`,
       `threshold ${formatThreshold(this.timeline.bounds)}`,
     ];
-    let subtitle = truncate(verdict.detail, width - 32, 12);
+    // A judge's metric without bounds has no threshold to speak of: its sentence says how it was judged.
+    if (this.reasonLines.length > 0 && formatThreshold(this.timeline.bounds) === '—') facts.pop();
+    // With the judge's sentence on a line of its own, the verdict only says where it failed.
+    const decisive = verdict.decisiveCheck;
+    const detail =
+      this.reasonLines.length > 0 && decisive?.message
+        ? verdict.detail.replace(`${decisive.metric}: ${decisive.message}`, `${decisive.metric} failed`)
+        : verdict.detail;
+    let subtitle = truncate(detail, width - 32, 12);
     for (const fact of facts) {
       if (textWidth(`${subtitle} · ${fact}`, 12) > width - 32) break;
       subtitle = `${subtitle} · ${fact}`;
     }
     this.text(subtitle, 16, 50, { size: 12, fill: COLOUR.muted });
+    // The judge's one-line reason (sequential, Mann-Whitney), under the verdict.
+    this.reasonLines.forEach((line, i) => {
+      this.text(line, 16, 68 + 16 * i, { size: 12, fill: COLOUR.text, cls: 'judge-reason' });
+    });
   }
 
   private stepBands(): void {
@@ -689,6 +707,46 @@ function layoutLegend(items: LegendItem[], left: number, right: number): LegendI
 }
 
 /** Cuts `text` with an ellipsis to fit `room` pixels. */
+/** Judges whose checks carry their own verdict sentence, and how the chart names them. */
+const JUDGE_NAMES: Record<string, string> = { sequential: 'sequential judge', compare: 'Mann-Whitney' };
+
+/**
+ * The verdict line of the judge of `metric`, when it is one that says why in a sentence (sequential,
+ * Mann-Whitney): the check that decided the rollback, or the last one of a promoted rollout.
+ */
+function judgeReason(report: RolloutReport, metric: string): string | undefined {
+  const kindOf = (check: Check) => {
+    // The analysis adds `kind` to the checks it records (AnalysisCheck); the report's type does not name it.
+    const kind = (check as Check & { kind?: unknown }).kind;
+    return typeof kind === 'string' ? kind : '';
+  };
+  const judged = report.checks.filter((check) => check.metric === metric && kindOf(check) in JUDGE_NAMES);
+  let check: (typeof judged)[number] | undefined;
+  if (report.verdict === 'promoted') check = judged.at(-1);
+  else {
+    const decisive = verdictParts(report).decisiveCheck;
+    check = decisive && judged.includes(decisive) ? decisive : undefined;
+  }
+  if (!check?.message) return undefined;
+  return `${JUDGE_NAMES[kindOf(check)]}: ${check.message}`;
+}
+
+/** `text` in at most `lines` lines of `room` pixels, cut at spaces; the last line is truncated if need be. */
+function wrap(text: string, room: number, fontSize: number, lines: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest && out.length < lines - 1 && textWidth(rest, fontSize) > room) {
+    const words = rest.split(' ');
+    let line = words.shift()!;
+    while (words.length > 0 && textWidth(`${line} ${words[0]}`, fontSize) <= room)
+      line = `${line} ${words.shift()}`;
+    out.push(truncate(line, room, fontSize));
+    rest = words.join(' ');
+  }
+  if (rest) out.push(truncate(rest, room, fontSize));
+  return out;
+}
+
 function truncate(text: string, room: number, fontSize: number, bold = false): string {
   if (textWidth(text, fontSize, bold) <= room) return text;
   const chars = [...text];

@@ -762,6 +762,28 @@ const cliCases: Case[] = [
     /^--analysis: metrics\[0\]: needs at least one of min, max, compare or sequential$/,
   ],
   [
+    'deploy: sequential latency without the smallest regression that matters',
+    () =>
+      deploy([
+        '--analysis',
+        analysisText(
+          'interval: 1s\nmetrics:\n  - name: latency\n    sequential: {latency: "sum by (le) (b)"}\n',
+        ),
+      ]),
+    /^--analysis: metrics\[0\]\.sequential\.minShift: required with latency: the smallest regression that matters, e\.g\. 50ms$/,
+  ],
+  [
+    'deploy: sequential latency from a provider without buckets by le',
+    () =>
+      deploy([
+        '--analysis',
+        analysisText(
+          'interval: 1s\nprovider: {type: graphite, url: "http://127.0.0.1:9"}\nmetrics:\n  - name: latency\n    sequential: {latency: "sumSeries(a.b)", minShift: 50ms}\n',
+        ),
+      ]),
+    /^--analysis: metric "latency": a sequential latency metric reads a histogram's buckets by le, which only a Prometheus-compatible provider returns \(provider: graphite\)$/,
+  ],
+  [
     'PromQL: aggregation without parentheses',
     () => deploy(['--analysis', analysisWith('sum by (x) up')]),
     /^--analysis: metric "error-rate": query does not parse: .*unexpected identifier "up"/,

@@ -1,6 +1,6 @@
 import { InfraError, InputError, messageOf } from '../../util/errors.js';
 import { sleep as sleepUntilAborted } from '../../util/sleep.js';
-import type { AnalysisSpec, Check, MetricSpec } from '../types.js';
+import type { AnalysisSpec, Check, MetricSpec, SequentialLatencySpec } from '../types.js';
 import { formatNumber } from './format.js';
 import {
   type AnalysisCheck,
@@ -12,6 +12,7 @@ import {
 import { compareSamples, median } from './mann-whitney.js';
 import { type MetricsProvider, MultipleValuesError, NoDataError } from './provider.js';
 import { SequentialRatioTest } from './sequential.js';
+import { SequentialLatencyTest } from './sequential-latency.js';
 import { formatPromDuration, type QueryVars, renderQuery } from './template.js';
 
 /**
@@ -213,7 +214,12 @@ export async function validateQueries(
   const vars: AnalysisVars = { canary: 'canary', stable: 'stable', ...given };
   const queries = spec.metrics.flatMap((metric) => {
     const tracks = metric.compare || metric.sequential ? [vars.canary, vars.stable] : [vars.canary];
-    const texts = metric.sequential ? [metric.sequential.errors, metric.sequential.requests] : [metric.query];
+    const sequential = metric.sequential;
+    const texts = !sequential
+      ? [metric.query]
+      : 'errors' in sequential
+        ? [sequential.errors, sequential.requests]
+        : [sequential.latency];
     return tracks.flatMap((track) =>
       texts.map((text) => ({
         metric,
@@ -221,6 +227,12 @@ export async function validateQueries(
       })),
     );
   });
+  const latency = spec.metrics.find((metric) => metric.sequential && 'latency' in metric.sequential);
+  if (latency && !provider.queryByLabel)
+    throw new InputError(
+      '--analysis',
+      `metric "${latency.name}": a sequential latency metric reads a histogram's buckets by le, which only a Prometheus-compatible provider returns (provider: ${provider.name})`,
+    );
   if (!(await provider.isOnline())) {
     // The provider's own error says why (refused, timed out, credentials); isOnline only says that.
     try {
@@ -332,6 +344,7 @@ async function sequentialCheck(
 ): Promise<AnalysisCheck> {
   const { metric, provider, run, signal } = context;
   const sequential = metric.sequential!;
+  if ('latency' in sequential) return latencyCheck(context, base, canaryVars, stableVars);
   const counts = async (vars: QueryVars) => {
     const [errors, requests] = await Promise.all([
       read(provider, { ...metric, query: sequential.errors }, vars, signal),
@@ -342,21 +355,9 @@ async function sequentialCheck(
     return { errors: 'value' in errors ? errors.value : 0, requests: requests.value };
   };
   const [canary, stable] = await Promise.all([counts(canaryVars), counts(stableVars)]);
-  if ('error' in canary || 'error' in stable) {
-    const failed = 'error' in canary ? canary : (stable as Extract<Reading, { error: string }>);
-    const which = 'error' in canary ? '' : 'stable track: ';
-    const check: AnalysisCheck = {
-      ...base,
-      kind: 'sequential',
-      value: null,
-      result: 'inconclusive',
-      message: inconclusiveMessage(`${which}${failed.error}`),
-    };
-    if (failed.providerFailed) providerFailures.add(check);
-    return check;
-  }
+  if ('error' in canary || 'error' in stable) return sequentialFailure(base, canary, stable);
   let test = run.sequential.get(metric.name);
-  if (!test) {
+  if (!(test instanceof SequentialRatioTest)) {
     test = new SequentialRatioTest(sequential);
     run.sequential.set(metric.name, test);
   }
@@ -370,6 +371,92 @@ async function sequentialCheck(
     result: verdict.state === 'regression' ? 'fail' : 'pass',
     message: verdict.message,
   };
+}
+
+/** An inconclusive sequential check: a track's reading failed (the canary's named first). */
+function sequentialFailure(base: CheckBase, canary: object, stable: object): AnalysisCheck {
+  const failed = ('error' in canary ? canary : stable) as Extract<Reading, { error: string }>;
+  const which = 'error' in canary ? '' : 'stable track: ';
+  const check: AnalysisCheck = {
+    ...base,
+    kind: 'sequential',
+    value: null,
+    result: 'inconclusive',
+    message: inconclusiveMessage(`${which}${failed.error}`),
+  };
+  if (failed.providerFailed) providerFailures.add(check);
+  return check;
+}
+
+/**
+ * A sequential latency metric's look: both tracks' histograms (one query per track returning a series per
+ * `le`, evaluated at once so that the buckets are consistent with each other), added to the rollout's test of
+ * the distributions (sequential-latency.ts). Its value and baseline are the tracks' quantiles in seconds. The
+ * bounds are fixed by the first reading; a later reading without one of them is inconclusive, naming it.
+ */
+async function latencyCheck(
+  context: { metric: MetricSpec; provider: MetricsProvider; run: AnalysisRun; signal: AbortSignal },
+  base: CheckBase,
+  canaryVars: QueryVars,
+  stableVars: QueryVars,
+): Promise<AnalysisCheck> {
+  const { metric, provider, run, signal } = context;
+  const sequential = metric.sequential as SequentialLatencySpec;
+  const histogram = async (vars: QueryVars) => {
+    try {
+      const query = renderQuery(sequential.latency, vars, metric.name);
+      return { buckets: await provider.queryByLabel!(query, 'le', { signal }) };
+    } catch (error) {
+      if (error instanceof NoDataError) return { error: error.message, noData: true };
+      return { error: `query failed: ${messageOf(error)}`, providerFailed: error instanceof InfraError };
+    }
+  };
+  const [canary, stable] = await Promise.all([histogram(canaryVars), histogram(stableVars)]);
+  if ('error' in canary || 'error' in stable) return sequentialFailure(base, canary, stable);
+  let test = run.sequential.get(metric.name);
+  if (!(test instanceof SequentialLatencyTest)) {
+    // The bounds are the histogram's, as the first reading has them (both tracks' union).
+    const bounds = [...new Set([...canary.buckets.keys(), ...stable.buckets.keys()])]
+      .map(leValue)
+      .filter((bound) => Number.isFinite(bound) && bound > 0)
+      .sort((a, b) => a - b);
+    if (bounds.length === 0)
+      return sequentialFailure(base, { error: 'no finite le bucket in the histogram' }, {});
+    test = new SequentialLatencyTest({ ...sequential, bounds });
+    run.sequential.set(metric.name, test);
+  }
+  const bounds = test.bounds;
+  const counts = (buckets: Map<string, number>) => {
+    const byBound = new Map([...buckets].map(([le, value]) => [leValue(le), value]));
+    const missing = bounds.find((bound) => !byBound.has(bound));
+    if (missing !== undefined) return { error: `no le="${missing}" bucket in the histogram` };
+    if (!byBound.has(Number.POSITIVE_INFINITY)) return { error: 'no le="+Inf" bucket in the histogram' };
+    return {
+      buckets: bounds.map((bound) => byBound.get(bound)!),
+      count: byBound.get(Number.POSITIVE_INFINITY)!,
+    };
+  };
+  const canaryCounts = counts(canary.buckets);
+  const stableCounts = counts(stable.buckets);
+  if ('error' in canaryCounts || 'error' in stableCounts)
+    return sequentialFailure(base, canaryCounts, stableCounts);
+  test.update(canaryCounts, stableCounts, base.step);
+  const verdict = test.verdict();
+  const seconds = (ms: number | null) => (ms === null ? null : ms / 1000);
+  return {
+    ...base,
+    kind: 'sequential',
+    value: seconds(verdict.canaryMs),
+    baseline: seconds(verdict.stableMs),
+    result: verdict.state === 'regression' ? 'fail' : 'pass',
+    message: verdict.message,
+  };
+}
+
+/** A bucket's bound from its `le` label: `0.25`, `1.0`, `+Inf`. */
+function leValue(le: string): number {
+  const text = le.trim();
+  return text === '+Inf' || text === 'Inf' ? Number.POSITIVE_INFINITY : Number(text);
 }
 
 /** Every metric is sequential with endEarly, and each has ruled a regression out. */

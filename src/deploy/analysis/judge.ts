@@ -1,6 +1,7 @@
 import type { AnalysisSpec, Check, CheckResult, MetricSpec } from '../types.js';
 import { formatNumber } from './format.js';
 import type { SequentialRatioTest } from './sequential.js';
+import type { SequentialLatencyTest } from './sequential-latency.js';
 
 /**
  * The judgement of the analysis, pure logic: one value against its bounds, and the per-rollout tally of
@@ -89,7 +90,7 @@ export interface MetricTally {
 export class AnalysisRun {
   readonly checks: AnalysisCheck[] = [];
   /** The sequential metrics' tests, by metric: their evidence spans the whole rollout, step after step. */
-  readonly sequential = new Map<string, SequentialRatioTest>();
+  readonly sequential = new Map<string, SequentialRatioTest | SequentialLatencyTest>();
   readonly #spec: Pick<AnalysisSpec, 'failureLimit' | 'inconclusiveLimit' | 'metrics'>;
   readonly #tallies = new Map<string, MetricTally>();
   #decision: Decision = { action: 'continue' };

@@ -110,8 +110,11 @@ export function compareSamples(
   baseline: readonly number[],
   options: CompareOptions,
 ): CompareResult {
-  const canaryValues = canary.filter(Number.isFinite);
-  const baselineValues = baseline.filter(Number.isFinite);
+  // Values equal but for floating-point noise are ties: a query's arithmetic (histogram_quantile over rates)
+  // gives 0.045000000000000005 on one track and 0.04499999999999998 on the other for the same latency, and
+  // ranked as they are, a healthy canary would look consistently "worse" (seen on the sandbox).
+  const canaryValues = canary.filter(Number.isFinite).map(withoutNoise);
+  const baselineValues = baseline.filter(Number.isFinite).map(withoutNoise);
   if (canaryValues.length < options.minSamples || baselineValues.length < options.minSamples) {
     return {
       result: 'inconclusive',
@@ -143,6 +146,11 @@ export function compareSamples(
 }
 
 // --- internals ---
+
+/** A value to 12 significant digits: floating-point noise (1e-17 on 0.045) gone, real differences kept. */
+function withoutNoise(value: number): number {
+  return Number(value.toPrecision(12));
+}
 
 /** Rank sum of x in the pooled sample (ties get their mean rank) and Σ(t³ − t) over tie groups. */
 function rankSum(x: readonly number[], y: readonly number[]): { rankSumX: number; tieTerm: number } {

@@ -126,6 +126,33 @@ export class PrometheusProvider implements MetricsProvider {
     }
   }
 
+  async queryByLabel(query: string, label: string, options: QueryOptions = {}): Promise<Map<string, number>> {
+    const data = await this.#evaluate(query, undefined, options.signal);
+    if (data.resultType !== 'vector')
+      throw new InputError(
+        '--analysis',
+        `query returns ${describeType(data.resultType)}, expected series by ${label}`,
+      );
+    if (data.result.length === 0) throw new NoDataError('no data: the query selected no series');
+    const values = new Map<string, number>();
+    for (const series of data.result) {
+      const key = series.metric?.[label];
+      if (key === undefined)
+        throw new InputError(
+          '--analysis',
+          `query returns a series without the label ${label} (sum by (${label}) keeps it)`,
+        );
+      if (values.has(key))
+        throw new InputError(
+          '--analysis',
+          `query returns several series with ${label}="${key}" (aggregate them with sum by (${label}))`,
+        );
+      if (!series.value) throw new InputError('--analysis', notANumber('a native histogram', undefined));
+      values.set(key, toNumber(series.value[1]));
+    }
+    return values;
+  }
+
   async validate(query: string, metricName?: string): Promise<void> {
     // Prometheus 2.x has no stable parse-only endpoint, so the query is evaluated: the server parses it
     // first and answers 400 bad_data when it does not parse. Its value does not matter here.

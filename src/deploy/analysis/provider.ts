@@ -23,6 +23,14 @@ export interface MetricsProvider {
    * @throws InputError (`--analysis: metric "x": query does not parse: …`); InfraError when unreachable.
    */
   validate(query: string, metricName?: string): Promise<void>;
+  /**
+   * Runs `query` and returns the value of each of its series by the value of one label (`le` of a histogram's
+   * buckets), all from one evaluation, so that they are consistent with each other. Only providers whose
+   * queries return labelled series have it (prometheus); the sequential latency judge needs it.
+   * @throws NoDataError when the query selects nothing; InputError when a series lacks the label or two share
+   *   a value of it; InfraError as `query`.
+   */
+  queryByLabel?(query: string, label: string, options?: QueryOptions): Promise<Map<string, number>>;
 }
 
 export interface QueryOptions {

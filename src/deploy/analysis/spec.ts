@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { parseDuration } from '../../util/duration.js';
 import { InputError } from '../../util/errors.js';
 import { readYamlFile } from '../../util/yaml-file.js';
-import type { AnalysisSpec, MetricSpec, ProviderSpec } from '../types.js';
+import type {
+  AnalysisSpec,
+  MetricSpec,
+  ProviderSpec,
+  SequentialCountsSpec,
+  SequentialLatencySpec,
+} from '../types.js';
 
 export { parseDuration };
 
@@ -266,26 +272,97 @@ export const SEQUENTIAL_DEFAULTS = { minRatio: 1.5, alpha: 0.01, beta: 0.05, min
 const query = () =>
   z.string({ error: 'expected a query' }).trim().min(1, 'expected a query, got an empty value');
 
-/** The sequential judge of counts (src/deploy/analysis/sequential.ts): the canary's errors against the stable's. */
-export const sequentialSchema = z.strictObject({
-  /** Cumulative error count of the track `{{track}}` (a counter's current value, summed). */
-  errors: query(),
-  /** Cumulative request count of the track `{{track}}`. */
-  requests: query(),
-  /** The smallest regression that matters: canary error rate over the stable's. */
-  minRatio: number()
-    .gt(1, 'expected a ratio above 1, e.g. 1.5')
-    .max(50)
-    .default(SEQUENTIAL_DEFAULTS.minRatio),
-  /** The false-rollback probability. */
-  alpha: number().gt(0).max(0.2, 'expected at most 0.2').default(SEQUENTIAL_DEFAULTS.alpha),
-  /** The chance of an early pass of a canary that is minRatio worse (with endEarly). */
-  beta: number().gt(0).max(0.5).default(SEQUENTIAL_DEFAULTS.beta),
-  /** Requests each track must serve before any verdict. */
-  minRequests: z.number().int().min(1).default(SEQUENTIAL_DEFAULTS.minRequests),
-  /** A timed step ends with a pass as soon as a regression of minRatio is ruled out (the pause is a maximum). */
-  endEarly: z.boolean().default(false),
-});
+export const SEQUENTIAL_LATENCY_DEFAULTS = { quantile: 0.95 } as const;
+
+/**
+ * The sequential judge: of counts (src/deploy/analysis/sequential.ts), the canary's errors against the stable's
+ * (`errors`, `requests`, `minRatio`); or of latency (src/deploy/analysis/sequential-latency.ts), the canary's
+ * histogram against the stable's (`latency`, `quantile`, `minShift`).
+ */
+export const sequentialSchema = z
+  .strictObject({
+    /** Cumulative error count of the track `{{track}}` (a counter's current value, summed). */
+    errors: query().optional(),
+    /** Cumulative request count of the track `{{track}}`. */
+    requests: query().optional(),
+    /** The smallest regression that matters: canary error rate over the stable's. */
+    minRatio: number().gt(1, 'expected a ratio above 1, e.g. 1.5').max(50).optional(),
+    /** The cumulative histogram buckets of the track `{{track}}`, by `le` (a Prometheus-compatible provider). */
+    latency: query().optional(),
+    /** The quantile the smallest regression is measured at. */
+    quantile: number()
+      .gt(0.5, 'expected a quantile above 0.5, e.g. 0.95')
+      .lt(1, 'expected a quantile below 1')
+      .optional(),
+    /** The smallest regression that matters at that quantile: a duration (50ms). */
+    minShift: z
+      .string({ error: 'expected a duration with its unit, e.g. 50ms' })
+      .transform((value, ctx) => {
+        const ms =
+          /^\s*\d/.test(value) && !/^\s*\d+(?:\.\d+)?\s*$/.test(value) ? parseDuration(value) : undefined;
+        if (ms === undefined || ms <= 0 || ms > 3_600_000) {
+          ctx.addIssue({
+            code: 'custom',
+            message: 'expected a duration with its unit between 1ms and 1h, e.g. 50ms',
+            input: value,
+          });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+    /** The false-rollback probability. */
+    alpha: number().gt(0).max(0.2, 'expected at most 0.2').default(SEQUENTIAL_DEFAULTS.alpha),
+    /** The chance of an early pass of a canary that is minRatio (minShift) worse (with endEarly). */
+    beta: number().gt(0).max(0.5).default(SEQUENTIAL_DEFAULTS.beta),
+    /** Requests each track must serve before any verdict. */
+    minRequests: z.number().int().min(1).default(SEQUENTIAL_DEFAULTS.minRequests),
+    /** A timed step ends with a pass as soon as a regression is ruled out (the pause is a maximum). */
+    endEarly: z.boolean().default(false),
+  })
+  .superRefine((sequential, ctx) => {
+    const issue = (path: string | undefined, message: string) =>
+      ctx.addIssue({ code: 'custom', ...(path && { path: [path] }), message, input: undefined });
+    const counts = sequential.errors !== undefined || sequential.requests !== undefined;
+    const latency = sequential.latency !== undefined;
+    if (counts && latency) return issue(undefined, 'either errors and requests, or latency, not both');
+    if (!counts && !latency)
+      return issue(
+        undefined,
+        'needs errors and requests (error counts) or latency (a latency histogram by le)',
+      );
+    if (counts) {
+      if (sequential.errors === undefined) issue('errors', 'required');
+      if (sequential.requests === undefined) issue('requests', 'required');
+      for (const field of ['quantile', 'minShift'] as const)
+        if (sequential[field] !== undefined) issue(field, 'only with latency');
+      return;
+    }
+    if (sequential.minShift === undefined)
+      issue('minShift', 'required with latency: the smallest regression that matters, e.g. 50ms');
+    if (sequential.minRatio !== undefined) issue('minRatio', 'only with errors and requests');
+  })
+  .transform((sequential): SequentialCountsSpec | SequentialLatencySpec => {
+    const common = {
+      alpha: sequential.alpha,
+      beta: sequential.beta,
+      minRequests: sequential.minRequests,
+      endEarly: sequential.endEarly,
+    };
+    if (sequential.latency !== undefined)
+      return {
+        latency: sequential.latency,
+        quantile: sequential.quantile ?? SEQUENTIAL_LATENCY_DEFAULTS.quantile,
+        minShiftMs: sequential.minShift!,
+        ...common,
+      };
+    return {
+      errors: sequential.errors!,
+      requests: sequential.requests!,
+      minRatio: sequential.minRatio ?? SEQUENTIAL_DEFAULTS.minRatio,
+      ...common,
+    };
+  });
 
 export const metricSchema = z
   .strictObject({
@@ -304,7 +381,7 @@ export const metricSchema = z
       if (extra.length > 0)
         ctx.addIssue({
           code: 'custom',
-          message: `a sequential metric has its own errors and requests queries; remove ${extra.join(', ')}`,
+          message: `a sequential metric has its own queries (errors and requests, or latency); remove ${extra.join(', ')}`,
           input: undefined,
         });
       return;
@@ -364,8 +441,10 @@ export const analysisSchema = z
       failureLimit: analysis.failureLimit,
       inconclusiveLimit: analysis.inconclusiveLimit,
       metrics: analysis.metrics.map((metric) => {
-        // A sequential metric's query is its errors query (named in messages); it reads requests too.
-        const spec: MetricSpec = { name: metric.name, query: metric.query ?? metric.sequential!.errors };
+        // A sequential metric's query is its errors (or latency) query, named in messages; it reads others too.
+        const sequential = metric.sequential;
+        const own = sequential && ('errors' in sequential ? sequential.errors : sequential.latency);
+        const spec: MetricSpec = { name: metric.name, query: metric.query ?? own! };
         if (metric.sequential) spec.sequential = metric.sequential;
         if (metric.min !== undefined) spec.min = metric.min;
         if (metric.max !== undefined) spec.max = metric.max;

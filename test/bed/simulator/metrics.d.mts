@@ -19,7 +19,7 @@ export class TrafficMetrics {
    * runs.
    */
   advance(
-    splits: readonly Pick<AppSplit, 'namespace' | 'app' | 'tracks' | 'shares'>[],
+    splits: readonly (Pick<AppSplit, 'namespace' | 'app' | 'tracks' | 'shares'> & { noise?: string })[],
     dtSeconds: number,
     now?: number,
   ): void;
@@ -28,5 +28,9 @@ export class TrafficMetrics {
 }
 
 export function observe(histogram: Histogram, count: number, meanSeconds: number): void;
+/** A seeded generator of uniform numbers in [0, 1) (mulberry32 over a hash of the seed). */
+export function seededRandom(seed: string): () => number;
+/** A Poisson-distributed count of mean `mean`. */
+export function poisson(random: () => number, mean: number): number;
 export function escapeLabel(value: string): string;
 export function formatNumber(value: number): string;

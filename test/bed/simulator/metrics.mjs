@@ -1,6 +1,6 @@
 // Pure metrics of the traffic simulator: counters and a latency histogram that grow by exactly the expected
-// amounts (no randomness), so that `rate()` over them is exact and tests are never flaky, and their
-// Prometheus text exposition (format 0.0.4).
+// amounts (no randomness, unless an app opts into noise: see below), so that `rate()` over them is exact and
+// tests are never flaky, and their Prometheus text exposition (format 0.0.4).
 //
 // For a track served at r requests/s with error rate e and latency L, over dt seconds:
 //   http_requests_total{code="500"} += r·dt·e, {code="200"} += r·dt·(1−e)
@@ -8,6 +8,11 @@
 //   the histogram observes r·dt requests spread uniformly over [L·(1−s), L·(1+s)] (s = 0.5), so each
 //   bucket gets the exact fraction of the uniform distribution below its bound, and _sum grows by r·dt·L.
 // 503s are not observed in the histogram: no pod served them.
+// Noise (opt-in per app: `noise` on its split, from the main Service's annotation testbed.gantry.dev/noise,
+// whose value seeds the app's generator): each interval's requests are a Poisson count of mean r·dt (503s
+// too), each request is an error with probability e and has a latency drawn uniformly from
+// [L·(1−s), L·(1+s)]; counts are then whole numbers and a healthy canary is not a constant copy of the stable.
+// The same seed and the same sequence of advances give the same counts.
 // Both the 200 and the 500 series of every track that ever had traffic exist (at 0 if need be): a healthy
 // canary must read as error rate 0, not as "no data".
 // The pods of a track are further grouped by run label (split.mjs): each group is a series of its own with a
@@ -41,9 +46,21 @@ export class TrafficMetrics {
         if (stats.rps <= 0 && stats.unavailableRps <= 0) continue;
         // Served traffic per run (a split without runs: all of it unlabelled); 503s belong to no run.
         const runs = Object.entries(stats.runs ?? { '': stats });
+        const random = split.noise ? this.#random(app, split.noise) : undefined;
         for (const [run, runStats] of runs) {
           if (runStats.rps <= 0) continue;
           const series = this.#series(app, track, run, now);
+          if (random) {
+            const served = poisson(random, runStats.rps * dt);
+            let errors = 0;
+            for (let i = 0; i < served; i++) {
+              if (random() < runStats.errorRate) errors++;
+              observeOne(series.histogram, drawLatency(random, runStats.latencyMs / 1000));
+            }
+            series.codes.set('200', series.codes.get('200') + served - errors);
+            series.codes.set('500', series.codes.get('500') + errors);
+            continue;
+          }
           const served = runStats.rps * dt;
           const errors = served * runStats.errorRate;
           series.codes.set('200', series.codes.get('200') + served - errors);
@@ -52,7 +69,8 @@ export class TrafficMetrics {
         }
         if (stats.unavailableRps > 0) {
           const series = this.#series(app, track, '', now);
-          series.codes.set('503', (series.codes.get('503') ?? 0) + stats.unavailableRps * dt);
+          const unavailable = random ? poisson(random, stats.unavailableRps * dt) : stats.unavailableRps * dt;
+          series.codes.set('503', (series.codes.get('503') ?? 0) + unavailable);
         }
       }
     }
@@ -132,6 +150,15 @@ export class TrafficMetrics {
     return `${lines.join('\n')}\n`;
   }
 
+  /** The app's generator, seeded by its noise seed, namespace and name (a new seed starts it again). */
+  #random(app, seed) {
+    if (app.noiseSeed !== seed) {
+      app.noiseSeed = seed;
+      app.random = seededRandom(`${seed}\0${app.namespace}\0${app.app}`);
+    }
+    return app.random;
+  }
+
   #app(namespace, name) {
     const key = `${namespace}\0${name}`;
     let app = this.apps.get(key);
@@ -174,6 +201,55 @@ export function observe(histogram, count, meanSeconds) {
   });
   histogram.sum += count * meanSeconds;
   histogram.count += count;
+}
+
+/** One observation of `seconds`. */
+function observeOne(histogram, seconds) {
+  BUCKETS.forEach((le, i) => {
+    if (seconds <= le) histogram.buckets[i] += 1;
+  });
+  histogram.sum += seconds;
+  histogram.count += 1;
+}
+
+/** A latency drawn uniformly from [mean·(1−s), mean·(1+s)]. */
+function drawLatency(random, meanSeconds) {
+  return meanSeconds * (1 - LATENCY_SPREAD + 2 * LATENCY_SPREAD * random());
+}
+
+/** A seeded generator of uniform numbers in [0, 1): mulberry32 over an FNV-1a hash of the seed. */
+export function seededRandom(seed) {
+  let hash = 0x811c9dc5;
+  for (const char of String(seed)) {
+    hash ^= char.codePointAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  let a = hash;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Poisson count of mean `mean`: multiplication of uniforms below 30, a rounded normal above. */
+export function poisson(random, mean) {
+  if (mean <= 0) return 0;
+  if (mean < 30) {
+    const limit = Math.exp(-mean);
+    let count = 0;
+    let product = random();
+    while (product > limit) {
+      count++;
+      product *= random();
+    }
+    return count;
+  }
+  // Box-Muller; 1 − u keeps the logarithm finite.
+  const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal));
 }
 
 /** The fraction of a uniform distribution on [low, high] that is ≤ x (a point mass when low = high). */

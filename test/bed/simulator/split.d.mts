@@ -63,6 +63,8 @@ export interface AppSplit {
   app: string;
   /** User traffic of the app, requests/s (annotation testbed.gantry.dev/rps on the main Service, or default). */
   rps: number;
+  /** The seed of the app's random variation (annotation testbed.gantry.dev/noise on the main Service); absent: exact. */
+  noise?: string;
   /** What decides the split: a route object, the main Service, or null (preview traffic only). */
   source: { kind: 'HTTPRoute' | 'VirtualService' | 'Ingress' | 'Service'; name: string } | null;
   backends: Backend[];
@@ -94,6 +96,7 @@ export interface RequestKindSplit {
 export const TRACK_LABEL: 'gantry.dev/track';
 export const RUN_LABEL: 'gantry.dev/run-id';
 export const RPS_ANNOTATION: 'testbed.gantry.dev/rps';
+export const NOISE_ANNOTATION: 'testbed.gantry.dev/noise';
 export const ERROR_RATE_ANNOTATION: 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION: 'testbed.gantry.dev/latency-ms';
 export const ERROR_RATE_ENV: 'TESTBED_ERROR_RATE';

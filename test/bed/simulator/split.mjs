@@ -25,6 +25,8 @@
 // answered with code 503 on the track the Service selects (its selector's track label, else the track its
 // name suffix implies, else `stable`) — what a real proxy does, so that taking a canary away before taking
 // it out of the route shows up as errors, as it would in production.
+// Noise (opt-in): annotation testbed.gantry.dev/noise on the main Service (its value is the seed) puts `noise` on
+// the app's split; metrics.mjs then draws each request instead of accounting exact fractions.
 // A pod's error rate and latency: its annotations (testbed.gantry.dev/error-rate, …/latency-ms); a pod without
 // the annotation reads them from its first container's environment, TESTBED_ERROR_RATE and TESTBED_LATENCY_MS,
 // as Kubernetes would set it: a literal `value`, `valueFrom.configMapKeyRef`, or `envFrom.configMapRef` (with
@@ -38,6 +40,7 @@
 export const TRACK_LABEL = 'gantry.dev/track';
 export const RUN_LABEL = 'gantry.dev/run-id';
 export const RPS_ANNOTATION = 'testbed.gantry.dev/rps';
+export const NOISE_ANNOTATION = 'testbed.gantry.dev/noise';
 export const ERROR_RATE_ANNOTATION = 'testbed.gantry.dev/error-rate';
 export const LATENCY_ANNOTATION = 'testbed.gantry.dev/latency-ms';
 export const ERROR_RATE_ENV = 'TESTBED_ERROR_RATE';
@@ -81,6 +84,8 @@ export function computeSplits(snapshot, options = {}) {
         app,
         rps: isMain ? rpsOf(main, defaultRps) : defaultRps,
         requestKinds: requestKindsOf(isMain ? main : undefined),
+        // Opt-in random variation (metrics.mjs): the annotation's value seeds it.
+        ...(isMain && noiseOf(main) ? { noise: noiseOf(main) } : {}),
         source: isMain ? { kind: 'Service', name: app } : null,
         backends: [],
         shares: {},
@@ -619,6 +624,12 @@ function fallbackTrack(service, name) {
   const selected = service?.spec?.selector?.[TRACK_LABEL];
   if (selected) return selected;
   return TRACK_SUFFIXES.find((s) => name.endsWith(`-${s}`)) ?? 'stable';
+}
+
+/** The noise seed of an app: the main Service's annotation testbed.gantry.dev/noise (any non-empty value). */
+function noiseOf(service) {
+  const value = service.metadata?.annotations?.[NOISE_ANNOTATION];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
 function rpsOf(service, defaultRps) {

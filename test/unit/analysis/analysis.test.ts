@@ -546,3 +546,114 @@ describe('runAnalysisStep with a sequential metric', () => {
     ]);
   });
 });
+
+describe('runAnalysisStep with a sequential latency metric', () => {
+  const latencyMetric = (endEarly = false): MetricSpec => ({
+    name: 'latency',
+    query: 'sum by (le) (b{track="{{track}}"})',
+    sequential: {
+      latency: 'sum by (le) (b{track="{{track}}"})',
+      quantile: 0.95,
+      minShiftMs: 50,
+      alpha: 0.01,
+      beta: 0.05,
+      minRequests: 50,
+      endEarly,
+    },
+  });
+  const BOUNDS = ['0.025', '0.05', '0.1', '0.25', '+Inf'];
+
+  /** A provider answering histograms by le (as Prometheus does); `single` answers `query`, unused here. */
+  class HistogramProvider extends FakeProvider {
+    constructor(readonly byLabel: (query: string) => Map<string, number> | Error) {
+      super(() => new Error('query is not used by the latency judge'));
+    }
+    async queryByLabel(query: string, label: string): Promise<Map<string, number>> {
+      expect(label).toBe('le');
+      this.queries.push(query);
+      const answer = this.byLabel(query);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    }
+  }
+
+  /**
+   * Cumulative histograms growing by `rps` requests a second per track, each request's latency uniform over
+   * [L/2, 3L/2] like the sandbox's simulator (so each bucket gets its exact share).
+   */
+  const histograms = (latencyMs: { canary: number; stable: number }, rps = { canary: 20, stable: 80 }) => {
+    const looks = { canary: 0, stable: 0 };
+    return new HistogramProvider((query) => {
+      const track = query.includes('"canary"') ? 'canary' : 'stable';
+      const look = ++looks[track];
+      const low = latencyMs[track] / 2000;
+      const high = (3 * latencyMs[track]) / 2000;
+      return new Map(
+        BOUNDS.map((le) => {
+          const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+          const share = bound >= high ? 1 : bound < low ? 0 : (bound - low) / (high - low);
+          return [le, rps[track] * look * share];
+        }),
+      );
+    });
+  };
+
+  it('fails at the first look where +100 ms is conclusive, saying so in one line, the quantiles in seconds', async () => {
+    const analysis = spec({ metrics: [latencyMetric()] });
+    const { options, clock } = setup(analysis, histograms({ canary: 120, stable: 20 }), {
+      durationMs: 60_000,
+    });
+    const result = await runAnalysisStep(options);
+    expect(result.outcome).toBe('aborted');
+    expect(result.reason).toMatch(
+      /^latency: latency p95 \d+ ms vs \d+ ms on stable: a regression, conclusive after \d+ canary and \d+ stable requests \(false-rollback risk < 1%\) \(1 failure > limit 0\)$/,
+    );
+    expect(clock.elapsed()).toBeLessThanOrEqual(5000);
+    const last = result.checks.at(-1) as AnalysisCheck;
+    expect(last).toMatchObject({ kind: 'sequential', result: 'fail' });
+    expect(last.value).toBeGreaterThan(0.1);
+    expect(last.baseline).toBeLessThan(0.05);
+  });
+
+  it('with endEarly, passes a healthy canary early; a bound missing later is inconclusive, named', async () => {
+    const analysis = spec({ metrics: [latencyMetric(true)] });
+    const early = setup(analysis, histograms({ canary: 20, stable: 20 }), {
+      durationMs: 600_000,
+      mayEndEarly: true,
+    });
+    const passed = await runAnalysisStep(early.options);
+    expect(passed).toMatchObject({ outcome: 'passed', endedEarly: true });
+    expect((passed.checks.at(-1) as AnalysisCheck).message).toMatch(
+      /no regression of \+50 ms at p95 or worse in this step, conclusive after/,
+    );
+
+    let calls = 0;
+    const shrinking = new HistogramProvider(() => {
+      calls++;
+      const all = new Map(BOUNDS.map((le) => [le, 10 * calls]));
+      if (calls > 2) all.delete('0.1');
+      return all;
+    });
+    const result = await runAnalysisStep(setup(analysis, shrinking, { durationMs: 3000 }).options);
+    expect(result.checks.map((c) => c.message)).toContain(
+      'no le="0.1" bucket in the histogram (inconclusive)',
+    );
+  });
+
+  it('validates the latency query for both tracks; refuses a provider that cannot return buckets by le', async () => {
+    const provider = histograms({ canary: 20, stable: 20 });
+    await validateQueries(spec({ metrics: [latencyMetric()] }), provider, { namespace: 'shop', name: 'web' });
+    expect(provider.validated.map((v) => v.query)).toEqual([
+      'sum by (le) (b{track="canary"})',
+      'sum by (le) (b{track="stable"})',
+    ]);
+    await expect(
+      validateQueries(spec({ metrics: [latencyMetric()] }), new FakeProvider(() => 1), {
+        namespace: 'shop',
+        name: 'web',
+      }),
+    ).rejects.toThrow(
+      '--analysis: metric "latency": a sequential latency metric reads a histogram\'s buckets by le, which only a Prometheus-compatible provider returns (provider: fake)',
+    );
+  });
+});

@@ -144,6 +144,22 @@ describe('compareSamples', () => {
     expect(result.message).toBe('4 canary and 5 stable samples, needs 5 each (inconclusive)');
   });
 
+  it('takes values equal but for floating-point noise as ties (p95 of the same latency on two tracks, as Prometheus computed it)', () => {
+    // Sampled on the sandbox: histogram_quantile over rate() of identical histograms on each track.
+    const canary = [0.045000000000000005, 0.045000000000000005, 0.045, 0.045000000000000005, 0.045, 0.045];
+    const stable = [
+      0.04499999999999998, 0.044999999999999984, 0.04499999999999997, 0.045, 0.04499999999999996,
+    ];
+    const result = compareSamples(canary, stable, options);
+    expect(result.result).toBe('pass');
+    expect(result.effectSize).toBe(0);
+    // A real difference, however small next to the value, still counts.
+    expect(
+      compareSamples([0.0451, 0.0452, 0.0453, 0.0454, 0.0455], [0.045, 0.045, 0.045, 0.045, 0.045], options)
+        .result,
+    ).toBe('fail');
+  });
+
   it('fails a canary significantly worse with a large effect', () => {
     const { x, y } = samples['no ties 12 v 10'];
     const result = compareSamples(x, y, options);

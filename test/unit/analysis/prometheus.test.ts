@@ -183,6 +183,52 @@ describe('PrometheusProvider.query', () => {
   });
 });
 
+describe('PrometheusProvider.queryByLabel', () => {
+  const byLe = (...series: [string | undefined, string][]) => ({
+    status: 200,
+    body: {
+      status: 'success',
+      data: {
+        resultType: 'vector',
+        result: series.map(([le, v]) => ({
+          metric: le === undefined ? {} : { le },
+          value: [1700000000.1, v],
+        })),
+      },
+    },
+  });
+
+  it('returns the value of each series by the label, from one query', async () => {
+    handler = () => byLe(['0.1', '3'], ['1.0', '7'], ['+Inf', '9']);
+    requests.length = 0;
+    const values = await new PrometheusProvider({ url: base }).queryByLabel('sum by (le) (b)', 'le');
+    expect([...values]).toEqual([
+      ['0.1', 3],
+      ['1.0', 7],
+      ['+Inf', 9],
+    ]);
+    expect(requests).toHaveLength(1);
+  });
+
+  it.each([
+    ['nothing', byLe(), NoDataError, 'no data: the query selected no series'],
+    [
+      'a series without the label',
+      byLe([undefined, '1']),
+      InputError,
+      'without the label le (sum by (le) keeps it)',
+    ],
+    ['two series with one le', byLe(['0.1', '1'], ['0.1', '2']), InputError, 'several series with le="0.1"'],
+  ])('refuses %s', async (_what, answer, type, message) => {
+    handler = () => answer;
+    const error = await new PrometheusProvider({ url: base })
+      .queryByLabel('q', 'le')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(type);
+    expect((error as Error).message).toContain(message);
+  });
+});
+
 describe('PrometheusProvider.validate', () => {
   it('accepts a query that parses, whatever its value', async () => {
     handler = () => vector();

@@ -158,7 +158,9 @@ describe('a sequential metric in the analysis file', () => {
       parseAnalysis({
         metrics: [{ name: 'errors', query: 'q', max: 1, sequential: { errors: 'e', requests: 'r' } }],
       }),
-    ).toThrow(/a sequential metric has its own errors and requests queries; remove query, max/);
+    ).toThrow(
+      /a sequential metric has its own queries \(errors and requests, or latency\); remove query, max/,
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import { weightHttpRoute } from '../../../src/deploy/routers/gateway-api.js';
 import { weightVirtualService } from '../../../src/deploy/routers/istio.js';
 import { canaryIngress } from '../../../src/deploy/routers/nginx.js';
 import type { StepMatch } from '../../../src/deploy/routers/types.js';
-import { BUCKETS, TrafficMetrics } from '../../bed/simulator/metrics.mjs';
+import { BUCKETS, poisson, seededRandom, TrafficMetrics } from '../../bed/simulator/metrics.mjs';
 import {
   type AppSplit,
   type ClusterSnapshot,
@@ -881,3 +881,83 @@ describe('simulator split: requests with a header or cookie (A/B match steps)', 
 function nonZero(shares: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(shares).filter(([, share]) => share !== 0));
 }
+
+describe('simulator noise (opt-in per app)', () => {
+  const labels = (track: string, extra = '') => `namespace="${NS}",app="web",track="${track}"${extra}`;
+  const noisy = (seed = 'seed-1', extra: Record<string, string> = {}) =>
+    computeSplits({
+      pods: webPods(3, 1, { 'testbed.gantry.dev/error-rate': '0.1', 'testbed.gantry.dev/latency-ms': '40' }),
+      services: [
+        service(
+          'web',
+          { app: 'web' },
+          { 'testbed.gantry.dev/rps': '100', ...extra, 'testbed.gantry.dev/noise': seed },
+        ),
+      ],
+    });
+  const run = (splits: ReturnType<typeof computeSplits>, advances = 200) => {
+    const metrics = new TrafficMetrics();
+    for (let i = 0; i < advances; i++) metrics.advance(splits, 0.5, i);
+    return parseExposition(metrics.expose());
+  };
+
+  it('is off without the annotation: the split has no noise and the counts are exact', () => {
+    const splits = computeSplits({
+      pods: webPods(3, 1),
+      services: [service('web', { app: 'web' }, { 'testbed.gantry.dev/rps': '100' })],
+    });
+    expect(splits[0]).not.toHaveProperty('noise');
+    expect(noisy()[0]!.noise).toBe('seed-1');
+  });
+
+  it('draws whole requests around rate × time, errors around the error rate, latencies over the spread', () => {
+    const samples = run(noisy());
+    // Stable: no errors, 20 ms (uniform on [10, 30] ms); canary: 10 % errors, 40 ms ([20, 60] ms).
+    for (const [track, share, errorRate, at25ms, allBelow] of [
+      ['stable', 0.75, 0, 0.75, '0.05'],
+      ['canary', 0.25, 0.1, 0.125, '0.1'],
+    ] as const) {
+      const ok = samples.get(`http_requests_total{${labels(track, ',code="200"')}}`)!;
+      const errors = samples.get(`http_requests_total{${labels(track, ',code="500"')}}`)!;
+      const count = samples.get(`http_request_duration_seconds_count{${labels(track)}}`)!;
+      const expected = 100 * share * 100; // 100 s at 100 requests/s
+      expect(Number.isInteger(ok) && Number.isInteger(errors)).toBe(true);
+      expect(count).toBe(ok + errors);
+      // Within 5 standard deviations, and not the exact value.
+      expect(Math.abs(count - expected)).toBeLessThan(5 * Math.sqrt(expected));
+      expect(count).not.toBe(expected);
+      const spread = (p: number) => 5 * Math.sqrt((p * (1 - p)) / count) + 1e-9;
+      expect(Math.abs(errors / count - errorRate)).toBeLessThanOrEqual(spread(errorRate));
+      const bucket = (le: string) =>
+        samples.get(`http_request_duration_seconds_bucket{${labels(track, `,le="${le}"`)}}`)!;
+      expect(bucket('0.01')).toBe(0);
+      expect(Math.abs(bucket('0.025') / count - at25ms)).toBeLessThan(spread(at25ms));
+      expect(bucket('0.025') / count).not.toBe(at25ms);
+      expect(bucket(allBelow)).toBe(count);
+    }
+    const canaryErrors = samples.get(`http_requests_total{${labels('canary', ',code="500"')}}`)!;
+    expect(canaryErrors / samples.get(`http_request_duration_seconds_count{${labels('canary')}}`)!).not.toBe(
+      0.1,
+    );
+  });
+
+  it('is reproducible: the same seed gives the same counts, another seed others', () => {
+    const a = run(noisy('seed-1'), 50);
+    const b = run(noisy('seed-1'), 50);
+    const c = run(noisy('seed-2'), 50);
+    expect([...a]).toEqual([...b]);
+    expect([...a]).not.toEqual([...c]);
+  });
+
+  it('draws Poisson counts: mean and variance both the mean, small and large', () => {
+    const random = seededRandom('poisson');
+    for (const mean of [0.3, 5, 80]) {
+      const draws = Array.from({ length: 20_000 }, () => poisson(random, mean));
+      const average = draws.reduce((a, b) => a + b, 0) / draws.length;
+      const variance = draws.reduce((a, b) => a + (b - average) ** 2, 0) / draws.length;
+      expect(Math.abs(average - mean)).toBeLessThan(5 * Math.sqrt(mean / draws.length));
+      expect(variance / mean).toBeGreaterThan(0.9);
+      expect(variance / mean).toBeLessThan(1.1);
+    }
+  });
+});

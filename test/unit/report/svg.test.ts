@@ -169,3 +169,51 @@ describe('renderSvgTimeline', () => {
     await expect(svg).toMatchFileSnapshot('./__snapshots__/rolled-back.svg');
   });
 });
+
+describe('renderSvgTimeline: the judge says why', () => {
+  const reasonTexts = (svg: string) =>
+    texts(svg)
+      .filter((t) => t.class === 'judge-reason')
+      .map((t) => t['#text']);
+
+  it("shows a sequential judge's verdict line under the verdict, wrapped, and pushes the plot down", () => {
+    const report = fixture('rolled-back');
+    const message =
+      'errors 30% vs 0.5% on stable: a regression, conclusive after 40 canary and 160 stable requests (false-rollback risk < 1%)';
+    for (const check of report.checks) {
+      if (check.metric !== 'error-rate') continue;
+      delete check.max;
+      Object.assign(check, { kind: 'sequential' });
+      if (check.result === 'fail') check.message = message;
+    }
+    const svg = renderSvgTimeline(report);
+    const lines = reasonTexts(svg);
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.join(' ')).toBe(`sequential judge: ${message}`);
+    expect(svg).toContain(`<desc id="gantry-desc">error-rate of web`);
+    expect(svg).toMatch(/rolled-back\. sequential judge: errors 30% vs 0\.5% on stable: a regression/);
+    // The verdict above it says only where; no threshold to speak of.
+    expect(texts(svg)[2]!['#text']).toBe('error-rate failed at step 2 (25%) · shop · canary via replicas');
+    // The step labels moved down with the plot, below the reason.
+    const stepLabel = texts(svg).find((t) => t.class === 'step-label')!;
+    expect(Number(stepLabel.y)).toBeGreaterThan(68 + 16 * (lines.length - 1));
+  });
+
+  it("shows the last verdict of a promoted rollout's Mann-Whitney metric", () => {
+    const report = fixture('promoted');
+    const metric = report.checks[0]!.metric;
+    const mine = report.checks.filter((check) => check.metric === metric);
+    Object.assign(mine.at(-1)!, {
+      kind: 'compare',
+      message: 'canary median 21 vs stable 20: no significant increase (p = 0.41)',
+    });
+    const svg = renderSvgTimeline(report, { metric });
+    expect(reasonTexts(svg)).toEqual([
+      'Mann-Whitney: canary median 21 vs stable 20: no significant increase (p = 0.41)',
+    ]);
+  });
+
+  it.each(fixtures)('%s: threshold metrics get no such line (the chart shows their bound)', (name) => {
+    expect(reasonTexts(renderSvgTimeline(fixture(name)))).toEqual([]);
+  });
+});

@@ -48,7 +48,7 @@ function latencyAnalysis(endEarly: boolean): string {
   return file;
 }
 
-function sequentialAnalysis(endEarly: boolean): string {
+function sequentialAnalysis(endEarly: boolean, alpha = 0.01): string {
   const file = join(mkdtempSync(join(tmpdir(), 'gantry-sequential-')), 'analysis.yaml');
   writeFileSync(
     file,
@@ -61,7 +61,7 @@ function sequentialAnalysis(endEarly: boolean): string {
             errors: `sum(http_requests_total{${selector},code=~"5.."}) or vector(0)`,
             requests: `sum(http_requests_total{${selector}})`,
             minRatio: 1.5,
-            alpha: 0.01,
+            alpha,
             endEarly,
           },
         },
@@ -262,7 +262,11 @@ describe('the sequential judges on noisy traffic', () => {
     const annotations = noisy('sqn-errors', BUSY);
     const ns = await noisyStable('sqn-errors', { errorRate: 0.02 }, annotations);
     const image = fakeImage('sqn-good-errors');
-    const run = await runCli(deploy(ns, image, { errorRate: 0.02 }, annotations, sequentialAnalysis(true)));
+    // A healthy canary on noisy traffic is rolled back with probability at most alpha: 0.001 keeps that chance
+    // out of a CI run's way (the guarantee itself is tested on 400 seeded runs in the unit tests).
+    const run = await runCli(
+      deploy(ns, image, { errorRate: 0.02 }, annotations, sequentialAnalysis(true, 0.001)),
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json!.verdict).toBe('promoted');
     expect(imageOf(await readDeployment(ns, 'web'))).toBe(image);

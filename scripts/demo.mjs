@@ -3,11 +3,14 @@
 //   1. build the demo service with buildah, tags from the git context;
 //   2. scan it with trivy against the sandbox's vulnerability database: it passes the gate;
 //   3. push it to the sandbox registry by digest;
-//   4. build a release that ships a vulnerable lodash: the scan gate stops it, nothing is pushed;
-//   5. deploy the service to the sandbox cluster, then roll a good release out through canary steps (10/25/50%)
-//      with metric analysis: promoted;
-//   6. roll out a bad release (5% errors… 30%): the analysis catches it and Gantry rolls it back by itself.
+//   4. sign the pushed digest, attaching its SBOM, its build provenance and the scan's verdict (cosign's formats);
+//   5. build a release that ships a vulnerable lodash: the scan gate stops it, nothing is pushed;
+//   6. deploy the service to the sandbox cluster, then roll a good release out through canary steps (10/25/50%)
+//      with metric analysis: promoted — every deploy verifies the release's signature and attestations first;
+//   7. an unsigned release: the deploy policy refuses it before anything is applied;
+//   8. roll out a bad release (5% errors… 30%): the analysis catches it and Gantry rolls it back by itself.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -57,7 +60,7 @@ function expect(condition, message) {
 
 const rows = [];
 const seconds = (from, to) => `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)}s`;
-say('1/6 build the demo service');
+say('1/8 build the demo service');
 const build = gantry(['build', '--image', image, '--context', 'examples/demo-app', '--tag', 'demo']);
 expect(build.code === 0, `build failed: ${build.json.error}`);
 rows.push([
@@ -66,7 +69,7 @@ rows.push([
   `${(build.json.durationMs / 1000).toFixed(1)}s`,
 ]);
 
-say('2/6 scan it (gate: high)');
+say('2/8 scan it (gate: high)');
 const scan = gantry([
   'scan',
   '--image',
@@ -90,7 +93,7 @@ rows.push([
   `${(scan.json.durationMs / 1000).toFixed(1)}s`,
 ]);
 
-say('3/6 push it by digest');
+say('3/8 push it by digest');
 const push = gantry([
   'push',
   '--image',
@@ -104,7 +107,49 @@ rows.push([
   `${(push.json.durationMs / 1000).toFixed(1)}s`,
 ]);
 
-say('4/6 a release with a vulnerable lodash: the gate must stop it');
+// The signing key: a fresh ECDSA P-256 pair, the private half in a 0600 file (never on argv).
+const signingKey = join(out, 'signing.pem');
+const publicKey = join(out, 'signing.pub');
+const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+writeFileSync(signingKey, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+writeFileSync(publicKey, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+
+const SHORT = {
+  'https://slsa.dev/provenance/v1': 'provenance',
+  'https://cyclonedx.org/bom': 'SBOM',
+  'https://cosign.sigstore.dev/attestation/vuln/v1': 'scan',
+};
+
+/** Signs a pushed release, attaching its SBOM, its build provenance and (when given) the scan's verdict. */
+function sign(pinned, provenance, scanResult) {
+  const name = pinned.slice(pinned.lastIndexOf('@sha256:') + 8, pinned.lastIndexOf('@sha256:') + 20);
+  return gantry([
+    'sign',
+    '--image',
+    pinned,
+    '--key-file',
+    signingKey,
+    '--sbom',
+    '--sbom-output',
+    join(out, `sbom-${name}.cdx.json`),
+    '--provenance',
+    provenance,
+    ...(scanResult ? ['--scan-result', scanResult] : []),
+  ]);
+}
+
+say('4/8 sign the pushed digest: SBOM, provenance and the scan verdict attached');
+const scanFile = join(out, 'scan.json');
+writeFileSync(scanFile, JSON.stringify(scan.json));
+const signed = sign(`${image}@${push.json.digest}`, build.json.provenance, scanFile);
+expect(signed.code === 0, `signing failed: ${signed.json.error}`);
+rows.push([
+  'sign',
+  `${signed.json.attestations.length} attestations (${signed.json.attestations.map((a) => SHORT[a.predicateType] ?? a.predicateType).join(', ')}), cosign-compatible`,
+  `${(signed.json.durationMs / 1000).toFixed(1)}s`,
+]);
+
+say('5/8 a release with a vulnerable lodash: the gate must stop it');
 const badBuild = gantry([
   'build',
   '--image',
@@ -127,13 +172,18 @@ const ids = badScan.json.findings.map((f) => `${f.id} (${f.severity})`).join(', 
 rows.push(['gate', `vulnerable release blocked: ${ids}`, 'exit 1']);
 
 /** Builds and pushes one release of the demo service; `version` makes each release's digest its own. */
-function release(version) {
+function release(version, { signed } = {}) {
   const context = mkdtempSync(join(tmpdir(), `gantry-demo-${version}-`));
   cpSync(join(repo, 'examples', 'demo-app'), context, { recursive: true });
   writeFileSync(join(context, 'app', 'version.txt'), `${version}\n`);
   const built = gantry(['build', '--image', image, '--context', context, '--tag', version, '--push']);
   expect(built.code === 0, `build of ${version} failed: ${built.json.error}`);
-  return `${image}@${built.json.digest}`;
+  const pinned = `${image}@${built.json.digest}`;
+  if (signed !== false) {
+    const result = sign(pinned, built.json.provenance);
+    expect(result.code === 0, `signing ${version} failed: ${result.json.error}`);
+  }
+  return pinned;
 }
 
 /** The demo manifests, with the simulator's error-rate annotation set for this release. */
@@ -149,7 +199,10 @@ function manifests(errorRate) {
 
 const namespace = `demo-${Date.now().toString(36)}`;
 execFileSync(sandbox.KUBECTL, ['create', 'namespace', namespace], { env, stdio: 'ignore' });
+// Every rollout verifies first: a signature by the demo's key, and the SBOM and provenance attached.
+const policy = ['--public-key-file', publicKey, '--require', 'slsaprovenance1,cyclonedx'];
 const deployArgs = [
+  ...policy,
   '--namespace',
   namespace,
   '--analysis',
@@ -158,7 +211,7 @@ const deployArgs = [
   '60s',
 ];
 
-say('5/6 first deploy, then a good release through canary steps 10/25/50% with analysis');
+say('6/8 first deploy, then a good release through canary steps 10/25/50% with analysis');
 const v1 = release('v1');
 const first = gantry([
   'deploy',
@@ -168,6 +221,7 @@ const first = gantry([
   `web=${v1}`,
   '--strategy',
   'rolling',
+  ...policy,
   '--namespace',
   namespace,
 ]);
@@ -199,7 +253,35 @@ rows.push([
   seconds(good.json.timings.startedAt, good.json.timings.finishedAt),
 ]);
 
-say('6/6 a bad release (30% errors): caught by the analysis and rolled back');
+say('7/8 an unsigned release: the deploy policy refuses it, nothing is applied');
+const unsigned = release('v2-unsigned', { signed: false });
+const refused = gantry([
+  'deploy',
+  '--manifests',
+  manifests(0.01),
+  '--image',
+  `web=${unsigned}`,
+  '--strategy',
+  'canary',
+  '--steps',
+  '10,25,50',
+  ...deployArgs,
+]);
+expect(refused.code === 1, `the unsigned release was not refused: exit ${refused.code}`);
+const stillGood = JSON.parse(
+  execFileSync(sandbox.KUBECTL, ['-n', namespace, 'get', 'deployment', 'web', '-o', 'json'], {
+    env,
+    encoding: 'utf8',
+  }),
+).spec.template.spec.containers[0].image;
+expect(stillGood === v2, `the cluster changed although the unsigned release was refused (${stillGood})`);
+rows.push([
+  'verify',
+  `unsigned release refused: ${String(refused.json.error).replace(/^.*?refused \S+: /, '')}`,
+  'exit 1',
+]);
+
+say('8/8 a bad release (30% errors): caught by the analysis and rolled back');
 const v3 = release('v3');
 const bad = gantry([
   'deploy',

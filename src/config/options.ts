@@ -43,7 +43,7 @@ export interface OptionSpec {
 }
 
 /** The commands that read or write an image (and reach a registry). */
-const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'push', 'sign', 'verify'];
+const IMAGE_COMMANDS: readonly CommandName[] = ['build', 'scan', 'sbom', 'push', 'sign', 'verify'];
 
 export const OPTIONS: readonly OptionSpec[] = [
   {

@@ -5,6 +5,7 @@ import { parseImageReference } from '../context/reference.js';
 import { type ImageTarget, resolveTarget } from '../supply/attachments.js';
 import { asStatement } from '../supply/bundle.js';
 import { verifyWithPolicy } from '../supply/gate.js';
+import { identityToken, keylessSigner } from '../supply/keyless.js';
 import { loadPublicKey, loadSigningKey } from '../supply/keys.js';
 import { resubject } from '../supply/provenance.js';
 import { slsaProvenanceStatementSchema } from '../supply/provenance-schema.js';
@@ -136,10 +137,11 @@ export async function runSignCommand(
   const config = resolveConfig({ command: 'sign', raw, configPath: options.configPath });
   if (!config.image) throw new InputError('--image', 'required: the registry image to sign');
   parseImageReference(config.image, '--image');
-  const key = loadSigningKey(
-    { file: config.sign.keyFile, env: config.sign.keyEnv },
-    config.sign.keyPasswordEnv,
-  );
+  if (config.sign.keyless && (config.sign.keyFile || config.sign.keyEnv))
+    throw new InputError('--keyless', 'sign with a key (--key-file/--key-env) or --keyless, not both');
+  const key = config.sign.keyless
+    ? keylessSigner(await identityToken(config.sign), config.sign)
+    : loadSigningKey({ file: config.sign.keyFile, env: config.sign.keyEnv }, config.sign.keyPasswordEnv);
   const attestArgs = config.sign.attest.map(parseAttestArgument);
   const documents = attestArgs.map((a) => ({ ...a, value: readJson(a.file) }));
   for (const doc of documents) {

@@ -357,6 +357,39 @@ export const OPTIONS: readonly OptionSpec[] = [
       'Attach an attestation (repeatable): an in-toto statement JSON file about the image, or type=file with a predicate file and its type (slsaprovenance1, cyclonedx, spdxjson, vuln or a predicate type URI)',
   },
   {
+    flag: 'keyless',
+    path: 'sign.keyless',
+    type: 'boolean',
+    commands: ['sign'],
+    description:
+      "Sign keyless: a Fulcio certificate for the CI job's OIDC identity, the signature logged in Rekor (needs the network; not testable in the sandbox)",
+  },
+  {
+    flag: 'identity-token-env',
+    path: 'sign.identityTokenEnv',
+    type: 'string',
+    valueName: 'VAR',
+    commands: ['sign'],
+    description:
+      "--keyless: the variable holding the OIDC token (default SIGSTORE_ID_TOKEN, then GitHub Actions' token service)",
+  },
+  {
+    flag: 'fulcio-url',
+    path: 'sign.fulcioUrl',
+    type: 'string',
+    valueName: 'url',
+    commands: ['sign'],
+    description: '--keyless: the Fulcio instance (default https://fulcio.sigstore.dev)',
+  },
+  {
+    flag: 'rekor-url',
+    path: 'sign.rekorUrl',
+    type: 'string',
+    valueName: 'url',
+    commands: ['sign'],
+    description: '--keyless: the Rekor instance (default https://rekor.sigstore.dev)',
+  },
+  {
     flag: 'sbom',
     path: 'sign.sbom',
     type: 'boolean',

@@ -118,6 +118,14 @@ export const signSchema = z.strictObject({
     .default('COSIGN_PASSWORD'),
   /** Statement files, or `type=file` predicate files. */
   attest: z.array(z.string().min(1)).default([]),
+  /** Keyless signing (Fulcio + Rekor) with the job's OIDC token. */
+  keyless: z.boolean().default(false),
+  identityTokenEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .optional(),
+  fulcioUrl: z.url().optional(),
+  rekorUrl: z.url().optional(),
   /** Generate a CycloneDX SBOM with trivy and attach it. */
   sbom: z.boolean().default(false),
   sbomOutput: z.string().min(1).optional(),

@@ -10,13 +10,15 @@ import {
   signaturePayload,
   subjectDigests,
 } from './bundle.js';
+import type { BundleSigner } from './keyless.js';
 import type { SigningKey } from './keys.js';
 import type { Statement } from './statement.js';
 
 export interface SignRequest {
   /** `repo@sha256:…` (a tag is resolved to its digest first; the digest is what is signed). */
   image: string;
-  key: SigningKey;
+  /** A private key, or a keyless signer (./keyless.ts). */
+  key: SigningKey | BundleSigner;
   /** in-toto statements to attach as attestations; each must be about this digest. */
   attestations: Statement[];
   insecureRegistries: string[];
@@ -72,8 +74,16 @@ export async function signImage(request: SignRequest): Promise<SignResult> {
   };
 }
 
-async function attach(target: ImageTarget, key: SigningKey, payload: Buffer, predicateType: string) {
-  const bundle = Buffer.from(JSON.stringify(makeBundle(payload, key.privateKey, key.publicKey)));
+async function attach(
+  target: ImageTarget,
+  key: SigningKey | BundleSigner,
+  payload: Buffer,
+  predicateType: string,
+) {
+  const bundle =
+    'bundle' in key
+      ? await key.bundle(payload)
+      : Buffer.from(JSON.stringify(makeBundle(payload, key.privateKey, key.publicKey)));
   const manifest = referrerManifest(target.descriptor, bundle, predicateType);
   return putReferrer(target.client, target.repository, manifest, [EMPTY_JSON, bundle]);
 }

@@ -167,6 +167,41 @@ describe('gantry sign --sbom --provenance --scan-result', () => {
   });
 });
 
+describe('gantry sign --keyless', () => {
+  it('goes through the sigstore library to Fulcio; unreachable: exit 3, nothing written, the token in no output', async () => {
+    // Fulcio and Rekor are not reachable here (no network): this shows the path up to the library's request —
+    // the token found, the library loaded and asked, its failure an infrastructure error — not a signature.
+    const before = await registryTags(registry(), `it-policy/${RUN}-good`);
+    const token = `eyJhbGciOiJSUzI1NiJ9.${RUN}.keyless-test-token`;
+    const run = await cli(
+      [
+        'sign',
+        '--image',
+        releases.good.pinned,
+        '--keyless',
+        '--identity-token-env',
+        'IT_OIDC_TOKEN',
+        '--fulcio-url',
+        'http://127.0.0.1:9',
+        '--rekor-url',
+        'http://127.0.0.1:9',
+      ],
+      { IT_OIDC_TOKEN: token },
+    );
+    expect(run.exitCode, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(
+      /keyless signing failed \(Fulcio http:\/\/127\.0\.0\.1:9, Rekor http:\/\/127\.0\.0\.1:9\)/,
+    );
+    expect(run.stdout + run.stderr).not.toContain(token);
+    expect(await registryTags(registry(), `it-policy/${RUN}-good`)).toEqual(before);
+    const both = await cli(['sign', '--image', releases.good.pinned, '--keyless', '--key-file', key.key]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr.trim()).toBe(
+      'gantry: --keyless: sign with a key (--key-file/--key-env) or --keyless, not both',
+    );
+  });
+});
+
 describe('gantry verify with a policy', () => {
   const verify = (image: string, extra: string[]) =>
     cli(['verify', '--json', '--image', image, '--public-key-file', key.pub, ...extra]);

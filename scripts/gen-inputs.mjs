@@ -39,7 +39,7 @@ try {
       generator.JENKINS_OPTIONS_FILE,
       () => generator.renderJenkinsOptions(readFileSync(join(repo, generator.JENKINS_OPTIONS_FILE), 'utf8')),
     ],
-    ...['.', 'build', 'scan', 'push', 'deploy', 'promote', 'abort'].map((action) => {
+    ...['.', 'build', 'scan', 'push', 'sign', 'verify', 'deploy', 'promote', 'abort'].map((action) => {
       const path = generator.actionFile(action);
       return [path, () => generator.renderActionInputs(action, readFileSync(join(repo, path), 'utf8'))];
     }),

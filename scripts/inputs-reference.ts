@@ -29,10 +29,12 @@ export function githubInputs(): Record<
 
 /** The Gantry commands a GitHub action runs, to tell which option an input with a shared flag sets. */
 export const GITHUB_COMMANDS: Record<keyof typeof ACTIONS, readonly CommandName[]> = {
-  '.': ['build', 'scan', 'push', 'deploy'],
+  '.': ['build', 'scan', 'push', 'sign', 'deploy'],
   build: ['build'],
   scan: ['scan'],
   push: ['push'],
+  sign: ['sign'],
+  verify: ['verify'],
   deploy: ['deploy'],
   promote: ['promote'],
   abort: ['abort'],
@@ -328,6 +330,7 @@ const JENKINS_TABLE_END = '\n    ]\n';
 const COMMANDS: readonly CommandName[] = [
   'build',
   'scan',
+  'sbom',
   'push',
   'sign',
   'verify',

@@ -93,6 +93,12 @@ const INPUT_TYPE: Record<OptionSpec['type'], InputSpec['type']> = {
 };
 
 const typeOf = (spec: InputSpec) => spec.type ?? 'string';
+/**
+ * The input type of an option: its own, but a number without a built-in default is a string input (GitLab
+ * requires a number input that has no default; empty means unset).
+ */
+const inputType = (option: OptionSpec) =>
+  option.type === 'number' && builtInDefault(option.path) === undefined ? 'string' : INPUT_TYPE[option.type];
 const ref = (input: string) => `$[[ inputs.${input} ]]`;
 
 function builtInDefault(path: string): unknown {
@@ -174,7 +180,7 @@ describe.each(STAGE_COMMANDS)(
       ];
       expect(Object.keys(template.inputs).sort()).toEqual(expected.sort());
       for (const option of flagInputs) {
-        expect(typeOf(template.inputs[option.flag]!), option.flag).toBe(INPUT_TYPE[option.type]);
+        expect(typeOf(template.inputs[option.flag]!), option.flag).toBe(inputType(option));
       }
     });
 
@@ -203,7 +209,9 @@ describe.each(STAGE_COMMANDS)(
     it('defaults booleans and numbers to Gantry own defaults, so gantry.yml still applies (build push aside)', () => {
       for (const option of flagInputs.filter((o) => o.type === 'boolean' || o.type === 'number')) {
         if (command === 'build' && option.flag === 'push') continue;
-        expect(template.inputs[option.flag]!.default, option.flag).toEqual(builtInDefault(option.path));
+        // A number with no default of its own (a policy limit that is off unless set) is an empty string.
+        const fallback = builtInDefault(option.path) ?? (option.type === 'number' ? '' : undefined);
+        expect(template.inputs[option.flag]!.default, option.flag).toEqual(fallback);
       }
     });
 

@@ -57,6 +57,11 @@ class Options implements Serializable {
             trivyignore: ['trivyignore', 'boolean'],
             insecureRegistry: ['insecure-registry', 'list'],
         ],
+        sbom: [
+            platform: ['platform', 'list', true],
+            format: ['format', 'string'],
+            output: ['output', 'string'],
+        ],
         push: [
             image: ['image', 'string'],
             to: ['to', 'list'],

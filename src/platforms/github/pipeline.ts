@@ -24,7 +24,7 @@ import {
   toRawInputs,
 } from './adapter.js';
 import { buildStage, pushStage, scanStage } from './image.js';
-import { hasSigningKeyInput, signingKeyInputs, signStage } from './supply.js';
+import { hasSigningKeyInput, signingKeyInputs, signStage, withKeyInputs } from './supply.js';
 import { visibilitySettings } from './visibility-inputs.js';
 
 // The rollout engine and the Kubernetes client load when the deploy stage starts.
@@ -43,14 +43,16 @@ async function pipeline(inputs: Inputs): Promise<void> {
     return true;
   });
   // Signing, and its key, are settled before anything is built: a key that cannot be read fails now.
-  const signing = await stage(PIPELINE, 'sign', async () => {
-    const raw = { ...toRawInputs('sign', PIPELINE, inputs), ...signingKeyInputs(inputs) };
-    const { sign } = resolveConfig({ command: 'sign', raw, configPath: inputs.config });
-    // What is signed is the pushed digest: without a push there is nothing to sign.
-    if (!push || (!hasSigningKeyInput(inputs) && !sign.keyFile && !sign.keyEnv)) return false;
-    loadSigningKey({ file: sign.keyFile, env: sign.keyEnv }, sign.keyPasswordEnv);
-    return true;
-  });
+  const signing = await stage(PIPELINE, 'sign', () =>
+    withKeyInputs(inputs, async () => {
+      const raw = { ...toRawInputs('sign', PIPELINE, inputs), ...signingKeyInputs(inputs) };
+      const { sign } = resolveConfig({ command: 'sign', raw, configPath: inputs.config });
+      // What is signed is the pushed digest: without a push there is nothing to sign.
+      if (!push || (!hasSigningKeyInput(inputs) && !sign.keyFile && !sign.keyEnv)) return false;
+      loadSigningKey({ file: sign.keyFile, env: sign.keyEnv }, sign.keyPasswordEnv);
+      return true;
+    }),
+  );
   const build = await buildStage(PIPELINE, inputs, { push: false });
   const local = build.refs[0]!;
   const scan = await scanStage(PIPELINE, inputs, local);

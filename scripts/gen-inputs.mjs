@@ -32,7 +32,10 @@ try {
   // Each generated file: its path and what it must contain, rendered in this order from what is on disk then
   // (the reference reads pipeline.yml's inputs, which come from the stage templates).
   const outputs = [
-    ...gitlab.STAGES.map((stage) => [gitlab.templateFile(stage), () => gitlab.renderStageTemplate(stage)]),
+    ...gitlab.COMPONENTS.map((stage) => [
+      gitlab.templateFile(stage),
+      () => gitlab.renderStageTemplate(stage),
+    ]),
     [gitlab.PIPELINE_FILE, () => gitlab.renderPipeline()],
     [generator.REFERENCE_FILE, () => generator.renderInputsReference()],
     [

@@ -49,7 +49,7 @@ export interface GitLabInput {
 /** GitLab: component name → its `spec:inputs`. */
 export function gitlabInputs(): Record<string, Record<string, GitLabInput>> {
   const out: Record<string, Record<string, GitLabInput>> = {};
-  for (const name of ['build', 'scan', 'push', 'deploy', 'pipeline']) {
+  for (const name of ['build', 'scan', 'push', 'sign', 'verify', 'deploy', 'pipeline']) {
     const text = readFileSync(join(REPO, 'gitlab', 'templates', `${name}.yml`), 'utf8');
     const [header] = yaml.loadAll(text) as { spec: { inputs: Record<string, GitLabInput> } }[];
     out[name] = header!.spec.inputs;
@@ -119,7 +119,7 @@ export function githubNamesFor(option: OptionSpec): Map<string, string[]> {
 /** The GitLab stage components that take an option as an input of the flag's name (`pipeline` has them all). */
 export function gitlabComponentsFor(option: OptionSpec): string[] {
   const inputs = gitlabInputs();
-  return (['build', 'scan', 'push', 'deploy'] as const).filter(
+  return (['build', 'scan', 'push', 'sign', 'verify', 'deploy'] as const).filter(
     (component) => option.commands.includes(component) && option.flag in inputs[component]!,
   );
 }

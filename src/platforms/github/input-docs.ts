@@ -321,8 +321,8 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
       "What a verified SLSA provenance's builder id must start with (`https://github.com/acme/shop/.github/workflows/`)",
   },
   'signing-key': {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
     description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
       'ECDSA P-256 private key PEM to sign with (PKCS#8, EC, encrypted PKCS#8, or `cosign.key`), e.g. `${{ secrets.COSIGN_KEY }}`; masked and handed over in the environment, never on argv or in a file',
   },
   'key-file': {
@@ -332,8 +332,8 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
     description: 'Environment variable holding the private key PEM to sign with (instead of `signing-key`)',
   },
   'key-password': {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
     description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
       'Password of an encrypted private key, e.g. `${{ secrets.COSIGN_PASSWORD }}`; masked and handed over in the environment. Default: `COSIGN_PASSWORD` from the environment',
   },
   'key-password-env': {
@@ -371,8 +371,8 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
 export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<string, InputDoc>>> = {
   '.': {
     'signing-key': {
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
       description:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
         'ECDSA P-256 private key PEM (e.g. `${{ secrets.COSIGN_KEY }}`): given (or `key-file`, `key-env`, sign.keyFile in gantry.yml), the pushed digest is signed with its SBOM, the build provenance and the scan verdict attached, before the deploy; masked and handed over in the environment, never on argv or in a file',
     },
     'github-token': {

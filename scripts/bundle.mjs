@@ -36,6 +36,8 @@ export const entries = {
   'src/platforms/github/entries/build.ts': 'actions/build.js',
   'src/platforms/github/entries/scan.ts': 'actions/scan.js',
   'src/platforms/github/entries/push.ts': 'actions/push.js',
+  'src/platforms/github/entries/sign.ts': 'actions/sign.js',
+  'src/platforms/github/entries/verify.ts': 'actions/verify.js',
   'src/platforms/github/entries/deploy.ts': 'actions/deploy.js',
   'src/platforms/github/entries/promote.ts': 'actions/promote.js',
   'src/platforms/github/entries/abort.ts': 'actions/abort.js',

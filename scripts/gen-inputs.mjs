@@ -32,14 +32,17 @@ try {
   // Each generated file: its path and what it must contain, rendered in this order from what is on disk then
   // (the reference reads pipeline.yml's inputs, which come from the stage templates).
   const outputs = [
-    ...gitlab.STAGES.map((stage) => [gitlab.templateFile(stage), () => gitlab.renderStageTemplate(stage)]),
+    ...gitlab.COMPONENTS.map((stage) => [
+      gitlab.templateFile(stage),
+      () => gitlab.renderStageTemplate(stage),
+    ]),
     [gitlab.PIPELINE_FILE, () => gitlab.renderPipeline()],
     [generator.REFERENCE_FILE, () => generator.renderInputsReference()],
     [
       generator.JENKINS_OPTIONS_FILE,
       () => generator.renderJenkinsOptions(readFileSync(join(repo, generator.JENKINS_OPTIONS_FILE), 'utf8')),
     ],
-    ...['.', 'build', 'scan', 'push', 'deploy', 'promote', 'abort'].map((action) => {
+    ...['.', 'build', 'scan', 'push', 'sign', 'verify', 'deploy', 'promote', 'abort'].map((action) => {
       const path = generator.actionFile(action);
       return [path, () => generator.renderActionInputs(action, readFileSync(join(repo, path), 'utf8'))];
     }),

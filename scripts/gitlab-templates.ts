@@ -20,10 +20,17 @@ import { inputVariable } from '../src/platforms/gitlab/inputs.js';
 
 export const REPO = resolve(import.meta.dirname, '..');
 
+/** The stages pipeline.yml chains. */
 export const STAGES = ['build', 'scan', 'push', 'deploy'] as const;
 export type Stage = (typeof STAGES)[number];
+/**
+ * Every component with one job of one gantry command: the stages, and sign and verify, which pipeline.yml does
+ * not run (compose them: build, scan, push, sign, deploy; see gitlab/README.md).
+ */
+export const COMPONENTS = [...STAGES, 'sign', 'verify'] as const;
+export type Component = (typeof COMPONENTS)[number];
 
-export const templateFile = (name: Stage | 'pipeline') => `gitlab/templates/${name}.yml`;
+export const templateFile = (name: Component | 'pipeline') => `gitlab/templates/${name}.yml`;
 export const PIPELINE_FILE = templateFile('pipeline');
 
 export interface InputSpec {
@@ -70,7 +77,7 @@ export interface StageJob {
 const VARIABLES_ONLY = 'Inputs reach gantry through variables only (see build.yml).';
 
 /** What each stage job is besides its inputs' variables. */
-export const STAGE_JOBS: Record<Stage, StageJob> = {
+export const STAGE_JOBS: Record<Component, StageJob> = {
   build: {
     note: [
       'Every input reaches gantry through a job variable, never through the script: GitLab pastes inputs into this',
@@ -138,6 +145,21 @@ export const STAGE_JOBS: Record<Stage, StageJob> = {
       paths: ['gantry-deploy.json', 'gantry-rollout/'],
       reports: { dotenv: 'gantry-deploy.env' },
     },
+  },
+  sign: {
+    variablesNote:
+      'Inputs reach gantry through variables only (see build.yml); the key only as a file or a variable name.',
+    fixed: { 'sbom-output': 'gantry-sbom.cdx.json' },
+    artifacts: {
+      pathsNote: 'The SBOM (when sbom is true) is kept beside the result: what was attached, readable.',
+      paths: ['gantry-sign.json', 'gantry-sbom.cdx.json'],
+      reports: { dotenv: 'gantry-sign.env' },
+    },
+  },
+  verify: {
+    variablesNote: VARIABLES_ONLY,
+    fixed: {},
+    artifacts: { paths: ['gantry-verify.json'], reports: { dotenv: 'gantry-verify.env' } },
   },
 };
 
@@ -275,7 +297,7 @@ export interface StageSpec {
   blocks: Map<string, string[]>;
 }
 
-export function readStageSpec(stage: Stage, text: string): StageSpec {
+export function readStageSpec(stage: Component, text: string): StageSpec {
   const file = templateFile(stage);
   const lines = text.split('\n');
   const end = lines.indexOf('---');
@@ -310,7 +332,7 @@ function parseBlock(block: readonly string[]): InputSpec {
   return Object.values(parsed)[0]!;
 }
 
-function readTemplate(stage: Stage): string {
+function readTemplate(stage: Component): string {
   return readFileSync(join(REPO, templateFile(stage)), 'utf8');
 }
 
@@ -373,7 +395,7 @@ function variableLines(name: string, value: { ref?: string; text?: string; array
 }
 
 /** The inputs of a stage that its job's keywords use, and so reach no variable. */
-export function jobInputs(stage: Stage): string[] {
+export function jobInputs(stage: Component): string[] {
   const environment = STAGE_JOBS[stage].environment;
   return [...JOB_INPUTS, ...(environment ? [environment.name, environment.url] : [])];
 }
@@ -386,9 +408,9 @@ interface JobContext {
   note: readonly string[];
 }
 
-const jobName = (stage: Stage) => `"${ref('job-prefix')}${stage}"`;
+const jobName = (stage: Component) => `"${ref('job-prefix')}${stage}"`;
 
-function jobLines(stage: Stage, inputs: Record<string, InputSpec>, context: JobContext): string[] {
+function jobLines(stage: Component, inputs: Record<string, InputSpec>, context: JobContext): string[] {
   const job = STAGE_JOBS[stage];
   const lines = [
     ...context.note.map((line) => `# ${line}`),
@@ -443,7 +465,7 @@ function jobLines(stage: Stage, inputs: Record<string, InputSpec>, context: JobC
 }
 
 /** A stage template: its hand-written header and spec, then its job rendered from them and STAGE_JOBS. */
-export function renderStageTemplate(stage: Stage, current: string = readTemplate(stage)): string {
+export function renderStageTemplate(stage: Component, current: string = readTemplate(stage)): string {
   const { head, inputs } = readStageSpec(stage, current);
   const job = jobLines(stage, inputs, {
     stageInput: 'stage',

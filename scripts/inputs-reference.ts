@@ -29,10 +29,12 @@ export function githubInputs(): Record<
 
 /** The Gantry commands a GitHub action runs, to tell which option an input with a shared flag sets. */
 export const GITHUB_COMMANDS: Record<keyof typeof ACTIONS, readonly CommandName[]> = {
-  '.': ['build', 'scan', 'push', 'deploy'],
+  '.': ['build', 'scan', 'push', 'sign', 'deploy'],
   build: ['build'],
   scan: ['scan'],
   push: ['push'],
+  sign: ['sign'],
+  verify: ['verify'],
   deploy: ['deploy'],
   promote: ['promote'],
   abort: ['abort'],
@@ -47,7 +49,7 @@ export interface GitLabInput {
 /** GitLab: component name → its `spec:inputs`. */
 export function gitlabInputs(): Record<string, Record<string, GitLabInput>> {
   const out: Record<string, Record<string, GitLabInput>> = {};
-  for (const name of ['build', 'scan', 'push', 'deploy', 'pipeline']) {
+  for (const name of ['build', 'scan', 'push', 'sign', 'verify', 'deploy', 'pipeline']) {
     const text = readFileSync(join(REPO, 'gitlab', 'templates', `${name}.yml`), 'utf8');
     const [header] = yaml.loadAll(text) as { spec: { inputs: Record<string, GitLabInput> } }[];
     out[name] = header!.spec.inputs;
@@ -117,7 +119,7 @@ export function githubNamesFor(option: OptionSpec): Map<string, string[]> {
 /** The GitLab stage components that take an option as an input of the flag's name (`pipeline` has them all). */
 export function gitlabComponentsFor(option: OptionSpec): string[] {
   const inputs = gitlabInputs();
-  return (['build', 'scan', 'push', 'deploy'] as const).filter(
+  return (['build', 'scan', 'push', 'sign', 'verify', 'deploy'] as const).filter(
     (component) => option.commands.includes(component) && option.flag in inputs[component]!,
   );
 }
@@ -328,6 +330,7 @@ const JENKINS_TABLE_END = '\n    ]\n';
 const COMMANDS: readonly CommandName[] = [
   'build',
   'scan',
+  'sbom',
   'push',
   'sign',
   'verify',

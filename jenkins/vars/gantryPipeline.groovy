@@ -3,7 +3,7 @@ import dev.gantry.jenkins.Gantry
 import dev.gantry.jenkins.Options
 
 /**
- * gantryPipeline: the whole story in one step: build → scan (gate) → push by digest → deploy by digest.
+ * gantryPipeline: the whole story in one step: build → scan (gate) → push by digest → sign → deploy by digest.
  *
  *   gantryPipeline(
  *       image: 'registry.example.com/shop/web',
@@ -17,7 +17,12 @@ import dev.gantry.jenkins.Options
  * to every stage that knows them. `scan: false` / `push: false` skip a stage; without `deploy` nothing is
  * deployed. A gate that says no stops the pipeline: the build fails, or is unstable with failOnGate: false.
  *
- * Returns [build:, scan:, push:, deploy:, digest:, image: 'repo@sha256:…', stoppedAt: null|'scan'|'deploy'].
+ * Signing: with signingKeyCredentialsId (a "Secret file" credential holding the private key PEM) or a `sign:`
+ * section (gantrySign's options), the pushed digest is signed after the push and before the deploy, with the
+ * SBOM (sbom: true unless the section says otherwise), the build's provenance and the scan's verdict attached;
+ * a deploy with publicKeyFile then verifies exactly that. `sign: false` skips it.
+ *
+ * Returns [build:, scan:, push:, sign:, deploy:, digest:, image: 'repo@sha256:…', stoppedAt: null|'scan'|'deploy'].
  */
 def call(Map cfg = [:]) {
     Gantry gantry = new Gantry(this, 'gantryPipeline')
@@ -31,8 +36,13 @@ def call(Map cfg = [:]) {
     if (cfg.deploy && cfg.push == false) {
         gantry.fail("'deploy' needs the push stage: images are deployed by digest")
     }
+    boolean signing = cfg.sign != false && (cfg.signingKeyCredentialsId || cfg.sign instanceof Map)
+    if (signing && cfg.push == false) {
+        gantry.fail("'sign' needs the push stage: the pushed digest is what is signed")
+    }
     boolean stages = cfg.stages != false
-    Map result = [build: null, scan: null, push: null, deploy: null, digest: null, image: null, stoppedAt: null]
+    Map result = [build: null, scan: null, push: null, sign: null, deploy: null, digest: null, image: null,
+        stoppedAt: null]
 
     inStage(stages, 'Build') {
         result.build = gantryBuild(section(cfg, 'build', [image: cfg.image]))
@@ -58,6 +68,13 @@ def call(Map cfg = [:]) {
         }
         result.digest = result.push.digest
         result.image = "${Options.repositoryOf(local)}@${result.digest}".toString()
+    }
+    if (signing) {
+        Map signCfg = section(cfg, 'sign', [image: result.image])
+        signDefaults(signCfg, (Map) result.build, result.scan ? "${Gantry.reportDir(cfg)}/scan.json".toString() : null)
+        inStage(stages, 'Sign') {
+            result.sign = gantrySign(signCfg)
+        }
     }
     if (cfg.deploy) {
         Map deployCfg = section(cfg, 'deploy', [:])
@@ -90,6 +107,20 @@ private void inStage(boolean stages, String name, Closure body) {
     }
 }
 
+/** What the pipeline attaches unless the sign section says otherwise: the SBOM, the provenance, the scan. */
+@NonCPS
+private static void signDefaults(Map signCfg, Map build, String scanResult) {
+    if (signCfg.sbom == null) {
+        signCfg.sbom = true
+    }
+    if (signCfg.provenance == null && build?.provenance) {
+        signCfg.provenance = build.provenance.toString()
+    }
+    if (signCfg.scanResult == null && scanResult) {
+        signCfg.scanResult = scanResult
+    }
+}
+
 @NonCPS
 private static String firstRef(Map build) {
     List refs = (List) build?.refs
@@ -100,9 +131,10 @@ private static String firstRef(Map build) {
 @NonCPS
 private static Map<String, String> topLevelTypes() {
     Map<String, String> types = [image: 'string', stages: 'boolean', build: 'section', scan: 'map-or-false',
-        push: 'map-or-false', deploy: 'map-or-false', insecureRegistry: 'list']
+        push: 'map-or-false', sign: 'map-or-false', deploy: 'map-or-false', insecureRegistry: 'list']
     types.putAll(Options.COMMON)
     types.putAll(Options.REGISTRY_CREDENTIALS)
+    types.putAll(Options.SIGNING_CREDENTIALS)
     types.putAll(Options.KUBE_CREDENTIALS)
     types.putAll(Options.GATE)
     return types
@@ -126,7 +158,7 @@ private static String checkPipeline(Map cfg) {
     if (problem) {
         return problem
     }
-    for (String name : ['build', 'scan', 'push', 'deploy']) {
+    for (String name : ['build', 'scan', 'push', 'sign', 'deploy']) {
         if (cfg[name] instanceof Map) {
             problem = Options.check('gantryPipeline', (Map) cfg[name], sectionTypes(name), name + '.')
             if (problem) {

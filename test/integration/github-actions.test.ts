@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ const registry = () => {
   return value;
 };
 const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-const ACTION_DIRS = ['.', 'build', 'scan', 'push', 'deploy', 'promote', 'abort'] as const;
+const ACTION_DIRS = ['.', 'build', 'scan', 'push', 'sign', 'verify', 'deploy', 'promote', 'abort'] as const;
 type ActionName = (typeof ACTION_DIRS)[number];
 const actionDir = (action: ActionName) => (action === '.' ? repoRoot : join(repoRoot, 'actions', action));
 const mainOf = (action: ActionName): string =>
@@ -846,6 +847,169 @@ describe('the root action: build → scan → push → deploy', () => {
     expect(run.outputs.passed).toBe('false');
     expect(run.outputs.verdict).toBeUndefined();
     expect(await registryTags(registry(), `gh-it/pipe-bad-${id}`)).toEqual([]);
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(before);
+  });
+});
+
+describe('sign and verify: actions/sign, actions/verify and the root action with a signing key', () => {
+  const cosign = process.env.GANTRY_COSIGN ?? 'cosign';
+  const keyPair = () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return {
+      key: String(pair.privateKey.export({ type: 'pkcs8', format: 'pem' })),
+      pub: String(pair.publicKey.export({ type: 'spki', format: 'pem' })),
+    };
+  };
+  const signer = keyPair();
+  const other = keyPair();
+  const keys = mkdtempSync(join(tmpdir(), 'gantry-gh-keys-'));
+  const pubFile = join(keys, 'cosign.pub');
+  writeFileSync(pubFile, signer.pub);
+  /** The base64 lines of the private key: none may be printed anywhere but in `::add-mask::`. */
+  const keyLines = signer.key.split('\n').filter((line) => line !== '' && !line.startsWith('-----'));
+  const cosignVerify = (args: string[]) =>
+    execa(cosign, [...args, '--key', pubFile, '--insecure-ignore-tlog=true'], {
+      env: { HOME: keys },
+      reject: false,
+      timeout: 120_000,
+    });
+  let ns: string;
+  beforeAll(async () => {
+    ns = await namespaceWithStableApp('gh-sign', 'ghs-v1');
+  });
+  afterAll(() => deleteNamespace(ns));
+
+  it('actions/sign signs the pushed digest with the SBOM and the build provenance; cosign and actions/verify accept it', async () => {
+    const image = `${registry()}/gh-it/signed-${id}`;
+    const build = await runAction('build', {
+      image,
+      context: makeContext(`signed ${id}`),
+      tags: 'one',
+      push: 'true',
+      'insecure-registry': registry(),
+    });
+    expect(build.exitCode, build.stdout).toBe(0);
+    expect(existsSync(build.outputs.provenance!)).toBe(true);
+    const sign = await runAction('sign', {
+      image: `${image}:one`,
+      'signing-key': signer.key,
+      sbom: 'true',
+      'sbom-output': join(keys, 'sbom.cdx.json'),
+      provenance: build.outputs.provenance!,
+      'insecure-registry': registry(),
+    });
+    expect(sign.exitCode, sign.stdout).toBe(0);
+    expect(sign.outputs).toMatchObject({ digest: build.outputs.digest, image: build.outputs.ref });
+    expect(sign.outputs.signature).toMatch(/@sha256:[a-f0-9]{64}$/);
+    const types = (JSON.parse(sign.outputs.attestations!) as { predicateType: string }[]).map(
+      (a) => a.predicateType,
+    );
+    expect(types.sort()).toEqual(['https://cyclonedx.org/bom', 'https://slsa.dev/provenance/v1']);
+    expect(JSON.parse(readFileSync(sign.outputs.sbom!, 'utf8')).bomFormat).toBe('CycloneDX');
+    expect(sign.summary).toContain('### Image signed');
+    expectMasked(sign.stdout + sign.summary + JSON.stringify(sign.outputs), ...keyLines);
+    // The real cosign, offline, with the public key.
+    const verified = await cosignVerify(['verify', build.outputs.ref!]);
+    expect(verified.exitCode, verified.stderr).toBe(0);
+    const attested = await cosignVerify([
+      'verify-attestation',
+      '--type',
+      'slsaprovenance1',
+      build.outputs.ref!,
+    ]);
+    expect(attested.exitCode, attested.stderr).toBe(0);
+
+    const verify = await runAction('verify', {
+      image: `${image}:one`,
+      'public-key': signer.pub,
+      'require-attestations': 'slsaprovenance1,cyclonedx',
+      'source-repository': 'https://github.com/acme/shop',
+      'insecure-registry': registry(),
+    });
+    expect(verify.exitCode, verify.stdout).toBe(0);
+    expect(verify.outputs).toMatchObject({ verified: 'true', digest: build.outputs.digest });
+
+    const refused = await runAction('verify', {
+      image: build.outputs.ref!,
+      'public-key': other.pub,
+      'insecure-registry': registry(),
+    });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.outputs.verified).toBe('false');
+    expect(refused.outputs.reason).toBeTruthy();
+    expect(refused.failures).toEqual([expect.stringMatching(/^refused .*@sha256:/)]);
+  });
+
+  it('a signing key that is no key fails actions/sign naming the input, nothing signed', async () => {
+    const run = await runAction('sign', {
+      image: `${registry()}/gh-it/never-${id}:1`,
+      'signing-key': 'not a key',
+      'insecure-registry': registry(),
+    });
+    expect(run.exitCode).toBe(2);
+    expect(run.failures).toHaveLength(1);
+    expect(run.failures[0]).toMatch(/^input "signing-key": /);
+    expect(run.failures[0]).not.toContain('GANTRY_SIGNING_KEY');
+    expectMasked(run.stdout + run.summary, 'not a key');
+  });
+
+  it('root action with a signing key: signed after the push, before a deploy whose policy verifies it', async () => {
+    const image = `${registry()}/gh-it/pipe-signed-${id}`;
+    const run = await runAction('.', {
+      image,
+      context: makeContext(`pipeline signed ${id}`),
+      tags: 'release',
+      'insecure-registry': registry(),
+      'signing-key': signer.key,
+      manifests: writeApp(),
+      container: 'app',
+      namespace: ns,
+      strategy: 'rolling',
+      'ready-timeout': '60s',
+      'public-key-file': pubFile,
+      'require-attestations': 'slsaprovenance1,cyclonedx,vuln',
+      'max-critical': '0',
+      'source-repository': 'https://github.com/acme/shop',
+    });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const { outputs } = run;
+    expect(outputs.signature).toMatch(/@sha256:[a-f0-9]{64}$/);
+    expect(JSON.parse(readFileSync(outputs.sbom!, 'utf8')).bomFormat).toBe('CycloneDX');
+    expect(JSON.parse(readFileSync(outputs.provenance!, 'utf8')).predicateType).toBe(
+      'https://slsa.dev/provenance/v1',
+    );
+    expect(imageOf(await readDeployment(ns, 'web'))).toBe(`${image}@${outputs.digest}`);
+    const positions = ['### Image pushed', '### Image signed', '### Rollout'].map((section) =>
+      run.summary.indexOf(section),
+    );
+    expect(positions.every((position, i) => position > (positions[i - 1] ?? -1))).toBe(true);
+    expectMasked(run.stdout + run.summary + JSON.stringify(run.outputs), ...keyLines);
+    const attested = await cosignVerify([
+      'verify-attestation',
+      '--type',
+      'vuln',
+      `${image}@${outputs.digest}`,
+    ]);
+    expect(attested.exitCode, attested.stderr).toBe(0);
+  });
+
+  it('root action with a deploy policy and no signing key: the pushed image is refused, nothing applied', async () => {
+    const image = `${registry()}/gh-it/pipe-unsigned-${id}`;
+    const before = imageOf(await readDeployment(ns, 'web'));
+    const run = await runAction('.', {
+      image,
+      context: makeContext(`pipeline unsigned ${id}`),
+      tags: 'release',
+      'insecure-registry': registry(),
+      manifests: writeApp(),
+      container: 'app',
+      namespace: ns,
+      strategy: 'rolling',
+      'public-key-file': pubFile,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.signature).toBeUndefined();
+    expect(run.failures).toHaveLength(1);
     expect(imageOf(await readDeployment(ns, 'web'))).toBe(before);
   });
 });

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import {
   chmodSync,
   cpSync,
@@ -321,6 +322,104 @@ describe('GitLab components under gitlab-ci-local, against the sandbox', () => {
     expect(fullyAvailable(deployment)).toBe(true);
     expect(existsSync(join(dir, 'gantry-rollout', 'rollout.md'))).toBe(true);
     expect(pipeline.output).toMatch(/gantry-deploy environment: \{ name: review\/main/);
+  });
+
+  it('build → scan → sign (key from a file variable; SBOM and scan verdict attached) → verify and a deploy with the policy', async () => {
+    const id = unique();
+    const namespace = await createNamespace('gl-sign');
+    namespaces.push(namespace);
+    const app = `${registry()}/gl/signed-${id}`;
+    const keys = mkdtempSync(join(work, 'keys-'));
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyFile = join(keys, 'cosign.key');
+    writeFileSync(keyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const pubFile = join(keys, 'cosign.pub');
+    writeFileSync(pubFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    const preinstalled = { 'gantry-image': '' };
+    const dir = await project({
+      Dockerfile: 'FROM scratch\nCOPY app/ /app/\n',
+      'app/index.html': `<p>${id}</p>\n`,
+      'k8s/app.yaml': readFileSync(join(writeApp({ replicas: 1 }), 'app.yaml'), 'utf8'),
+      '.gitlab-ci.yml': includes(
+        [
+          { file: 'build', inputs: { ...preinstalled, image: app } },
+          { file: 'scan', inputs: preinstalled },
+          {
+            file: 'sign',
+            inputs: {
+              ...preinstalled,
+              stage: 'sign',
+              // A File-type CI/CD variable is a path: SIGNING_KEY stands for one here.
+              'key-file': '$SIGNING_KEY',
+              sbom: true,
+              'scan-result': 'gantry-scan.json',
+            },
+          },
+          {
+            file: 'verify',
+            inputs: { ...preinstalled, 'public-key-file': '$VERIFY_KEY', require: ['cyclonedx', 'vuln'] },
+          },
+          {
+            file: 'deploy',
+            inputs: {
+              ...preinstalled,
+              manifests: ['k8s/app.yaml'],
+              image: ['app=$GANTRY_IMAGE_REF'],
+              namespace,
+              strategy: 'rolling',
+              'ready-timeout': '60s',
+              'public-key-file': '$VERIFY_KEY',
+              require: ['vuln'],
+              'max-critical': '0',
+            },
+          },
+        ],
+        ['build', 'test', 'sign', 'deploy'],
+      ),
+    });
+    const pipeline = await runPipeline(dir, { SIGNING_KEY: keyFile, VERIFY_KEY: pubFile });
+    expect(pipeline.exitCode, pipeline.output).toBe(0);
+    const digest = pipeline.dotenv('build').GANTRY_DIGEST!;
+    const sign = pipeline.dotenv('sign');
+    expect(sign).toMatchObject({ GANTRY_SIGNED_IMAGE: `${app}@${digest}`, GANTRY_DIGEST: digest });
+    expect(sign.GANTRY_SIGNATURE).toMatch(/@sha256:[a-f0-9]{64}$/);
+    expect(sign.GANTRY_ATTESTATIONS!.split(',').sort()).toEqual([
+      'https://cosign.sigstore.dev/attestation/vuln/v1',
+      'https://cyclonedx.org/bom',
+    ]);
+    expect(JSON.parse(readFileSync(join(dir, 'gantry-sbom.cdx.json'), 'utf8')).bomFormat).toBe('CycloneDX');
+    expect(pipeline.dotenv('verify')).toMatchObject({ GANTRY_VERIFIED: 'true', GANTRY_DIGEST: digest });
+    expect(imageOf(await readDeployment(namespace, 'web'))).toBe(`${app}@${digest}`);
+    // The key reached gantry as a path only: its text is in no log line.
+    const body = readFileSync(keyFile, 'utf8').split('\n')[1]!;
+    expect(pipeline.output).not.toContain(body);
+  });
+
+  it('verify refuses an image signed by no one: the job fails with the reason, GANTRY_VERIFIED=false', async () => {
+    const id = unique();
+    const app = `${registry()}/gl/unsigned-${id}`;
+    const keys = mkdtempSync(join(work, 'keys-'));
+    const pubFile = join(keys, 'cosign.pub');
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(pubFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    const preinstalled = { 'gantry-image': '' };
+    const dir = await project({
+      Dockerfile: 'FROM scratch\nCOPY app/ /app/\n',
+      'app/index.html': `<p>${id}</p>\n`,
+      '.gitlab-ci.yml': includes(
+        [
+          { file: 'build', inputs: { ...preinstalled, image: app } },
+          { file: 'verify', inputs: { ...preinstalled, 'public-key-file': '$VERIFY_KEY' } },
+        ],
+        ['build', 'deploy'],
+      ),
+    });
+    const pipeline = await runPipeline(dir, { VERIFY_KEY: pubFile });
+    expect(pipeline.exitCode).not.toBe(0);
+    const verify = pipeline.dotenv('verify');
+    expect(verify.GANTRY_VERIFIED).toBe('false');
+    expect(verify.GANTRY_VERIFY_REASON).toBeTruthy();
+    expect(pipeline.result('verify')).toMatchObject({ verified: false });
   });
 
   it('a release that ships lodash 4.17.20 stops at the scan (threshold high); the reports stay, nothing is pushed', async () => {

@@ -36,6 +36,10 @@ const BUILD_INPUTS = {
   'cache-to': { flag: 'cache-to' },
   'insecure-registry': { flag: 'insecure-registry' },
   retries: { flag: 'retries' },
+  // `provenance` is the build's (true/false) where an action also signs (the root action), not sign's file.
+  provenance: { flag: 'provenance', commands: ['build'] },
+  'provenance-output': { flag: 'provenance-output' },
+  'buildx-provenance': { flag: 'buildx-provenance' },
 } satisfies Record<string, InputSpec>;
 
 const SCAN_INPUTS = {
@@ -51,12 +55,37 @@ const SCAN_INPUTS = {
   'gitlab-report': { flag: 'gitlab-report' },
   junit: { flag: 'junit' },
   markdown: { flag: 'markdown' },
+  trivyignore: { flag: 'trivyignore' },
 } satisfies Record<string, InputSpec>;
 
 const TARGET_INPUTS = {
   name: { flag: 'name' },
   namespace: { flag: 'namespace' },
   kubeconfig: { flag: 'kubeconfig' },
+} satisfies Record<string, InputSpec>;
+
+/** The verify policy: `gantry verify`'s options, and a deploy's (every image must verify before anything is applied). */
+const VERIFY_POLICY_INPUTS = {
+  'public-key-file': { flag: 'public-key-file' },
+  'public-key-env': { flag: 'public-key-env' },
+  'require-attestations': { flag: 'require', commas: true },
+  'max-critical': { flag: 'max-critical' },
+  'max-high': { flag: 'max-high' },
+  'source-repository': { flag: 'source' },
+  'builder-id': { flag: 'builder-id' },
+} satisfies Record<string, InputSpec>;
+
+/**
+ * The signing key of actions/sign and the root action: `signing-key` holds the PEM itself (a secret: masked,
+ * handed to the core in an environment variable, never on argv or in a file), or `key-file` / `key-env` name
+ * where it is; `key-password` is the password of an encrypted key (masked, in the environment too).
+ */
+const SIGNING_KEY_INPUTS = {
+  'signing-key': { custom: true, secret: true },
+  'key-file': { flag: 'key-file' },
+  'key-env': { flag: 'key-env' },
+  'key-password': { custom: true, secret: true },
+  'key-password-env': { flag: 'key-password-env' },
 } satisfies Record<string, InputSpec>;
 
 const DEPLOY_INPUTS = {
@@ -91,6 +120,7 @@ const DEPLOY_INPUTS = {
   'notify-webhook-url-file': { flag: 'notify-webhook-url-file' },
   'notify-steps': { flag: 'notify-steps' },
   'notify-timeout': { flag: 'notify-timeout' },
+  ...VERIFY_POLICY_INPUTS,
 } satisfies Record<string, InputSpec>;
 
 /**
@@ -133,6 +163,35 @@ export const PUSH: ActionSpec = {
   },
 };
 
+export const SIGN: ActionSpec = {
+  name: 'gantry/actions/sign',
+  inputs: {
+    image: { flag: 'image' },
+    ...SIGNING_KEY_INPUTS,
+    attest: { flag: 'attest' },
+    sbom: { flag: 'sbom' },
+    'sbom-output': { flag: 'sbom-output' },
+    provenance: { flag: 'provenance' },
+    'scan-result': { flag: 'scan-result' },
+    'insecure-registry': { flag: 'insecure-registry' },
+    ...REGISTRY_LOGIN,
+    ...CONFIG,
+  },
+};
+
+export const VERIFY: ActionSpec = {
+  name: 'gantry/actions/verify',
+  inputs: {
+    image: { flag: 'image' },
+    // The PEM itself (not a secret, but multi-line): handed to the core in an environment variable.
+    'public-key': { custom: true },
+    ...VERIFY_POLICY_INPUTS,
+    'insecure-registry': { flag: 'insecure-registry' },
+    ...REGISTRY_LOGIN,
+    ...CONFIG,
+  },
+};
+
 export const DEPLOY: ActionSpec = {
   name: 'gantry/actions/deploy',
   inputs: {
@@ -153,7 +212,10 @@ export const ABORT: ActionSpec = {
   inputs: { ...TARGET_INPUTS, timeout: { flag: 'timeout' }, ...CONFIG },
 };
 
-/** The root action: build → scan → push → deploy (when `manifests` or `chart` is given). */
+/**
+ * The root action: build → scan → push → sign (when a signing key is given) → deploy (when `manifests` or
+ * `chart` is given).
+ */
 export const PIPELINE: ActionSpec = {
   name: 'gantry',
   inputs: {
@@ -163,6 +225,7 @@ export const PIPELINE: ActionSpec = {
     ...SCAN_INPUTS,
     ...DEPLOY_INPUTS,
     container: { custom: true },
+    ...SIGNING_KEY_INPUTS,
     ...GITHUB_VISIBILITY,
     ...REGISTRY_LOGIN,
     ...CONFIG,
@@ -174,6 +237,8 @@ export const ACTIONS = {
   build: BUILD,
   scan: SCAN,
   push: PUSH,
+  sign: SIGN,
+  verify: VERIFY,
   deploy: DEPLOY,
   promote: PROMOTE,
   abort: ABORT,

@@ -52,6 +52,7 @@ export function buildStage(
       imageid: build.imageId,
       ref: build.digest ? `${build.image}@${build.digest}` : build.refs[0],
       metadata: JSON.stringify(build),
+      provenance: build.provenance,
     });
     await appendSummary(buildMarkdown(build));
     return build;

@@ -278,6 +278,87 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
     description:
       'gantry.yml giving defaults for every input. Default: `./gantry.yml` when present; inputs win',
   },
+  provenance: {
+    description:
+      "Write Gantry's SLSA v1 provenance statement of the build (output `provenance`, the file). Default: `true`",
+  },
+  'provenance-output': {
+    description:
+      "Where the provenance statement is written. Default: in Gantry's image store, next to the built images",
+  },
+  'buildx-provenance': {
+    description:
+      "buildx builders other than the docker driver: also attach BuildKit's own provenance (`--provenance=mode=max`). Default: `false`",
+  },
+  trivyignore: {
+    description:
+      'Honour a `.trivyignore` / `.trivyignore.yaml` in the build context, the repository root and the working directory, as trivy-action does. Default: `true`',
+  },
+  'public-key-file': {
+    description:
+      'Public key (PEM, as `cosign.pub`) every image must verify with before anything is rolled out: its signature, the `require-attestations`, and the policy below. Default: no verification',
+  },
+  'public-key-env': {
+    description: 'Environment variable holding the public key PEM (instead of `public-key-file`)',
+  },
+  'require-attestations': {
+    description:
+      'List of attestation types that must verify besides the signature (`slsaprovenance1`, `cyclonedx`, `spdxjson`, `vuln` or a predicate type URI), comma or newline separated',
+  },
+  'max-critical': {
+    description:
+      'The most critical findings the newest verified vuln attestation (the scan `gantry sign` attached) may report',
+  },
+  'max-high': {
+    description: 'The most high findings the newest verified vuln attestation may report',
+  },
+  'source-repository': {
+    description:
+      'The source repository a verified SLSA provenance must name (`https://github.com/acme/shop`; `git+` and `.git` ignored)',
+  },
+  'builder-id': {
+    description:
+      "What a verified SLSA provenance's builder id must start with (`https://github.com/acme/shop/.github/workflows/`)",
+  },
+  'signing-key': {
+    description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
+      'ECDSA P-256 private key PEM to sign with (PKCS#8, EC, encrypted PKCS#8, or `cosign.key`), e.g. `${{ secrets.COSIGN_KEY }}`; masked and handed over in the environment, never on argv or in a file',
+  },
+  'key-file': {
+    description: 'File holding the private key PEM to sign with (instead of `signing-key`)',
+  },
+  'key-env': {
+    description: 'Environment variable holding the private key PEM to sign with (instead of `signing-key`)',
+  },
+  'key-password': {
+    description:
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
+      'Password of an encrypted private key, e.g. `${{ secrets.COSIGN_PASSWORD }}`; masked and handed over in the environment. Default: `COSIGN_PASSWORD` from the environment',
+  },
+  'key-password-env': {
+    description:
+      'Environment variable holding the password of an encrypted key (instead of `key-password`). Default: `COSIGN_PASSWORD`',
+  },
+  attest: {
+    description:
+      'List of attestations to attach: an in-toto statement JSON file about the image, or `type=file` with a predicate file and its type (`slsaprovenance1`, `cyclonedx`, `spdxjson`, `vuln` or a predicate type URI)',
+  },
+  sbom: {
+    description:
+      'Generate a CycloneDX SBOM of the image with trivy (output `sbom`, the file) and attach it as an attestation. Default: `false`',
+  },
+  'sbom-output': {
+    description: 'Where `sbom` writes the SBOM. Default: `sbom.cdx.json`',
+  },
+  'scan-result': {
+    description:
+      "`gantry scan --json`'s result file: attached as a vuln attestation (cosign's vuln predicate), which a deploy's `max-critical` reads",
+  },
+  'public-key': {
+    description:
+      'Public key PEM the signatures and attestations must verify with (instead of `public-key-file`), handed over in the environment',
+  },
   'image-ref': {
     description: 'Image to scan: a local image built in this job, or a registry reference',
   },
@@ -289,6 +370,11 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
 /** Where one action's input means something else than {@link INPUT_DOCS} says. */
 export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<string, InputDoc>>> = {
   '.': {
+    'signing-key': {
+      description:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression in the text
+        'ECDSA P-256 private key PEM (e.g. `${{ secrets.COSIGN_KEY }}`): given (or `key-file`, `key-env`, sign.keyFile in gantry.yml), the pushed digest is signed with its SBOM, the build provenance and the scan verdict attached, before the deploy; masked and handed over in the environment, never on argv or in a file',
+    },
     'github-token': {
       description:
         "Token used for ghcr.io as `github.actor`, and for the rollout's GitHub Deployment (`github-deployment`) and pull-request comment (`pr-comment`); masked. Default: the job's `github.token`",
@@ -311,6 +397,24 @@ export const ACTION_INPUT_DOCS: Partial<Record<keyof typeof ACTIONS, Record<stri
   },
   push: {
     image: { description: 'Image to push: a local image, or a registry reference (copied by digest)' },
+  },
+  sign: {
+    image: {
+      description:
+        'Registry image to sign (`ghcr.io/acme/shop@sha256:…`, as the push action outputs it); a tag is resolved to its digest, and the digest is signed',
+    },
+    provenance: {
+      description:
+        "The SLSA provenance statement the build wrote (the build action's `provenance` output): attached about the signed digest, once its subject is shown to be this image",
+    },
+  },
+  verify: {
+    image: {
+      description: 'Registry image to verify; a tag is resolved to its digest, and the digest is verified',
+    },
+    'public-key-file': {
+      description: 'Public key (PEM, as `cosign.pub`) the signatures and attestations must verify with',
+    },
   },
   deploy: {
     manifests: { description: 'List of manifest files, directories or kustomization directories' },

@@ -6,7 +6,17 @@
 import type { CommandName } from '../../config/options.js';
 import { runGitLabJob } from './job.js';
 
-const COMMANDS: readonly CommandName[] = ['build', 'scan', 'push', 'deploy', 'status', 'promote', 'abort'];
+const COMMANDS: readonly CommandName[] = [
+  'build',
+  'scan',
+  'push',
+  'sign',
+  'verify',
+  'deploy',
+  'status',
+  'promote',
+  'abort',
+];
 
 const USAGE = `usage: gantry-gitlab <${COMMANDS.join('|')}>
 

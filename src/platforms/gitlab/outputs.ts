@@ -35,6 +35,18 @@ interface PushJson {
   digest: string;
   refs: string[];
 }
+interface SignJson {
+  image: string;
+  digest: string;
+  signature: string;
+  attestations: { predicateType: string }[];
+}
+interface VerifyJson {
+  image: string;
+  digest: string;
+  verified: boolean;
+  reason?: string;
+}
 interface DeployJson {
   verdict: string;
   name: string;
@@ -98,6 +110,25 @@ export function outputsFor(command: CommandName, result: Record<string, unknown>
         out.GANTRY_PUSH_REPOSITORY = repositoryOf(first);
         out.GANTRY_PUSH_IMAGE_REF = `${repositoryOf(first)}@${r.digest}`;
       }
+      return out;
+    }
+    case 'sign': {
+      const r = result as unknown as SignJson;
+      return {
+        GANTRY_SIGNED_IMAGE: r.image,
+        GANTRY_DIGEST: r.digest,
+        GANTRY_SIGNATURE: r.signature,
+        GANTRY_ATTESTATIONS: r.attestations.map((a) => a.predicateType).join(','),
+      };
+    }
+    case 'verify': {
+      const r = result as unknown as VerifyJson;
+      const out: Outputs = {
+        GANTRY_VERIFIED: String(r.verified),
+        GANTRY_VERIFIED_IMAGE: r.image,
+        GANTRY_DIGEST: r.digest,
+      };
+      if (r.reason) out.GANTRY_VERIFY_REASON = r.reason;
       return out;
     }
     case 'deploy': {

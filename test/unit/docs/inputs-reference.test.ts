@@ -139,6 +139,7 @@ describe('Jenkins option table (Options.groovy) and the options table', () => {
       'deploy',
       'promote',
       'push',
+      'sbom',
       'scan',
       'sign',
       'status',

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import {
+  type Component,
   PIPELINE_FILE,
   renderPipeline,
   renderStageTemplate,
@@ -48,8 +49,10 @@ function load(name: string): Template {
   return { inputs: header.spec.inputs, jobs: body, text };
 }
 
-const STAGE_COMMANDS = ['build', 'scan', 'push', 'deploy'] as const;
+const STAGE_COMMANDS = ['build', 'scan', 'push', 'sign', 'verify', 'deploy'] as const;
 type StageCommand = (typeof STAGE_COMMANDS)[number];
+/** The components pipeline.yml chains (sign and verify are composed by hand: gitlab/README.md). */
+const PIPELINE_STAGES = ['build', 'scan', 'push', 'deploy'] as const;
 
 /** Inputs every component has besides the command's flags. */
 const META_INPUTS = ['stage', 'job-prefix', 'gantry-image', 'config'];
@@ -67,6 +70,8 @@ const FIXED_FLAGS: Record<StageCommand, Record<string, string | undefined>> = {
     sarif: undefined,
   },
   push: {},
+  sign: { 'sbom-output': 'gantry-sbom.cdx.json' },
+  verify: {},
   deploy: { report: 'gantry-rollout' },
 };
 /** Keywords that would change the including pipeline, not just add jobs. */
@@ -93,6 +98,12 @@ const INPUT_TYPE: Record<OptionSpec['type'], InputSpec['type']> = {
 };
 
 const typeOf = (spec: InputSpec) => spec.type ?? 'string';
+/**
+ * The input type of an option: its own, but a number without a built-in default is a string input (GitLab
+ * requires a number input that has no default; empty means unset).
+ */
+const inputType = (option: OptionSpec) =>
+  option.type === 'number' && builtInDefault(option.path) === undefined ? 'string' : INPUT_TYPE[option.type];
 const ref = (input: string) => `$[[ inputs.${input} ]]`;
 
 function builtInDefault(path: string): unknown {
@@ -106,7 +117,7 @@ function expectedVariable(option: OptionSpec, input: string): unknown {
   return INPUT_TYPE[option.type] === 'array' ? { value: `${ref(input)}\n`, expand: false } : ref(input);
 }
 
-const ALL = ['build', 'scan', 'push', 'deploy', 'pipeline'] as const;
+const ALL = ['build', 'scan', 'push', 'sign', 'verify', 'deploy', 'pipeline'] as const;
 
 describe.each(ALL)('gitlab/templates/%s.yml', (name) => {
   const template = load(name);
@@ -133,7 +144,7 @@ describe.each(ALL)('gitlab/templates/%s.yml', (name) => {
   it('adds jobs only: no global keywords, every job named by the prefix and staged by an input', () => {
     for (const [key, job] of Object.entries(template.jobs)) {
       expect(GLOBAL_KEYWORDS).not.toContain(key);
-      expect(key).toMatch(/^\$\[\[ inputs\.job-prefix \]\](build|scan|push|deploy)$/);
+      expect(key).toMatch(/^\$\[\[ inputs\.job-prefix \]\](build|scan|push|sign|verify|deploy)$/);
       expect(String(job.stage)).toMatch(/^\$\[\[ inputs\.[\w-]*stage \]\]$/);
       expect(job.image).toBe(ref('gantry-image'));
     }
@@ -174,7 +185,7 @@ describe.each(STAGE_COMMANDS)(
       ];
       expect(Object.keys(template.inputs).sort()).toEqual(expected.sort());
       for (const option of flagInputs) {
-        expect(typeOf(template.inputs[option.flag]!), option.flag).toBe(INPUT_TYPE[option.type]);
+        expect(typeOf(template.inputs[option.flag]!), option.flag).toBe(inputType(option));
       }
     });
 
@@ -203,7 +214,9 @@ describe.each(STAGE_COMMANDS)(
     it('defaults booleans and numbers to Gantry own defaults, so gantry.yml still applies (build push aside)', () => {
       for (const option of flagInputs.filter((o) => o.type === 'boolean' || o.type === 'number')) {
         if (command === 'build' && option.flag === 'push') continue;
-        expect(template.inputs[option.flag]!.default, option.flag).toEqual(builtInDefault(option.path));
+        // A number with no default of its own (a policy limit that is off unless set) is an empty string.
+        const fallback = builtInDefault(option.path) ?? (option.type === 'number' ? '' : undefined);
+        expect(template.inputs[option.flag]!.default, option.flag).toEqual(fallback);
       }
     });
 
@@ -262,14 +275,14 @@ describe('gitlab/templates/pipeline.yml is the four stage templates chained', ()
   const pipeline = load('pipeline');
   const jobName = (command: string) => `$[[ inputs.job-prefix ]]${command}`;
   /** What the pipeline wires itself instead of taking an input: the images between jobs, and push. */
-  const WIRED: Record<StageCommand, Record<string, unknown>> = {
+  const WIRED: Record<(typeof PIPELINE_STAGES)[number], Record<string, unknown>> = {
     build: { push: 'true' },
     scan: { image: '$GANTRY_IMAGE_REF' },
     push: { image: '$GANTRY_IMAGE_REF' },
     deploy: { image: { value: `["${ref('container')}=$GANTRY_PUSH_IMAGE_REF"]\n`, expand: false } },
   };
 
-  it.each(STAGE_COMMANDS)(
+  it.each(PIPELINE_STAGES)(
     '%s: same inputs (type, default, options) and the same job variables',
     (command) => {
       const stage = load(command);
@@ -306,7 +319,7 @@ describe('gitlab/templates/pipeline.yml is the four stage templates chained', ()
 
   it('exposes every stage input it does not wire, a stage input per job, the container, and nothing else', () => {
     const expected = new Set(['container']);
-    for (const command of STAGE_COMMANDS) {
+    for (const command of PIPELINE_STAGES) {
       const stage = load(command);
       expect(pipeline.inputs[`${command}-stage`]!.default, command).toBe(stage.inputs.stage!.default);
       expected.add(`${command}-stage`);
@@ -323,7 +336,7 @@ describe('gitlab/templates/pipeline.yml is the four stage templates chained', ()
 });
 
 describe('the jobs are generated from the stage templates (npm run docs)', () => {
-  const read = (stage: Stage) => readFileSync(resolve(templatesDir, `${stage}.yml`), 'utf8');
+  const read = (stage: Component) => readFileSync(resolve(templatesDir, `${stage}.yml`), 'utf8');
 
   it.each(STAGE_COMMANDS)('%s.yml: its job is what npm run docs writes from its spec:inputs', (stage) => {
     expect(read(stage), `${templateFile(stage)} is stale: run npm run docs`).toBe(

@@ -257,6 +257,35 @@ describe('outputs → dotenv', () => {
       GANTRY_PUSH_REPOSITORY: 'reg:5000/team/release',
       GANTRY_PUSH_IMAGE_REF: `reg:5000/team/release@${DIGEST}`,
     });
+    expect(
+      outputsFor('sign', {
+        image: `reg:5000/team/app@${DIGEST}`,
+        digest: DIGEST,
+        signature: `reg:5000/team/app@${DIGEST}`,
+        attestations: [
+          { predicateType: 'https://cyclonedx.org/bom', ref: 'x' },
+          { predicateType: 'https://slsa.dev/provenance/v1', ref: 'y' },
+        ],
+      }),
+    ).toEqual({
+      GANTRY_SIGNED_IMAGE: `reg:5000/team/app@${DIGEST}`,
+      GANTRY_DIGEST: DIGEST,
+      GANTRY_SIGNATURE: `reg:5000/team/app@${DIGEST}`,
+      GANTRY_ATTESTATIONS: 'https://cyclonedx.org/bom,https://slsa.dev/provenance/v1',
+    });
+    expect(
+      outputsFor('verify', { image: 'a@b', digest: DIGEST, verified: false, reason: 'no signature' }),
+    ).toEqual({
+      GANTRY_VERIFIED: 'false',
+      GANTRY_VERIFIED_IMAGE: 'a@b',
+      GANTRY_DIGEST: DIGEST,
+      GANTRY_VERIFY_REASON: 'no signature',
+    });
+    expect(outputsFor('verify', { image: 'a@b', digest: DIGEST, verified: true })).toEqual({
+      GANTRY_VERIFIED: 'true',
+      GANTRY_VERIFIED_IMAGE: 'a@b',
+      GANTRY_DIGEST: DIGEST,
+    });
     const report = fixture('rolled-back');
     expect(outputsFor('deploy', { ...report, apiRequests: 12 })).toEqual({
       GANTRY_VERDICT: 'rolled-back',

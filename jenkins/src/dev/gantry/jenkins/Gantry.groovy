@@ -22,6 +22,9 @@ class Gantry implements Serializable {
     /** Where it is written in the workspace, relative to the current directory (.mjs: the bundle is an ES module). */
     static final String CLI_PATH = '.gantry/cli.mjs'
     static final String DEFAULT_REPORT_DIR = 'gantry-reports'
+    /** Where withCredentials puts the signing key file (signingKeyCredentialsId) and its password. */
+    static final String SIGNING_KEY_FILE = 'GANTRY_SIGNING_KEY_FILE'
+    static final String SIGNING_KEY_PASSWORD = 'GANTRY_SIGNING_KEY_PASSWORD'
     static final int MIN_NODE_MAJOR = 22
     private static final int EXIT_OLD_NODE = 90
     /** Ends gantryDeploy's rollout branch when it finishes while its approval input is still open. */
@@ -77,7 +80,8 @@ class Gantry implements Serializable {
 
     /**
      * Runs `gantry <command>` and returns [status: exit code, result: parsed JSON or null, resultFile: path].
-     * opts: resultFile (default <reportDir>/<command>.json), extraArgs ([[flag, value], …]), env (['K=v', …]).
+     * opts: resultFile (default <reportDir>/<command>.json), extraArgs ([[flag, value], …], or [flag, null, VAR]
+     * for a flag whose value is the environment variable VAR, e.g. a path bound by withCredentials), env (['K=v', …]).
      */
     Map run(String command, Map cfg, Map opts = [:]) {
         List<List<String>> args = Options.toArgs(command, cfg)
@@ -131,7 +135,10 @@ class Gantry implements Serializable {
         cli.append(' ').append(command)
         args.eachWithIndex { List<String> pair, int i ->
             cli.append(' ').append(pair[0])
-            if (pair[1] != null) {
+            if (pair.size() > 2 && pair[2] ==~ /[A-Z_][A-Z0-9_]*/) {
+                // The value is a variable of the step's own environment (a constant name, never user input).
+                cli.append(' "$').append(pair[2]).append('"')
+            } else if (pair[1] != null) {
                 env << "GANTRY_ARG_${i}=${pair[1]}".toString()
                 cli.append(' "$GANTRY_ARG_').append(i).append('"')
             }
@@ -161,6 +168,12 @@ class Gantry implements Serializable {
         }
         if (cfg.kubeconfigCredentialsId) {
             bindings << script.file(credentialsId: cfg.kubeconfigCredentialsId.toString(), variable: 'KUBECONFIG')
+        }
+        if (cfg.signingKeyCredentialsId) {
+            bindings << script.file(credentialsId: cfg.signingKeyCredentialsId.toString(), variable: SIGNING_KEY_FILE)
+        }
+        if (cfg.keyPasswordCredentialsId) {
+            bindings << script.string(credentialsId: cfg.keyPasswordCredentialsId.toString(), variable: SIGNING_KEY_PASSWORD)
         }
         return bindings
     }

@@ -57,6 +57,11 @@ class Options implements Serializable {
             trivyignore: ['trivyignore', 'boolean'],
             insecureRegistry: ['insecure-registry', 'list'],
         ],
+        sbom: [
+            platform: ['platform', 'list', true],
+            format: ['format', 'string'],
+            output: ['output', 'string'],
+        ],
         push: [
             image: ['image', 'string'],
             to: ['to', 'list'],
@@ -171,6 +176,11 @@ class Options implements Serializable {
         kubeconfigCredentialsId: 'string', // secret file credentials holding a kubeconfig
     ]
 
+    static final Map<String, String> SIGNING_CREDENTIALS = [
+        signingKeyCredentialsId: 'string',  // secret file credentials holding the private key PEM (→ --key-file)
+        keyPasswordCredentialsId: 'string', // secret text credentials: the password of an encrypted key
+    ]
+
     static final Map<String, String> GATE = [
         failOnGate: 'boolean', // a gate that says no (exit 1): error (default) or unstable
     ]
@@ -186,11 +196,14 @@ class Options implements Serializable {
     static Map<String, String> wrapperOptions(String command) {
         Map<String, String> out = [:]
         out.putAll(COMMON)
-        if (command in ['build', 'scan', 'push']) {
+        if (command in ['build', 'scan', 'push', 'sign', 'verify']) {
             out.putAll(REGISTRY_CREDENTIALS)
         }
-        if (command in ['scan', 'deploy']) {
+        if (command in ['scan', 'verify', 'deploy']) {
             out.putAll(GATE)
+        }
+        if (command == 'sign') {
+            out.putAll(SIGNING_CREDENTIALS)
         }
         if (command == 'deploy') {
             out.putAll(KUBE_CREDENTIALS)

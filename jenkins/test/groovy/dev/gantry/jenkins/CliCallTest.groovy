@@ -141,6 +141,49 @@ class CliCallTest {
     }
 
     @Test
+    @SuppressWarnings('GStringExpressionWithinString') // pipeline code, interpolated when it runs
+    void signingKeyComesFromASecretFileAsKeyFileAndItsPasswordFromSecretText() {
+        String pem = "-----BEGIN PRIVATE KEY-----\nkey-${UUID.randomUUID()}\n-----END PRIVATE KEY-----\n"
+        String password = "pw-${UUID.randomUUID()}"
+        h.credentials.cosign = [type: 'file', content: pem, fileName: 'cosign.key']
+        h.credentials.cosignPassword = [type: 'string', secret: password]
+        RunResult r = fake('''
+            def signed = gantrySign(node: FAKE_NODE, image: 'registry.example.com/shop/web@sha256:' + 'a' * 64,
+                                    signingKeyCredentialsId: 'cosign', keyPasswordCredentialsId: 'cosignPassword',
+                                    sbom: true, provenance: 'provenance.json')
+            echo "sbom ${signed.sbom}"
+        ''', [:], [image: 'registry.example.com/shop/web@sha256:' + 'a' * 64, digest: 'sha256:' + 'a' * 64,
+                   signature: 'registry.example.com/shop/web@sha256:' + 'b' * 64, attestations: []])
+        assertEquals('SUCCESS', r.result, r.log)
+        Map<String, String> env = TestSupport.readEnv(record)
+        String keyFile = env.GANTRY_SIGNING_KEY_FILE
+        assertTrue(keyFile.endsWith('/cosign.key'), keyFile)
+        assertFalse(new File(keyFile).exists(), 'the secret file is removed after the step')
+        assertEquals(password, env.GANTRY_SIGNING_KEY_PASSWORD)
+        assertEquals(['.gantry/cli.mjs', '--json', 'sign', '--image', 'registry.example.com/shop/web@sha256:' + 'a' * 64,
+                      '--key-password-env', 'GANTRY_SIGNING_KEY_PASSWORD', '--sbom',
+                      '--sbom-output', 'gantry-reports/sbom.cdx.json', '--provenance', 'provenance.json',
+                      '--key-file', keyFile], TestSupport.readArgv(record))
+        assertFalse(h.capturedOutput().contains(password), 'the password is in no output')
+        assertFalse(h.shCalls.any { it.script.toString().contains('key-') && it.script.toString().contains(keyFile) },
+            'the key path is not written into the script')
+        assertEquals(['file', 'string'], h.credentialBindings*.kind)
+        assertTrue(r.log.contains('sbom gantry-reports/sbom.cdx.json'), r.log)
+    }
+
+    @Test
+    void aRefusedImageStopsGantryVerifyWithTheReason() {
+        RunResult r = fake("gantryVerify(node: FAKE_NODE, image: 'r.example.com/a:1', publicKeyFile: 'cosign.pub', maxCritical: 0)",
+            [:], [image: 'r.example.com/a@sha256:' + 'c' * 64, digest: 'sha256:' + 'c' * 64, verified: false,
+                  reason: 'no signature verifies with cosign.pub', reasons: []], 1)
+        assertEquals('FAILURE', r.result, r.log)
+        assertEquals("gantryVerify: refused r.example.com/a@sha256:${'c' * 64}: no signature verifies with cosign.pub".toString(),
+            r.errorMessage)
+        assertEquals(['.gantry/cli.mjs', '--json', 'verify', '--image', 'r.example.com/a:1', '--public-key-file', 'cosign.pub',
+                      '--max-critical', '0'], TestSupport.readArgv(record))
+    }
+
+    @Test
     void unknownCredentials() {
         RunResult r = fake("gantryPush(node: FAKE_NODE, image: 'a:1', to: 'r.example.com/a:1', registryCredentialsId: 'nope')")
         assertEquals('FAILURE', r.result)

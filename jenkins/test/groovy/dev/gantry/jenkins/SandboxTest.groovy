@@ -8,6 +8,9 @@ import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.BeforeAll
 import org.junit.jupiter.api.Test
 
+import java.security.KeyPair
+import java.security.KeyPairGenerator
+import java.security.spec.ECGenParameterSpec
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
@@ -160,6 +163,93 @@ class SandboxTest {
         assertTrue(h.shCalls.find { it.label == 'gantry deploy' }.env.KUBECONFIG.toString().endsWith('/kubeconfig'))
         assertNull(h.baseEnv.KUBECONFIG, 'the agent has no kubeconfig of its own: it came from the credential')
         assertNoSecrets(h)
+    }
+
+    // ------------------------------------------------------------------------------------------ supply chain
+
+    private static String pemOf(String type, byte[] der) {
+        String body = Base64.mimeEncoder.encodeToString(der).replace('\r', '')
+        return "-----BEGIN ${type}-----\n${body}\n-----END ${type}-----\n"
+    }
+
+    /** A workspace with a one-file image, a fresh P-256 key pair (cosign.pub in the workspace) and the key PEM. */
+    private Map signingWorkspace(String content) {
+        File ws = TestSupport.tempDir('gantry-jk-sign-')
+        new File(ws, 'hello.txt').text = "${content} ${ID}\n"
+        new File(ws, 'Dockerfile').text = 'FROM scratch\nCOPY hello.txt /hello.txt\n'
+        KeyPairGenerator generator = KeyPairGenerator.getInstance('EC')
+        generator.initialize(new ECGenParameterSpec('secp256r1'))
+        KeyPair pair = generator.generateKeyPair()
+        new File(ws, 'cosign.pub').text = pemOf('PUBLIC KEY', pair.public.encoded)
+        TestSupport.gitInit(ws)
+        return [workspace: ws, key: pemOf('PRIVATE KEY', pair.private.encoded)]
+    }
+
+    @Test
+    void pipelineSignsWithASecretFileKeyBeforeADeployWhosePolicyVerifiesIt() {
+        String ns = namespace()
+        deployStable(ns)
+        Map signing = signingWorkspace('signed')
+        PipelineHarness h = harness((File) signing.workspace)
+        h.credentials.cosign = [type: 'file', content: signing.key, fileName: 'cosign.key']
+        RunResult r = h.run('''
+            def release = gantryPipeline(image: IMAGE, signingKeyCredentialsId: 'cosign',
+                kubeconfigCredentialsId: 'kubeconfig',
+                deploy: [manifests: APP, container: 'app', namespace: NS, name: 'web', strategy: 'rolling',
+                         readyTimeout: '60s', publicKeyFile: 'cosign.pub',
+                         require: ['slsaprovenance1', 'cyclonedx', 'vuln'], maxCritical: 0])
+            gantryVerify(image: release.image, publicKeyFile: 'cosign.pub', require: ['slsaprovenance1', 'cyclonedx'])
+            return release
+        ''', [IMAGE: "${registry}/jenkins-it/signed-${ID}".toString(), APP: writeApp(), NS: ns])
+        assertEquals('SUCCESS', r.result, r.log)
+        assertEquals(['Build', 'Scan', 'Push', 'Sign', 'Deploy'], h.stages)
+        Map sign = (Map) r.value.sign
+        assertEquals(r.value.image, sign.image)
+        assertTrue(sign.signature ==~ /.*@sha256:[0-9a-f]{64}/, sign.signature.toString())
+        assertEquals(['https://cosign.sigstore.dev/attestation/vuln/v1', 'https://cyclonedx.org/bom',
+                      'https://slsa.dev/provenance/v1'], ((List) sign.attestations)*.predicateType.sort())
+        assertEquals('gantry-reports/sbom.cdx.json', sign.sbom)
+        List<String> archived = h.archived*.files.flatten()
+        ['gantry-reports/sign.json', 'gantry-reports/sbom.cdx.json', 'gantry-reports/verify.json'].each {
+            assertTrue(archived.contains(it), "${it} archived: ${archived}")
+        }
+        assertEquals('CycloneDX', json(new File(h.artifactsDir, 'gantry-reports/sbom.cdx.json')).bomFormat)
+        assertEquals(true, json(new File(h.artifactsDir, 'gantry-reports/verify.json')).verified)
+        assertEquals('promoted', r.value.deploy.verdict)
+        assertEquals(r.value.image, deploymentImage(ns, 'web'))
+        String keyLine = signing.key.toString().readLines()[1]
+        assertFalse(h.capturedOutput().contains(keyLine), 'the signing key was printed')
+        Map signCall = h.shCalls.find { it.label == 'gantry sign' }
+        assertFalse(signCall.script.toString().contains(keyLine))
+        assertNoSecrets(h)
+    }
+
+    @Test
+    void anUnsignedImageIsRefusedByGantryVerifyAndByADeployWithThePolicy() {
+        String ns = namespace()
+        deployStable(ns)
+        Map signing = signingWorkspace('unsigned')
+        PipelineHarness h = harness((File) signing.workspace)
+        RunResult soft = h.run('''
+            def built = gantryBuild(image: IMAGE, push: true)
+            return gantryVerify(image: built.image + '@' + built.digest, publicKeyFile: 'cosign.pub', failOnGate: false)
+        ''', [IMAGE: "${registry}/jenkins-it/unsigned-${ID}".toString()])
+        assertEquals('UNSTABLE', soft.result, soft.log)
+        assertFalse(soft.value.verified)
+        assertTrue(h.unstableMessages[0].startsWith("gantryVerify: refused ${registry}/jenkins-it/unsigned-${ID}@sha256:"),
+            h.unstableMessages.toString())
+        String unsigned = soft.value.image
+
+        PipelineHarness deploy = harness((File) signing.workspace)
+        RunResult refused = deploy.run('''
+            gantryDeploy(manifests: APP, image: ['app=' + UNSIGNED], namespace: NS, strategy: 'rolling',
+                         kubeconfigCredentialsId: 'kubeconfig', publicKeyFile: 'cosign.pub')
+        ''', [APP: writeApp(), UNSIGNED: unsigned, NS: ns])
+        assertEquals('FAILURE', refused.result, refused.log)
+        assertTrue(refused.errorMessage.startsWith('gantryDeploy: '), refused.errorMessage)
+        assertTrue(refused.errorMessage.contains('refused'), refused.errorMessage)
+        assertFalse(refused.errorMessage.contains('\n'))
+        assertEquals(V1, deploymentImage(ns, 'web'), 'nothing applied')
     }
 
     // ------------------------------------------------------------------------------------------ scan gate

@@ -167,4 +167,34 @@ class StepInputTest {
         RunResult r = h.run('gantryScan(node: FAKE_NODE)', [FAKE_NODE: TestSupport.FAKE_NODE.path])
         assertEquals('SUCCESS', r.result, r.log)
     }
+
+    @Test
+    void signingKeyFromTwoPlaces() {
+        RunResult r = h.run("gantrySign(image: 'r.example.com/a:1', signingKeyCredentialsId: 'k', keyFile: 'cosign.key')")
+        assertStopped(r, "gantrySign: give one of 'signingKeyCredentialsId', 'keyFile' and 'keyEnv'")
+    }
+
+    @Test
+    void signOptionsAreSignsOnly() {
+        assertStopped(h.run("gantrySign(image: 'r.example.com/a:1', publicKeyFile: 'cosign.pub')"),
+            "gantrySign: unknown option 'publicKeyFile'")
+    }
+
+    @Test
+    void verifyLimitsAreWholeNumbers() {
+        assertStopped(h.run("gantryVerify(image: 'r.example.com/a:1', maxCritical: 'none')"),
+            "gantryVerify: option 'maxCritical' must be a whole number, got a String")
+    }
+
+    @Test
+    void pipelineSignSectionIsChecked() {
+        assertStopped(h.run("gantryPipeline(image: 'r.example.com/a', sign: [sboms: true])"),
+            "gantryPipeline: unknown option 'sign.sboms' (did you mean 'sign.sbom'?)")
+    }
+
+    @Test
+    void pipelineSignsOnlyWhatItPushed() {
+        assertStopped(h.run("gantryPipeline(image: 'r.example.com/a', signingKeyCredentialsId: 'k', push: false)"),
+            "gantryPipeline: 'sign' needs the push stage: the pushed digest is what is signed")
+    }
 }

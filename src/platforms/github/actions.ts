@@ -168,6 +168,10 @@ export const SIGN: ActionSpec = {
   inputs: {
     image: { flag: 'image' },
     ...SIGNING_KEY_INPUTS,
+    keyless: { flag: 'keyless' },
+    'identity-token-env': { flag: 'identity-token-env' },
+    'fulcio-url': { flag: 'fulcio-url' },
+    'rekor-url': { flag: 'rekor-url' },
     attest: { flag: 'attest' },
     sbom: { flag: 'sbom' },
     'sbom-output': { flag: 'sbom-output' },

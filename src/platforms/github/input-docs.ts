@@ -351,6 +351,20 @@ export const INPUT_DOCS: Record<string, InputDoc> = {
   'sbom-output': {
     description: 'Where `sbom` writes the SBOM. Default: `sbom.cdx.json`',
   },
+  keyless: {
+    description:
+      "Sign keyless instead of with a key: a Fulcio certificate for this job's OIDC identity (the job needs `permissions: id-token: write`), the signature logged in Rekor. Default: `false`",
+  },
+  'identity-token-env': {
+    description:
+      'With `keyless`: the environment variable holding the OIDC token. Default: `SIGSTORE_ID_TOKEN`, else the Actions token service',
+  },
+  'fulcio-url': {
+    description: 'With `keyless`: the Fulcio instance. Default: `https://fulcio.sigstore.dev`',
+  },
+  'rekor-url': {
+    description: 'With `keyless`: the Rekor instance. Default: `https://rekor.sigstore.dev`',
+  },
   'scan-result': {
     description:
       "`gantry scan --json`'s result file: attached as a vuln attestation (cosign's vuln predicate), which a deploy's `max-critical` reads",

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{n as t}from"./chunk-K4T57XCN.js";import"./chunk-HNIMEVTI.js";import"./chunk-XM3JSR35.js";import"./chunk-656QPOB3.js";import"./chunk-HAA7Y3NU.js";import"./chunk-76UOC4ST.js";import{f as o}from"./chunk-EFBSLFII.js";import"./chunk-TMUZ2K3M.js";import"./chunk-PWCFVYMA.js";import"./chunk-ARJ4FZ6M.js";var m=()=>t(o,async r=>{let{controlStage:i}=await import("./rollout-OYVRU5H5.js");await i(o,r,"abort")});export{m as run};

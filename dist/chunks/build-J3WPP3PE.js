@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a}from"./chunk-2X4NJIV3.js";import"./chunk-B5GHX5QS.js";import"./chunk-N232CNCL.js";import"./chunk-QOYMAB5A.js";import"./chunk-OREGMC3K.js";import"./chunk-656QPOB3.js";import"./chunk-SLF4W6UT.js";import"./chunk-HAA7Y3NU.js";import"./chunk-76UOC4ST.js";import"./chunk-ARJ4FZ6M.js";export{a as runBuildCommand};

@@ -58,9 +58,11 @@ class Options implements Serializable {
             insecureRegistry: ['insecure-registry', 'list'],
         ],
         sbom: [
+            image: ['image', 'string'],
             platform: ['platform', 'list', true],
             format: ['format', 'string'],
             output: ['output', 'string'],
+            insecureRegistry: ['insecure-registry', 'list'],
         ],
         push: [
             image: ['image', 'string'],

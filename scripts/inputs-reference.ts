@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yaml from 'js-yaml';
-import { type CommandName, OPTIONS, type OptionSpec, optionsFor } from '../src/config/options.js';
+import { COMMANDS, type CommandName, OPTIONS, type OptionSpec, optionsFor } from '../src/config/options.js';
 import { configSchema } from '../src/config/schema.js';
 import { ACTIONS } from '../src/platforms/github/actions.js';
 import { ACTION_INPUT_DOCS, INPUT_DOCS, type InputDoc } from '../src/platforms/github/input-docs.js';
@@ -327,18 +327,6 @@ export function renderInputsReference(): string {
 export const JENKINS_OPTIONS_FILE = 'jenkins/src/dev/gantry/jenkins/Options.groovy';
 const JENKINS_TABLE_START = '    static final Map<String, Map<String, List>> CLI = [';
 const JENKINS_TABLE_END = '\n    ]\n';
-const COMMANDS: readonly CommandName[] = [
-  'build',
-  'scan',
-  'sbom',
-  'push',
-  'sign',
-  'verify',
-  'deploy',
-  'status',
-  'promote',
-  'abort',
-];
 
 /** The Jenkins library's type for an option: its own names, and `latest` takes a boolean or a word. */
 function jenkinsType(option: OptionSpec): string {

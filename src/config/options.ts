@@ -3,17 +3,21 @@
  * The CLI builds its flags from this table; the platform wrappers map their inputs through it; the inputs
  * reference in the README is generated from it. Adding an input means adding one row here.
  */
-export type CommandName =
-  | 'build'
-  | 'scan'
-  | 'sbom'
-  | 'push'
-  | 'sign'
-  | 'verify'
-  | 'deploy'
-  | 'status'
-  | 'promote'
-  | 'abort';
+/** Every command, in the order the CLI's help and the inputs reference list them. */
+export const COMMANDS = [
+  'build',
+  'scan',
+  'sbom',
+  'push',
+  'sign',
+  'verify',
+  'deploy',
+  'status',
+  'promote',
+  'abort',
+] as const;
+
+export type CommandName = (typeof COMMANDS)[number];
 
 export type OptionType =
   /** One string. */

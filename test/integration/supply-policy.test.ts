@@ -52,10 +52,9 @@ const cosignVerifyAttestation = (image: string, type: string) =>
     },
   );
 
-/** build → scan (gate: critical, so the vulnerable release passes it and only the policy can stop it) → push → sign. */
-async function release(name: 'good' | 'vulnerable', context: string, file = 'Dockerfile'): Promise<Release> {
-  const repo = `${registry()}/it-policy/${RUN}-${name}`;
-  const built = await cli([
+/** `gantry build --json` with buildah of `context/file` into `repo:tag`. */
+const buildahBuild = (repo: string, context: string, file: string, tag: string, extra: string[] = []) =>
+  cli([
     'build',
     '--json',
     '--builder',
@@ -67,8 +66,14 @@ async function release(name: 'good' | 'vulnerable', context: string, file = 'Doc
     '--file',
     join(context, file),
     '--tag',
-    'r1',
+    tag,
+    ...extra,
   ]);
+
+/** build → scan (gate: critical, so the vulnerable release passes it and only the policy can stop it) → push → sign. */
+async function release(name: 'good' | 'vulnerable', context: string, file = 'Dockerfile'): Promise<Release> {
+  const repo = `${registry()}/it-policy/${RUN}-${name}`;
+  const built = await buildahBuild(repo, context, file, 'r1');
   expect(built.exitCode, built.stderr).toBe(0);
   const provenance = built.json!.provenance as string;
   expect(built.json!.provenanceSubject).toBe('image-config');
@@ -310,21 +315,7 @@ describe('gantry deploy with a public key', () => {
     // An image nobody signed: refused before anything exists.
     const unsignedRepo = `${registry()}/it-policy/${RUN}-unsigned`;
     const unsignedContext = writeImageContext({ 'srv/unsigned.txt': `${RUN}\n` });
-    const built = await cli([
-      'build',
-      '--json',
-      '--builder',
-      'buildah',
-      '--image',
-      unsignedRepo,
-      '--context',
-      unsignedContext,
-      '--file',
-      join(unsignedContext, 'Containerfile'),
-      '--tag',
-      'x',
-      '--push',
-    ]);
+    const built = await buildahBuild(unsignedRepo, unsignedContext, 'Containerfile', 'x', ['--push']);
     expect(built.exitCode, built.stderr).toBe(0);
     const target = `${unsignedRepo}@${built.json!.digest}`;
     const refused = await deploy(ns, target);

@@ -3,20 +3,11 @@
  * Reads the job's `GANTRY_INPUT_*` variables, runs `gantry <command> --json`, writes `gantry-<command>.json`
  * and the dotenv report `gantry-<command>.env`, and exits with gantry's exit code.
  */
-import type { CommandName } from '../../config/options.js';
+import { COMMANDS as ALL_COMMANDS, type CommandName } from '../../config/options.js';
 import { runGitLabJob } from './job.js';
 
-const COMMANDS: readonly CommandName[] = [
-  'build',
-  'scan',
-  'push',
-  'sign',
-  'verify',
-  'deploy',
-  'status',
-  'promote',
-  'abort',
-];
+/** What gantry-gitlab runs: every command but sbom, which no GitLab component has (sign --sbom writes one). */
+const COMMANDS: readonly CommandName[] = ALL_COMMANDS.filter((command) => command !== 'sbom');
 
 const USAGE = `usage: gantry-gitlab <${COMMANDS.join('|')}>
 

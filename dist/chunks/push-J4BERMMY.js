@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a}from"./chunk-PXMCCIC3.js";import"./chunk-D3DIH5QT.js";import"./chunk-JIGVFQEG.js";import"./chunk-QCQZVWI2.js";import"./chunk-ZOIPBHPL.js";import"./chunk-OM4JKKTK.js";import"./chunk-DHQ73U5R.js";import"./chunk-SLF4W6UT.js";import"./chunk-DKI4MWKU.js";import"./chunk-76UOC4ST.js";import"./chunk-ARJ4FZ6M.js";export{a as runPushCommand};

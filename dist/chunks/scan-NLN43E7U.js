@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a,b}from"./chunk-2Z7NHYRF.js";import"./chunk-27WB2QU4.js";import"./chunk-E3Z6GV5U.js";import"./chunk-YZLGUJZP.js";import"./chunk-QCQZVWI2.js";import"./chunk-ZOIPBHPL.js";import"./chunk-OM4JKKTK.js";import"./chunk-DHQ73U5R.js";import"./chunk-SLF4W6UT.js";import"./chunk-DKI4MWKU.js";import"./chunk-76UOC4ST.js";import"./chunk-MZY5CYRJ.js";import"./chunk-ARJ4FZ6M.js";export{a as runScanCommand,b as scanCommand};

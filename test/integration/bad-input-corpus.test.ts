@@ -1223,7 +1223,7 @@ const gitlabCases: Case[] = [
   [
     'GitLab: unknown command',
     () => gitlab('rollback', {}),
-    /^gantry-gitlab: expected one command \(build\|scan\|push\|deploy\|status\|promote\|abort\), got "rollback"$/,
+    /^gantry-gitlab: expected one command \(build\|scan\|push\|sign\|verify\|deploy\|status\|promote\|abort\), got "rollback"$/,
   ],
 ];
 

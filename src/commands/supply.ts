@@ -24,33 +24,24 @@ export function parseAttestArgument(value: string): { type?: string; file: strin
   return { file: value };
 }
 
-function readJson(file: string): unknown {
+function readJson(file: string, input = '--attest'): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError('--attest', `cannot read "${file}"${code === 'ENOENT' ? ': no such file' : ''}`);
+    throw new InputError(input, `cannot read "${file}"${code === 'ENOENT' ? ': no such file' : ''}`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new InputError('--attest', `"${file}" is not JSON`);
+    throw new InputError(input, `"${file}" is not JSON`);
   }
 }
 
 /** The provenance statement `gantry build` wrote, checked against the SLSA v1 structure. */
 function readProvenance(file: string): Statement {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      '--provenance',
-      code === 'ENOENT' ? `cannot read "${file}": no such file` : `"${file}" is not JSON`,
-    );
-  }
+  const value = readJson(file, '--provenance');
   const parsed = slsaProvenanceStatementSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -64,16 +55,7 @@ function readProvenance(file: string): Statement {
 
 /** `gantry scan --json`'s result, as far as the vuln attestation needs it. */
 function readScanResult(file: string): Parameters<typeof vulnPredicate>[0] {
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      '--scan-result',
-      code === 'ENOENT' ? `cannot read "${file}": no such file` : `"${file}" is not JSON`,
-    );
-  }
+  const value = readJson(file, '--scan-result') as Record<string, unknown>;
   const fields = [
     'scanner',
     'scannerVersion',

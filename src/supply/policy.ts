@@ -4,7 +4,7 @@
  * image is refused.
  */
 import type { SeverityCounts } from '../scan/types.js';
-import { PREDICATE_TYPES, predicateTypeOf, type Statement } from './statement.js';
+import { PREDICATE_TYPES, predicateName, predicateTypeOf, type Statement } from './statement.js';
 import { vulnCounts } from './vuln.js';
 
 export interface DeployPolicy {
@@ -19,13 +19,6 @@ export interface DeployPolicy {
 }
 
 export type Judgement = { allowed: true } | { allowed: false; reason: string };
-
-const NAMES = new Map<string, string>(Object.entries(PREDICATE_TYPES).map(([name, uri]) => [uri, name]));
-
-/** The name a predicate type is known by in messages (`slsaprovenance1`), or its URI. */
-export function predicateName(uri: string): string {
-  return NAMES.get(uri) ?? uri;
-}
 
 /** Judges the verified statements about one image against the policy. */
 export function judgeEvidence(policy: DeployPolicy, statements: readonly Statement[]): Judgement {

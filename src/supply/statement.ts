@@ -45,3 +45,8 @@ export function predicateTypeOf(nameOrUri: string): string | undefined {
   if (nameOrUri in PREDICATE_TYPES) return PREDICATE_TYPES[nameOrUri as PredicateName];
   return /^https?:\/\//.test(nameOrUri) ? nameOrUri : undefined;
 }
+
+/** cosign's short name of a predicate type URI (`slsaprovenance1`), or the URI when it has none. */
+export function predicateName(uri: string): string {
+  return Object.entries(PREDICATE_TYPES).find(([, known]) => known === uri)?.[0] ?? uri;
+}

@@ -16,7 +16,7 @@ import {
 } from './bundle.js';
 import { type Envelope, envelopeVerifies, parseEnvelope, rawVerify } from './dsse.js';
 import type { PublicKey } from './keys.js';
-import { PREDICATE_TYPES, predicateTypeOf } from './statement.js';
+import { PREDICATE_TYPES, predicateName, predicateTypeOf } from './statement.js';
 
 export interface VerifyRequest {
   /** `repo@sha256:…` or `repo:tag` (resolved to its digest first; the digest is what is verified). */
@@ -73,10 +73,7 @@ export interface VerifyResult {
 }
 
 /** cosign's short name of a predicate type URI, or the URI. */
-export function typeName(predicateType: string): string {
-  const entry = Object.entries(PREDICATE_TYPES).find(([, uri]) => uri === predicateType);
-  return entry ? entry[0] : predicateType;
-}
+export const typeName = predicateName;
 
 /** The predicate types behind `--require` values, refusing unknown names up front. */
 export function requiredTypes(values: readonly string[], input = '--require'): string[] {

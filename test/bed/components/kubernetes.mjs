@@ -18,7 +18,11 @@ export const name = 'kubernetes';
 const k8sDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'k8s');
 const SERVICE_CIDR = '10.96.0.0/16';
 const SERVICE_IP = '10.96.0.1';
-const POD_CIDR = '10.244.0.1/16';
+// Pod IPs come from the benchmarking range (RFC 2544), not a private one: the data plane component
+// (dataplane.mjs) routes this prefix from the host into a network namespace of the sandbox's own, and the host
+// must never get a route for a private range (its own networks may use them).
+export const POD_NETWORK = '198.18.0.0/16';
+const POD_CIDR = '198.18.0.1/16';
 
 /** The pinned versions shared with install-kubernetes.sh. */
 export function versions() {
@@ -260,7 +264,7 @@ export async function start({ stateDir }) {
   const pids = started.map(([, pid]) => pid).reverse();
   return {
     pids,
-    env: { KUBECONFIG: kubeconfig, KUBECTL: bin.kubectl },
+    env: { KUBECONFIG: kubeconfig, KUBECTL: bin.kubectl, GANTRY_TESTBED_POD_NETWORK: POD_NETWORK },
     // What stopApiserver/startApiserver need to bring the same API server back on the same port.
     apiserver: { command: bin['kube-apiserver'], args: apiserverArgs, server },
   };

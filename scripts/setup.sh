@@ -48,6 +48,8 @@ if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
 # grype and a local database of its own (schema v6, written by test/bed/grype/grypedb from the same advisories).
 bash test/bed/install-grype.sh
 if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi
+# Gateway API's standard CRD bundle (HTTPRoute and the kinds a real gateway waits for), from the Go module proxy.
+bash test/bed/install-gateway-api.sh
 # helm renders charts for `gantry deploy --chart`.
 bash test/bed/install-helm.sh
 # moto in server mode: CloudWatch's GetMetricData for the analysis provider's tests.

@@ -1,5 +1,14 @@
 import { canaryName } from '../labels.js';
-import { cookieRegex, percentages, type RouteNames, type RouteWeights, type StepMatch } from './types.js';
+import type { Manifest } from '../manifests.js';
+import { awaitRouteAccepted, managedParents, type ParentRef, RouteRejected } from './route-status.js';
+import {
+  cookieRegex,
+  percentages,
+  type RouteContext,
+  type RouteNames,
+  type RouteWeights,
+  type StepMatch,
+} from './types.js';
 import { RouteObjectRouter } from './weighted.js';
 
 interface BackendRef {
@@ -31,16 +40,31 @@ const API = 'gateway.networking.k8s.io/v1';
 
 /**
  * Gateway API: the HTTPRoute `<name>` (from the manifests) sends traffic to the main Service; Gantry rewrites
- * every rule that does so into two weighted backendRefs, stable and canary.
+ * every rule that does so into two weighted backendRefs, stable and canary. After each write it waits until
+ * every gateway that manages the route has judged the new spec (`status.parents[]`: Accepted, ResolvedRefs):
+ * a weight is in effect only then, and a route a gateway refuses fails the rollout (route-status.ts).
  */
 export class GatewayApiRouter extends RouteObjectRouter<HttpRouteSpec> {
   constructor() {
+    // The parents with a controller, looked up once per rollout (at the first write).
+    let parents: Promise<ParentRef[]> | undefined;
     super({
       name: 'gateway-api',
       apiVersion: API,
       kind: 'HTTPRoute',
       rewrite: weightHttpRoute,
       weights: httpRouteWeights,
+      confirm: async (context: RouteContext, written: Manifest, strict: boolean) => {
+        parents ??= managedParents(context, written);
+        const managed = await parents;
+        if (managed.length === 0) return;
+        try {
+          await awaitRouteAccepted(context, written, managed);
+        } catch (error) {
+          if (strict || !(error instanceof RouteRejected)) throw error;
+          context.note?.(`warning: ${error.message}`);
+        }
+      },
     });
   }
 }

@@ -17,6 +17,8 @@ export interface RouteContext {
   canaryDeployment: string;
   signal?: AbortSignal;
   timeoutMs: number;
+  /** Progress lines (a gateway's refusal noted while traffic goes back to stable, which it does not stop). */
+  note?: (line: string) => void;
 }
 
 /** The names a router writes weights between (what its pure object rewrites need). */

@@ -27,13 +27,14 @@ export async function readRequired(
   return object;
 }
 
+/** Merge-patches the object; resolves the object as the API server returned it (new generation, status). */
 export async function mergePatch(
   context: RouteContext,
   object: Manifest,
   patch: Record<string, unknown>,
-): Promise<void> {
+): Promise<Manifest> {
   context.kube.count('patch');
-  await context.kube.objects.patch(
+  return context.kube.objects.patch(
     {
       apiVersion: object.apiVersion,
       kind: object.kind,
@@ -62,6 +63,11 @@ export interface RouteObject<Spec> {
   rewrite(spec: Spec, names: RouteNames, weight: number, match?: StepMatch): Spec;
   /** The weights the spec sends; pure. */
   weights(spec: Spec, names: RouteNames): RouteWeights;
+  /**
+   * After a write: resolves once the data plane has taken the object as written, throws when it refuses it.
+   * `strict` is false when traffic is being given back to the stable version, which a refusal must not stop.
+   */
+  confirm?(context: RouteContext, written: Manifest, strict: boolean): Promise<void>;
 }
 
 /**
@@ -78,13 +84,19 @@ export class RouteObjectRouter<Spec> implements Router {
 
   async reconcile(context: RouteContext): Promise<void> {
     await ensureCanaryService(context);
-    await this.setRoutes(context, 0);
+    // Before any traffic moves: a route the data plane refuses stops the rollout here.
+    await this.write(context, 0, undefined, true);
   }
 
   async setRoutes(context: RouteContext, weight: number, match?: StepMatch): Promise<void> {
+    await this.write(context, weight, match, weight > 0 || match !== undefined);
+  }
+
+  private async write(context: RouteContext, weight: number, match: StepMatch | undefined, strict: boolean) {
     const found = await this.read(context);
     const spec = this.object.rewrite((found.spec ?? {}) as Spec, context, weight, match);
-    await mergePatch(context, found, { spec });
+    const written = await mergePatch(context, found, { spec });
+    await this.object.confirm?.(context, written, strict);
   }
 
   async getRoutes(context: RouteContext): Promise<RouteWeights> {

@@ -39,6 +39,8 @@ export class BlueGreenStrategy implements Strategy {
       canaryDeployment: preview,
       signal,
       timeoutMs: context.readyTimeoutMs,
+
+      note: (line) => context.recorder.progress(line),
     });
     const bySelector = context.router.name === 'replicas';
     const switchTo = async (track: 'stable' | 'preview', signal?: AbortSignal) => {

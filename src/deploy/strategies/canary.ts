@@ -48,6 +48,8 @@ export class CanaryStrategy implements Strategy {
       canaryDeployment: canary,
       signal,
       timeoutMs,
+
+      note: (line) => context.recorder.progress(line),
     });
     let trafficStarted = false;
     try {

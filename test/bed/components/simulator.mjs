@@ -1,6 +1,7 @@
-// The traffic simulator (test/bed/simulator/main.mjs): installs the router CRDs (HTTPRoute, VirtualService)
-// into the sandbox cluster, then runs the simulator under this Node (process.execPath: the project's
-// Node 24) on a free 127.0.0.1 port. Needs KUBECONFIG from the kubernetes component.
+// The traffic simulator (test/bed/simulator/main.mjs): installs the router CRDs (Gateway API's standard bundle,
+// the VirtualService stand-in) into the sandbox cluster, then runs the simulator under this Node
+// (process.execPath: the project's Node 24) on a free 127.0.0.1 port. Needs KUBECONFIG from the kubernetes
+// component.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';

@@ -1,24 +1,41 @@
-// Installs the sandbox's router CRDs (test/bed/crds/*.yaml: HTTPRoute, VirtualService) by server-side apply
-// and waits until each is Established. Idempotent: applying again is a no-op.
+// Installs the sandbox's router CRDs by server-side apply and waits until each is Established: Gateway API's
+// standard-channel bundle (fetched by test/bed/install-gateway-api.sh into the tool cache: HTTPRoute, Gateway,
+// GatewayClass and the kinds a real gateway waits for) and the Istio VirtualService of test/bed/crds/ (a
+// stand-in of our own: Istio's CRDs cannot be fetched here). Idempotent: applying again is a no-op.
 //
 // The requests are raw JSON over https with the kubeconfig's credentials rather than through
 // @kubernetes/client-node's typed models: its serializer round-trips a CRD through V1JSONSchemaProps and
 // drops `x-kubernetes-preserve-unknown-fields` on nested schemas, which would make the CRDs prune fields.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 
 export const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'crds');
+export const GATEWAY_API_VERSION = 'v1.6.1';
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
-/** The CRD manifests shipped in test/bed/crds. */
-export function loadCrds(dir = crdDir) {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => yaml.load(readFileSync(join(dir, f), 'utf8')));
+/** Where install-gateway-api.sh put the Gateway API standard CRDs. */
+export function gatewayApiCrdDir() {
+  const cache = process.env.GANTRY_TESTBED_CACHE ?? join(homedir(), '.cache', 'gantry-testbed');
+  return join(cache, `gateway-api-${GATEWAY_API_VERSION}`, 'crds');
+}
+
+/** The CRD manifests the sandbox installs: Gateway API's standard bundle, then test/bed/crds. */
+export function loadCrds(dirs = [gatewayApiCrdDir(), crdDir]) {
+  return dirs.flatMap((dir) => {
+    if (!existsSync(dir)) {
+      throw new Error(
+        `no CRDs in ${dir}; run \`npm run setup\` (test/bed/install-gateway-api.sh fetches them)`,
+      );
+    }
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => yaml.load(readFileSync(join(dir, f), 'utf8')));
+  });
 }
 
 /** Applies every CRD (field manager gantry-testbed) and waits until all are Established. */

@@ -56,4 +56,6 @@ bash test/bed/install-helm.sh
 bash test/bed/install-moto.sh
 # cosign, the reference the supply-chain tests check Gantry's signatures and attestations against.
 bash test/bed/install-cosign.sh
+# Traefik: a real Gateway API implementation (and ingress-nginx annotation reader) for the sandbox.
+bash test/bed/install-traefik.sh
 bash test/bed/install-docker.sh

@@ -5,6 +5,7 @@
 //     and breach → canary removed (canaryRemovedAt − canaryTrafficStartedAt), p50 and p95 over N runs;
 //   - a healthy canary: time each step takes beyond its configured pause (Gantry's overhead per step).
 // Usage: node scripts/bench-rollout.mjs [--runs 10] [--healthy-runs 3]
+// With --real: the same on the real data plane (Traefik and answering pods; scripts/bench-rollout-real.mjs).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,11 @@ import {
   sandboxEnv,
   seconds,
 } from './bench-lib.mjs';
+
+if (process.argv.includes('--real')) {
+  await import('./bench-rollout-real.mjs');
+  process.exit(0);
+}
 
 const runs = arg('--runs', 10);
 const healthyRuns = arg('--healthy-runs', 3);

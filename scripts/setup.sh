@@ -43,19 +43,35 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-bash test/bed/install-trivy.sh
-if [ -f test/bed/install-trivydb.sh ]; then bash test/bed/install-trivydb.sh; fi
-# grype and a local database of its own (schema v6, written by test/bed/grype/grypedb from the same advisories).
-bash test/bed/install-grype.sh
-if [ -f test/bed/install-kubernetes.sh ]; then bash test/bed/install-kubernetes.sh; fi
-# Gateway API's standard CRD bundle (HTTPRoute and the kinds a real gateway waits for), from the Go module proxy.
-bash test/bed/install-gateway-api.sh
-# helm renders charts for `gantry deploy --chart`.
-bash test/bed/install-helm.sh
-# moto in server mode: CloudWatch's GetMetricData for the analysis provider's tests.
-bash test/bed/install-moto.sh
-# cosign, the reference the supply-chain tests check Gantry's signatures and attestations against.
-bash test/bed/install-cosign.sh
-# Traefik: a real Gateway API implementation (and ingress-nginx annotation reader) for the sandbox.
-bash test/bed/install-traefik.sh
-bash test/bed/install-docker.sh
+# The tools built from source, in two lanes at once: on a cold machine each is minutes of Go compiling whose
+# downloads and single-threaded links leave a core idle, which the other lane uses. Each script is idempotent and
+# takes a lock of its own, so a warm run passes through both lanes in seconds. Lane 1: scanners and signing.
+lane1() {
+  bash test/bed/install-trivy.sh
+  bash test/bed/install-trivydb.sh
+  # grype and a local database of its own (schema v6, written by test/bed/grype/grypedb from the same advisories).
+  bash test/bed/install-grype.sh
+  # cosign, the reference the supply-chain tests check Gantry's signatures and attestations against.
+  bash test/bed/install-cosign.sh
+  # moto in server mode: CloudWatch's GetMetricData for the analysis provider's tests.
+  bash test/bed/install-moto.sh
+}
+# Lane 2: the cluster, what renders and routes into it, and the Docker path.
+lane2() {
+  bash test/bed/install-kubernetes.sh
+  # Gateway API's standard CRD bundle (HTTPRoute and the kinds a real gateway waits for), from the Go module proxy.
+  bash test/bed/install-gateway-api.sh
+  # helm renders charts for `gantry deploy --chart`.
+  bash test/bed/install-helm.sh
+  # Traefik: a real Gateway API implementation (and ingress-nginx annotation reader) for the sandbox.
+  bash test/bed/install-traefik.sh
+  bash test/bed/install-docker.sh
+}
+start=$(date +%s)
+(set -e; lane1) & lane1_pid=$!
+(set -e; lane2) & lane2_pid=$!
+failed=0
+wait "$lane1_pid" || { echo "[setup] FAILED: scanners and signing tools (see above)" >&2; failed=1; }
+wait "$lane2_pid" || { echo "[setup] FAILED: cluster, gateway and Docker tools (see above)" >&2; failed=1; }
+[ "$failed" -eq 0 ] || exit 1
+echo "[setup] tools ready in $(( $(date +%s) - start ))s" >&2

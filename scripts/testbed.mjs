@@ -20,7 +20,9 @@ const allComponents = [
   'trivy',
   'grype',
   'kubernetes',
+  'dataplane',
   'simulator',
+  'gateway',
   'prometheus',
 ];
 // GANTRY_TESTBED_COMPONENTS=registry,buildah,trivy starts a subset (e.g. for build/scan/push work only).

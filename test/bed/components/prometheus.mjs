@@ -1,6 +1,7 @@
-// Prometheus (Debian's /usr/bin/prometheus, 2.42) scraping the traffic simulator every second, on a free
-// 127.0.0.1 port, its TSDB under the state directory. Waits until it is ready and has scraped the simulator
-// once, so that a test starting right after `testbed up` finds data.
+// Prometheus (Debian's /usr/bin/prometheus, 2.42) scraping the traffic simulator, the gateway (Traefik) and the
+// data plane's responders every second, on a free 127.0.0.1 port, its TSDB under the state directory. Waits
+// until it is ready and has scraped the simulator once, so that a test starting right after `testbed up` finds
+// data.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, spawnDaemon, stopPid, waitFor } from '../lib.mjs';
@@ -26,6 +27,9 @@ export async function start({ stateDir, env }) {
       '  - job_name: simulator',
       '    static_configs:',
       `      - targets: ['${new URL(simulator).host}']`,
+      // The real data plane: Traefik's own metrics, and the responders' counts per pod.
+      ...scrapeJob('gateway', env.GATEWAY_METRICS_URL),
+      ...scrapeJob('dataplane', env.DATAPLANE_URL),
       '',
     ].join('\n'),
   );
@@ -65,4 +69,10 @@ export async function start({ stateDir, env }) {
     throw error;
   }
   return { pids: [pid], env: { PROMETHEUS_URL: url } };
+}
+
+/** A scrape job for a sandbox server, when that component runs. */
+function scrapeJob(job, url) {
+  if (!url) return [];
+  return [`  - job_name: ${job}`, '    static_configs:', `      - targets: ['${new URL(url).host}']`];
 }

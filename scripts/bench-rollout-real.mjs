@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// Rollout figures on the sandbox's REAL data plane (printed, never asserted): Traefik routes real requests by
+// the HTTPRoute Gantry writes (router gateway-api) to pods the data plane answers for; a load generator sends
+// `--rps` requests per second through the gateway during each rollout and records who answered each one.
+// Timed from the requests themselves, not from Gantry's report:
+//   - a bad canary (30 % errors, judged on Traefik's own per-service counts, checks every 1 s over 2 s):
+//     first request the canary answered → last request the canary answered (0 % of requests reaching the
+//     canary at the proxy), p50 / p95; beside it Gantry's own decision and "traffic restored" marks;
+//   - requests that failed during each rollback beyond the bad canary's own 500s (goal: none);
+//   - a healthy canary promoted: requests that failed during the rollout and during the promotion (goal: none).
+// Usage: node scripts/bench-rollout.mjs --real [--runs 10] [--healthy-runs 3] [--rps 200] [--no-start]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
+import { startLoad } from '../test/bed/loadgen.mjs';
+import { arg, digest, quantile, gantry as run, sandboxEnv, seconds } from './bench-lib.mjs';
+
+const runs = arg('--runs', 10);
+const healthyRuns = arg('--healthy-runs', 3);
+const rps = arg('--rps', 200);
+const env = sandboxEnv();
+if (!env.GATEWAY_URL || !env.DATAPLANE_URL) {
+  throw new Error(
+    'the sandbox runs no gateway or data plane (GATEWAY_URL, DATAPLANE_URL): is it up to date?',
+  );
+}
+const work = mkdtempSync(join(tmpdir(), 'gantry-bench-real-'));
+const PAUSE_S = 10;
+const gateway = { namespace: env.GATEWAY_NAMESPACE, name: env.GATEWAY_NAME };
+
+const analysis = join(work, 'analysis.yaml');
+writeFileSync(
+  analysis,
+  yaml.dump({
+    interval: '1s',
+    failureLimit: 0,
+    inconclusiveLimit: 2,
+    metrics: [{ name: 'proxy-error-rate', query: proxyErrorRateQuery('2s'), max: 0.05 }],
+  }),
+);
+
+function manifests(host, errorRate) {
+  const file = join(work, `${host}-${errorRate}.yaml`);
+  const docs = gatewayAppDocs({ host, gateway, errorRate });
+  writeFileSync(file, docs.map((d) => yaml.dump(d)).join('---\n'));
+  return file;
+}
+const gantry = (args) => run(env, args);
+const kubectl = (args) => execFileSync(env.KUBECTL, args, { env, stdio: 'ignore' });
+
+async function namespaceWithStable() {
+  const namespace = `bench-real-${Date.now().toString(36)}`;
+  kubectl(['create', 'namespace', namespace]);
+  const host = `web.${namespace}.test`;
+  const first = await gantry([
+    'deploy',
+    '--manifests',
+    manifests(host, 0),
+    '--image',
+    `app=${digest('stable')}`,
+    '--namespace',
+    namespace,
+    '--strategy',
+    'rolling',
+  ]);
+  if (first.verdict !== 'promoted') throw new Error(`stable deploy failed: ${first.reason ?? first.error}`);
+  return { namespace, host };
+}
+
+const canary = (s) => s.track === 'canary';
+const ownError = (s) => s.status === 500 && canary(s);
+const failedBeyond = (samples, from, to) =>
+  samples.filter((s) => s.sentAt >= from && s.sentAt < to && (s.error || s.status >= 500) && !ownError(s));
+
+const outOfTraffic = [];
+const decided = [];
+const restoredClaim = [];
+const rollbackFailures = [];
+for (let i = 0; i < runs; i++) {
+  const { namespace, host } = await namespaceWithStable();
+  const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 180_000 });
+  const report = await gantry([
+    'deploy',
+    '--manifests',
+    manifests(host, 0.3),
+    '--image',
+    `app=${digest(`bad${i}`)}`,
+    '--namespace',
+    namespace,
+    '--strategy',
+    'canary',
+    '--router',
+    'gateway-api',
+    '--steps',
+    '10,25,50',
+    '--pause',
+    `${PAUSE_S}s`,
+    '--analysis',
+    analysis,
+  ]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const samples = await load.stop();
+  if (report.verdict !== 'rolled-back')
+    throw new Error(`run ${i}: expected a rollback, got ${report.verdict}: ${report.reason ?? report.error}`);
+  const answered = samples.filter(canary);
+  if (answered.length === 0) throw new Error(`run ${i}: the canary never answered a request`);
+  const first = Math.min(...answered.map((s) => s.sentAt));
+  const last = Math.max(...answered.map((s) => s.sentAt));
+  const t = report.timings;
+  outOfTraffic.push((last - first) / 1000);
+  decided.push((Date.parse(t.abortDecidedAt) - first) / 1000);
+  restoredClaim.push((Date.parse(t.trafficRestoredAt) - first) / 1000);
+  rollbackFailures.push(failedBeyond(samples, Date.parse(t.abortDecidedAt), Date.parse(t.finishedAt)).length);
+  kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  process.stderr.write(
+    `bad run ${i + 1}/${runs}: canary answered ${answered.length} requests; last one ${outOfTraffic.at(-1).toFixed(2)} s after its first\n`,
+  );
+}
+
+const rolloutFailures = [];
+const promotionFailures = [];
+const requests = [];
+for (let i = 0; i < healthyRuns; i++) {
+  const { namespace, host } = await namespaceWithStable();
+  const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 180_000 });
+  const report = await gantry([
+    'deploy',
+    '--manifests',
+    manifests(host, 0),
+    '--image',
+    `app=${digest(`good${i}`)}`,
+    '--namespace',
+    namespace,
+    '--strategy',
+    'canary',
+    '--router',
+    'gateway-api',
+    '--steps',
+    '10,25,50',
+    '--pause',
+    `${PAUSE_S}s`,
+    '--analysis',
+    analysis,
+  ]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const samples = await load.stop();
+  if (report.verdict !== 'promoted')
+    throw new Error(`healthy run ${i}: ${report.verdict}: ${report.reason ?? report.error}`);
+  const lastStepEnd = Date.parse(report.steps.at(-1).endedAt);
+  requests.push(samples.length);
+  rolloutFailures.push(failedBeyond(samples, 0, Date.parse(report.timings.finishedAt)).length);
+  promotionFailures.push(failedBeyond(samples, lastStepEnd, Date.parse(report.timings.finishedAt)).length);
+  kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  process.stderr.write(
+    `healthy run ${i + 1}/${healthyRuns} promoted in ${seconds(report.timings.startedAt, report.timings.finishedAt).toFixed(1)} s\n`,
+  );
+}
+
+const line = (label, values) =>
+  `  ${label.padEnd(58)} p50 ${quantile(values, 0.5).toFixed(2)} s   p95 ${quantile(values, 0.95).toFixed(2)} s   [${values.map((v) => v.toFixed(2)).join(', ')}]`;
+const counts = (label, values) =>
+  `  ${label.padEnd(58)} total ${values.reduce((a, b) => a + b, 0)}   per run [${values.join(', ')}]`;
+console.log(
+  `real data plane (Traefik, gateway-api router): ${runs} bad canaries (30% errors), ${healthyRuns} healthy ones; ${rps} requests/s through the gateway; checks every 1 s on Traefik's counts over 2 s`,
+);
+console.log(line("canary's first request → its last request (at the proxy)", outOfTraffic));
+console.log(line("canary's first request → Gantry's abort decision", decided));
+console.log(line('canary\'s first request → Gantry\'s "traffic restored"', restoredClaim));
+console.log(counts('requests failed in rollbacks beyond the canary’s own 500s', rollbackFailures));
+console.log(counts(`requests failed in healthy rollouts (of ${requests.join(', ')})`, rolloutFailures));
+console.log(counts('  of which during the promotion', promotionFailures));

@@ -20,6 +20,7 @@ const allComponents = [
   'trivy',
   'grype',
   'kubernetes',
+  'dataplane',
   'simulator',
   'prometheus',
 ];

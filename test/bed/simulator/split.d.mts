@@ -126,3 +126,10 @@ export function podEnv(
 ): string | undefined;
 export function trackOf(pod: KubeObject): string;
 export function runOf(pod: KubeObject): string;
+/** namespace → name → object, as podEnv and podSettings take ConfigMaps. */
+export function byNamespace<T extends KubeObject>(objects: readonly T[]): Map<string, Map<string, T>>;
+/** A pod's error rate (0–1) and latency (ms): its annotations, else its first container's environment. */
+export function podSettings(
+  pod: KubeObject,
+  configMaps: Map<string, Map<string, KubeObject & { data?: Record<string, string> }>>,
+): { errorRate: number; latencyMs: number };

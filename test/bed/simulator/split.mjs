@@ -315,20 +315,29 @@ function finishTracks(entry, configMaps) {
 
 function podStats(pods, current, configMaps) {
   if (pods.length === 0) return { readyPods: 0, errorRate: current.errorRate, latencyMs: current.latencyMs };
-  const setting = (pod, annotation, env) =>
-    pod.metadata?.annotations?.[annotation] ?? podEnv(pod, env, configMaps);
+  const settings = pods.map((p) => podSettings(p, configMaps));
   return {
     readyPods: pods.length,
-    errorRate: mean(pods.map((p) => numberIn(setting(p, ERROR_RATE_ANNOTATION, ERROR_RATE_ENV), 0, 0, 1))),
-    latencyMs: mean(
-      pods.map((p) =>
-        numberIn(
-          setting(p, LATENCY_ANNOTATION, LATENCY_ENV),
-          DEFAULT_LATENCY_MS,
-          0,
-          Number.POSITIVE_INFINITY,
-        ),
-      ),
+    errorRate: mean(settings.map((s) => s.errorRate)),
+    latencyMs: mean(settings.map((s) => s.latencyMs)),
+  };
+}
+
+/**
+ * One pod's error rate (0–1, default 0) and latency (ms, default DEFAULT_LATENCY_MS): its annotations, else its
+ * first container's environment (podEnv). `configMaps` is byNamespace(ConfigMaps). The data plane's responders
+ * (test/bed/dataplane/) answer by the same rule.
+ */
+export function podSettings(pod, configMaps) {
+  const setting = (annotation, env) =>
+    pod.metadata?.annotations?.[annotation] ?? podEnv(pod, env, configMaps);
+  return {
+    errorRate: numberIn(setting(ERROR_RATE_ANNOTATION, ERROR_RATE_ENV), 0, 0, 1),
+    latencyMs: numberIn(
+      setting(LATENCY_ANNOTATION, LATENCY_ENV),
+      DEFAULT_LATENCY_MS,
+      0,
+      Number.POSITIVE_INFINITY,
     ),
   };
 }
@@ -657,7 +666,8 @@ function mean(values) {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-function byNamespace(objects) {
+/** namespace → name → object (the shape podEnv and podSettings take their ConfigMaps in). */
+export function byNamespace(objects) {
   const out = new Map();
   for (const object of objects) {
     const namespace = object.metadata.namespace;

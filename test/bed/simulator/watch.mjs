@@ -29,16 +29,19 @@ function resources(kc) {
 }
 
 /**
- * Starts one informer per resource. `onChange` is called (synchronously, often in bursts: debounce it) on
- * every add, update or delete. Returns { snapshot(), synced(), stop() }.
+ * Starts one informer per resource (`kinds`: only those, by their snapshot name, e.g. ['pods', 'configMaps']
+ * for the data plane). `onChange` is called (synchronously, often in bursts: debounce it) on every add, update
+ * or delete. Returns { snapshot(), synced(), stop() }.
  */
 export function watchCluster(
   kc,
-  { onChange = () => {}, log = () => {}, retryMs = 2000, absentRetryMs = 5000 } = {},
+  { kinds, onChange = () => {}, log = () => {}, retryMs = 2000, absentRetryMs = 5000 } = {},
 ) {
-  const watchers = Object.entries(resources(kc)).map(([name, spec]) =>
-    startInformer(kc, name, spec, { onChange, log, retryMs, absentRetryMs }),
-  );
+  const all = resources(kc);
+  for (const kind of kinds ?? []) if (!all[kind]) throw new Error(`watchCluster: unknown kind ${kind}`);
+  const watchers = Object.entries(all)
+    .filter(([name]) => !kinds || kinds.includes(name))
+    .map(([name, spec]) => startInformer(kc, name, spec, { onChange, log, retryMs, absentRetryMs }));
   return {
     /** The current objects, for split.mjs's computeSplits. */
     snapshot() {

@@ -7,7 +7,8 @@ import { clients, createNamespace, deleteNamespace, kubeConfig } from '../helper
 // The sandbox's data plane (test/bed/components/dataplane.mjs) against the real control plane: pods labelled
 // testbed.gantry.dev/responder answer real HTTP on the IPs their EndpointSlices list, reached from the host
 // through the route into the data plane's network namespace; a pod with error rate 1 answers 500, a changed
-// annotation changes the answers, a pod scaled away refuses connections, and every request is logged.
+// annotation changes the answers, a pod scaled away drains and then refuses connections, and every request is
+// logged.
 
 const env = (key: string) => {
   const value = process.env[key];
@@ -209,7 +210,7 @@ describe('sandbox data plane: pods answer real HTTP on their pod IPs', () => {
     console.log(`${pod} answers 500 ${ms} ms after its annotation changed`);
   });
 
-  it('a pod scaled away stops answering: its IP refuses connections', async () => {
+  it('a pod scaled away drains, then stops answering: its IP refuses connections', async () => {
     const { apps } = clients();
     await apps.patchNamespacedDeploymentScale(
       { namespace, name: 'web', body: { spec: { replicas: 1 } } },
@@ -222,6 +223,9 @@ describe('sandbox data plane: pods answer real HTTP on their pod IPs', () => {
       return left.length === 1 ? left[0] : undefined;
     });
     const [pod, ip] = gone.value;
+    // Its app lives on through the drain time (a preStop sleep: 5 s by default), as a terminating pod's does.
+    const draining = await get(ip);
+    expect(draining.body?.pod, 'a pod just gone answers while it drains').toBe(pod);
     const refused = await waitUntil(`${ip}:${PORT} to refuse connections`, async () => {
       const answer = await get(ip);
       return answer.error === 'ECONNREFUSED' ? answer : undefined;

@@ -3,6 +3,7 @@
 // measured is what users see at the proxy — which version answered each request, and every request that
 // failed — not what the traffic simulator computes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
@@ -53,15 +54,62 @@ function writeApp(host: string, spec: AppSpec = {}): string {
 /** The example analysis on Traefik's own metrics: the canary's 5xx share and p95 latency at the proxy. */
 const proxyAnalysis = join(repoRoot, 'examples', 'analysis', 'traefik-gateway.yaml');
 
-async function stableApp(prefix: string, spec: AppSpec = {}) {
+/**
+ * A namespace with the app's first version deployed (a rolling update, no router involved) and, unless the route
+ * is one the gateway refuses, served through the gateway: a new route takes Traefik a moment (its provider
+ * applies changes at most every 2 s), and the rollouts under test start from a live service.
+ */
+async function stableApp(prefix: string, spec: AppSpec = {}, { live = true } = {}) {
   const ns = await createNamespace(prefix);
   namespaces.push(ns);
   const host = `web.${ns}.test`;
   const manifests = writeApp(host, spec);
   const first = await runCli(deploy(manifests, ns, 'v1', ['--strategy', 'rolling']));
   expect(first.exitCode, first.stderr).toBe(0);
+  if (live) await serving(host);
   return { ns, host, manifests };
 }
+
+/** One GET through the gateway for `host` (node:http: fetch may not set a Host header). */
+function getVia(host: string): Promise<{ status: number; track: string } | Error> {
+  return new Promise((resolve) => {
+    const url = new URL(process.env.GATEWAY_URL!);
+    const req = httpGet(
+      { host: url.hostname, port: url.port, path: '/', headers: { host }, timeout: 2000, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, track: String(res.headers['x-track'] ?? '') }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
+    req.on('error', resolve);
+  });
+}
+
+/** Waits until ten requests in a row to `host` through the gateway are answered 200 by the stable track. */
+async function serving(host: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  let last = '';
+  while (Date.now() < deadline && streak < 10) {
+    const res = await getVia(host);
+    const ok = !(res instanceof Error) && res.status === 200 && res.track === 'stable';
+    last = res instanceof Error ? res.message : `${res.status} ${res.track}`;
+    streak = ok ? streak + 1 : 0;
+    if (!ok) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (streak < 10)
+    throw new Error(`${host} is not served through the gateway after ${timeoutMs} ms (last: ${last})`);
+}
+
+/**
+ * What the proxy may still do after Gantry has its route accepted: Traefik writes the route's status when its
+ * provider reads it, and applies the new configuration at most providersThrottleDuration (2 s by default) later.
+ */
+const PROXY_LAG_MS = 3000;
+const settle = () => new Promise((r) => setTimeout(r, PROXY_LAG_MS + 1000));
 
 function deploy(manifests: string, ns: string, version: string, extra: string[]): string[] {
   return [
@@ -134,6 +182,37 @@ function watchRoute(ns: string) {
   };
 }
 
+/**
+ * Failed requests as a timeline a person can read: runs of failures (status or error, answering track) with their
+ * times relative to the run's marks (steps, traffic restored, promoted) from the report.
+ */
+function failureTimeline(samples: Sample[], report: unknown): string {
+  const r = report as {
+    timings?: Record<string, string>;
+    steps?: Array<{ startedAt: string; weight: number }>;
+  };
+  const t0 = Date.parse(r.timings?.startedAt ?? '') || samples[0]?.sentAt || 0;
+  const at = (ms: number) => `${((ms - t0) / 1000).toFixed(2)}s`;
+  const marks = [
+    ...(r.steps ?? []).map((s) => `step ${s.weight}% ${at(Date.parse(s.startedAt))}`),
+    ...Object.entries(r.timings ?? {}).map(([k, v]) => `${k} ${at(Date.parse(v))}`),
+  ];
+  const runs: string[] = [];
+  let current: { from: number; to: number; what: string; n: number } | undefined;
+  for (const s of samples.filter((x) => x.error || x.status >= 500).sort((a, b) => a.sentAt - b.sentAt)) {
+    const what = `${s.error ? s.error.slice(0, 40) : s.status}${s.track ? ` ${s.track}` : ''}`;
+    if (current && current.what === what && s.sentAt - current.to < 500) {
+      current.to = s.sentAt;
+      current.n++;
+    } else {
+      if (current) runs.push(`${current.n}× ${current.what} ${at(current.from)}–${at(current.to)}`);
+      current = { from: s.sentAt, to: s.sentAt, what, n: 1 };
+    }
+  }
+  if (current) runs.push(`${current.n}× ${current.what} ${at(current.from)}–${at(current.to)}`);
+  return `failures: ${runs.join('; ') || 'none'} | marks: ${marks.join(', ')}`;
+}
+
 const isCanary = (s: Sample) => s.track === 'canary' || s.track === 'preview';
 
 describe('the real data plane: Traefik routes real requests by the routes Gantry writes', () => {
@@ -153,7 +232,7 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
         '6s',
       ]),
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await settle();
     const samples = await load.stop();
     const timeline = await route.stop();
     expect(result.exitCode, result.stderr).toBe(0);
@@ -174,11 +253,10 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
       );
     }
     // Promoted: the last second is answered by the stable track only, which now runs v2.
-    const last = samples.filter((s) => s.sentAt > Date.now() - 2500);
+    const last = samples.filter((s) => s.sentAt > Date.now() - 1000);
     expect(last.length).toBeGreaterThan(50);
-    expect(last.filter(isCanary)).toEqual([]);
-    const summary = summarize(samples);
-    expect(summary.failed, JSON.stringify(summary.statuses)).toBe(0);
+    expect(last.filter(isCanary).length, 'canary answers in the last second').toBe(0);
+    expect(summarize(samples).failed, failureTimeline(samples, result.json)).toBe(0);
     expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
   });
 
@@ -200,7 +278,7 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
         proxyAnalysis,
       ]),
     );
-    await new Promise((r) => setTimeout(r, 2000));
+    await settle();
     const samples = await load.stop();
     expect(result.exitCode, result.stderr).toBe(1);
     const report = result.json as { verdict: string; reason: string; timings: Record<string, string> };
@@ -209,12 +287,17 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
     const restored = Date.parse(report.timings.trafficRestoredAt!);
     const canaryAnswers = samples.filter(isCanary);
     expect(canaryAnswers.length).toBeGreaterThan(20);
-    // Once Gantry says traffic is restored (Traefik accepted the route without the canary), no request sent
-    // after it reaches the canary.
-    expect(canaryAnswers.filter((s) => s.sentAt > restored)).toEqual([]);
+    // Once Gantry says traffic is restored (Traefik accepted the route without the canary), the proxy stops
+    // sending the canary requests within its own lag.
+    const lastCanary = Math.max(...canaryAnswers.map((s) => s.sentAt));
+    console.log(
+      `bad canary: ${canaryAnswers.length} requests answered by it; its last one sent ${lastCanary - restored} ms after "traffic restored"`,
+    );
+    expect(lastCanary - restored).toBeLessThan(PROXY_LAG_MS);
     // Every failure is the bad canary's own 500s: nothing failed on the way (no 502/503, no refused connection).
     const failures = samples.filter((s) => s.error || s.status >= 500);
-    expect(failures.filter((s) => !(s.status === 500 && isCanary(s)))).toEqual([]);
+    const unexpected = failures.filter((s) => !(s.status === 500 && isCanary(s)));
+    expect(unexpected.length, failureTimeline(unexpected, result.json)).toBe(0);
     expect(await readDeployment(ns, 'web-canary')).toBeUndefined();
   });
 
@@ -224,14 +307,14 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
     const result = await runCli(
       deploy(manifests, ns, 'v2', ['--strategy', 'blue-green', '--router', 'gateway-api', '--pause', '3s']),
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await settle();
     const samples = await load.stop();
     expect(result.exitCode, result.stderr).toBe(0);
     const summary = summarize(samples);
     expect(summary.total).toBeGreaterThan(500);
     expect(summary.byTrack.preview ?? 0, JSON.stringify(summary)).toBeGreaterThan(0);
-    expect(summary.failed, JSON.stringify(summary.statuses)).toBe(0);
-    const last = samples.filter((s) => s.sentAt > Date.now() - 2500);
+    expect(summary.failed, failureTimeline(samples, result.json)).toBe(0);
+    const last = samples.filter((s) => s.sentAt > Date.now() - 1000);
     expect(last.filter(isCanary)).toEqual([]);
   });
 
@@ -251,7 +334,7 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
         '8s',
       ]),
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    await settle();
     const samples = await load.stop();
     expect(result.exitCode, result.stderr).toBe(0);
     const report = result.json as { steps: Array<{ startedAt: string; endedAt: string }> };
@@ -262,12 +345,16 @@ describe('the real data plane: Traefik routes real requests by the routes Gantry
     expect(window.length).toBeGreaterThan(300);
     const share = (100 * window.filter(isCanary).length) / window.length;
     expect(Math.abs(share - 30), `canary share ${share.toFixed(1)}% at weight 30%`).toBeLessThan(8);
-    expect(summarize(samples, started).failed, JSON.stringify(summarize(samples).statuses)).toBe(0);
-    expect(samples.filter((s) => s.sentAt > Date.now() - 2500).filter(isCanary)).toEqual([]);
+    expect(summarize(samples, started).failed, failureTimeline(samples, result.json)).toBe(0);
+    expect(samples.filter((s) => s.sentAt > Date.now() - 1000).filter(isCanary)).toEqual([]);
   });
 
   it('a route the gateway refuses: the rollout fails before any traffic moves, naming the condition', async () => {
-    const { ns, host, manifests } = await stableApp('gw-refused', { sectionName: 'no-such-listener' });
+    const { ns, host, manifests } = await stableApp(
+      'gw-refused',
+      { sectionName: 'no-such-listener' },
+      { live: false },
+    );
     const load = startLoad({ url: process.env.GATEWAY_URL!, host, rps: 20, durationMs: 60_000 });
     const result = await runCli(
       deploy(manifests, ns, 'v2', [

@@ -146,10 +146,19 @@ const ROUTERS: [string, string, object][] = [
 /** The header rule each router writes, as the API server returns it. */
 const HEADER_RULE: Record<string, unknown> = {
   'gateway-api': [
-    { backendRefs: [{ group: '', kind: 'Service', name: 'web', port: 80, weight: 100 }] },
+    // Gateway API's CRD defaults a rule without matches to a `/` prefix match; the match rule keeps it.
+    {
+      backendRefs: [{ group: '', kind: 'Service', name: 'web', port: 80, weight: 100 }],
+      matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+    },
     {
       backendRefs: [{ group: '', kind: 'Service', name: 'web-canary', port: 80, weight: 1 }],
-      matches: [{ headers: [{ name: 'x-canary', type: 'Exact', value: 'always' }] }],
+      matches: [
+        {
+          headers: [{ name: 'x-canary', type: 'Exact', value: 'always' }],
+          path: { type: 'PathPrefix', value: '/' },
+        },
+      ],
     },
   ],
   istio: [

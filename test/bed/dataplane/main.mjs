@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { byNamespace } from '../simulator/split.mjs';
 import { watchCluster } from '../simulator/watch.mjs';
-import { desiredResponders, diffResponders } from './pods.mjs';
+import { desiredResponders, diffResponders, withDraining } from './pods.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -115,6 +115,7 @@ let current = new Map(); // key → spec, as last sent to the child
 let skipped = [];
 let reconciled = false;
 let timer;
+let drainTimer;
 
 const watch = watchCluster(kc, { kinds: ['pods', 'configMaps'], onChange: schedule, log });
 
@@ -138,6 +139,13 @@ function reconcile() {
   } catch (error) {
     log(`working out the responders failed (kept the previous ones): ${error.stack ?? error}`);
     return;
+  }
+  // Pods just gone keep answering for their drain time; a reconciliation is due when the first one ends.
+  const draining = withDraining(current, desired, Date.now());
+  desired = draining.desired;
+  if (draining.nextExpiry !== undefined) {
+    clearTimeout(drainTimer);
+    drainTimer = setTimeout(schedule, Math.max(0, draining.nextExpiry - Date.now()) + 5);
   }
   const commands = diffResponders(current, desired);
   for (const command of commands) {

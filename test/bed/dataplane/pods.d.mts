@@ -12,6 +12,10 @@ export interface ResponderSpec {
   track: string;
   errorRate: number;
   latencyMs: number;
+  /** How long the app answers after its pod is gone (testbed.gantry.dev/drain-ms). */
+  drainMs?: number;
+  /** Set while it drains: when it stops. */
+  drainingUntil?: number;
 }
 
 export type ResponderCommand = ({ op: 'add' | 'update' } & ResponderSpec) | { op: 'remove'; key: string };
@@ -19,6 +23,14 @@ export type ResponderCommand = ({ op: 'add' | 'update' } & ResponderSpec) | { op
 export const RESPONDER_LABEL: 'testbed.gantry.dev/responder';
 export const VERSION_LABEL: 'app.kubernetes.io/version';
 export const DEFAULT_PORT: number;
+export const DRAIN_ANNOTATION: 'testbed.gantry.dev/drain-ms';
+export const DEFAULT_DRAIN_MS: number;
+export function drainOf(pod: KubeObject): number;
+export function withDraining(
+  current: Map<string, ResponderSpec>,
+  desired: Map<string, ResponderSpec>,
+  now: number,
+): { desired: Map<string, ResponderSpec>; nextExpiry: number | undefined };
 
 export function imageVersion(image: string | undefined): string | undefined;
 export function versionOf(pod: KubeObject): string;

@@ -12,6 +12,14 @@ import { isReady, podSettings, trackOf } from '../simulator/split.mjs';
 export const RESPONDER_LABEL = 'testbed.gantry.dev/responder';
 export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const DEFAULT_PORT = 80;
+/**
+ * How long a pod's app keeps answering after its pod is gone or no longer Ready, in ms (annotation
+ * testbed.gantry.dev/drain-ms). KWOK removes a deleted pod at once, but a real container lives on through its
+ * termination grace period, and a well-behaved app (a preStop sleep) keeps serving while proxies catch up with
+ * the EndpointSlice; 0 is an app that stops at once.
+ */
+export const DRAIN_ANNOTATION = 'testbed.gantry.dev/drain-ms';
+export const DEFAULT_DRAIN_MS = 5000;
 
 /** The tag of an image reference (`repo:tag`, `host:5000/repo:tag@sha256:…`); else its digest; else undefined. */
 export function imageVersion(image) {
@@ -122,10 +130,36 @@ export function desiredResponders(pods, configMaps, { podNetwork }) {
         track: trackOf(pod),
         errorRate,
         latencyMs,
+        drainMs: drainOf(pod),
       });
     }
   }
   return { responders, skipped };
+}
+
+/** A pod's drain time (annotation testbed.gantry.dev/drain-ms, ≥ 0), else DEFAULT_DRAIN_MS. */
+export function drainOf(pod) {
+  const value = Number(pod.metadata?.annotations?.[DRAIN_ANNOTATION]);
+  return Number.isFinite(value) && value >= 0 ? value : DEFAULT_DRAIN_MS;
+}
+
+/**
+ * `desired` with the responders that `current` has and `desired` no longer wants kept until their drain time
+ * has passed since they were first left out (`drainingUntil` on their spec): the app still answers while its
+ * pod terminates. An ip:port a new pod claims is the new pod's at once. Returns { desired, nextExpiry } (the
+ * earliest drainingUntil still ahead, for a reconciliation then; undefined when none).
+ */
+export function withDraining(current, desired, now) {
+  const out = new Map(desired);
+  let nextExpiry;
+  for (const [key, spec] of current) {
+    if (out.has(key)) continue;
+    const until = spec.drainingUntil ?? now + (spec.drainMs ?? DEFAULT_DRAIN_MS);
+    if (until <= now) continue;
+    out.set(key, { ...spec, drainingUntil: until });
+    nextExpiry = nextExpiry === undefined ? until : Math.min(nextExpiry, until);
+  }
+  return { desired: out, nextExpiry };
 }
 
 const FIELDS = ['ip', 'port', 'namespace', 'pod', 'version', 'track', 'errorRate', 'latencyMs'];

@@ -7,6 +7,7 @@ import {
   overlaps,
   portsOf,
   versionOf,
+  withDraining,
 } from '../../bed/dataplane/pods.mjs';
 import { byNamespace, type KubeObject } from '../../bed/simulator/split.mjs';
 
@@ -113,6 +114,7 @@ describe('data plane: which responders the cluster calls for', () => {
       track: 'stable',
       errorRate: 0,
       latencyMs: 20,
+      drainMs: 5000,
     });
     expect(skipped).toEqual([
       { pod: 'shop/elsewhere', reason: 'podIP 10.1.2.3 is outside the pod network 198.18.0.0/16' },
@@ -175,5 +177,35 @@ describe('data plane: commands', () => {
     ]);
     expect(commands.find((c) => c.op === 'update')).toMatchObject({ pod: 'c', errorRate: 0.5 });
     expect(diffResponders(after, after)).toEqual([]);
+  });
+});
+
+describe('data plane: a pod just gone drains', () => {
+  it('keeps answering for its drain time (5 s unless annotated), then is removed; a new pod on its ip:port wins', () => {
+    const before = responders([
+      pod('a', { ip: '198.18.0.1' }),
+      pod('b', { ip: '198.18.0.2', annotations: { 'testbed.gantry.dev/drain-ms': '0' } }),
+      pod('c', { ip: '198.18.0.3' }),
+    ]).responders;
+    const after = responders([pod('c2', { ip: '198.18.0.3' })]).responders;
+
+    const t0 = 1_000_000;
+    const first = withDraining(before, after, t0);
+    // b stops at once (drain 0); a drains until t0 + 5 s; c's ip:port is c2's now.
+    expect([...first.desired.keys()].sort()).toEqual(['198.18.0.1:8080', '198.18.0.3:8080']);
+    expect(first.desired.get('198.18.0.1:8080')).toMatchObject({ pod: 'a', drainingUntil: t0 + 5000 });
+    expect(first.desired.get('198.18.0.3:8080')).toMatchObject({ pod: 'c2' });
+    expect(first.nextExpiry).toBe(t0 + 5000);
+    expect(diffResponders(before, first.desired).map((c) => [c.op, c.key])).toEqual([
+      ['remove', '198.18.0.2:8080'],
+      ['update', '198.18.0.3:8080'],
+    ]);
+
+    // Later reconciliations keep the first deadline, and drop a once it has passed.
+    const later = withDraining(first.desired, after, t0 + 4000);
+    expect(later.desired.get('198.18.0.1:8080')?.drainingUntil).toBe(t0 + 5000);
+    const done = withDraining(later.desired, after, t0 + 5000);
+    expect([...done.desired.keys()]).toEqual(['198.18.0.3:8080']);
+    expect(done.nextExpiry).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
 // the HTTPRoute Gantry writes (router gateway-api) to pods the data plane answers for; a load generator sends
 // `--rps` requests per second through the gateway during each rollout and records who answered each one.
 // Timed from the requests themselves, not from Gantry's report:
-//   - a bad canary (30 % errors, judged on Traefik's own per-service counts, checks every 1 s over 2 s):
+//   - a bad canary (30 % errors, judged on Traefik's own per-service counts, checks every 1 s over 3 s):
 //     first request the canary answered → last request the canary answered (0 % of requests reaching the
 //     canary at the proxy), p50 / p95; beside it Gantry's own decision and "traffic restored" marks;
 //   - requests that failed during each rollback beyond the bad canary's own 500s (goal: none);
@@ -37,8 +37,10 @@ writeFileSync(
   yaml.dump({
     interval: '1s',
     failureLimit: 0,
-    inconclusiveLimit: 2,
-    metrics: [{ name: 'proxy-error-rate', query: proxyErrorRateQuery('2s'), max: 0.05 }],
+    // A canary's series exist at the proxy once it has answered, and a rate needs two scrapes: the first
+    // seconds of a step have no data (inconclusive, never a pass).
+    inconclusiveLimit: 5,
+    metrics: [{ name: 'proxy-error-rate', query: proxyErrorRateQuery('3s'), max: 0.05 }],
   }),
 );
 
@@ -164,7 +166,7 @@ const line = (label, values) =>
 const counts = (label, values) =>
   `  ${label.padEnd(58)} total ${values.reduce((a, b) => a + b, 0)}   per run [${values.join(', ')}]`;
 console.log(
-  `real data plane (Traefik, gateway-api router): ${runs} bad canaries (30% errors), ${healthyRuns} healthy ones; ${rps} requests/s through the gateway; checks every 1 s on Traefik's counts over 2 s`,
+  `real data plane (Traefik, gateway-api router): ${runs} bad canaries (30% errors), ${healthyRuns} healthy ones; ${rps} requests/s through the gateway; checks every 1 s on Traefik's counts over 3 s`,
 );
 console.log(line("canary's first request → its last request (at the proxy)", outOfTraffic));
 console.log(line("canary's first request → Gantry's abort decision", decided));

@@ -9,4 +9,5 @@ export function gatewayAppDocs(options: {
   router?: 'gateway-api' | 'nginx';
   ingressClass?: string;
 }): object[];
+export const PROXY_CANARY_SERVICE: string;
 export function proxyErrorRateQuery(window?: string): string;

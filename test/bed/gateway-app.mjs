@@ -81,11 +81,16 @@ export function gatewayAppDocs({
 }
 
 /**
- * The canary's share of 5xx answers at the proxy over `window`: Traefik counts requests per backend service
- * (`<namespace>-<service>-<port>@kubernetesgateway`) and status code.
+ * The canary's Traefik service: Traefik names each HTTPRoute backend
+ * `httproute-<ns>-<route>-gw-<gateway ns>-<gateway>-ep-<listener>-<rule>-<hash>-svc-<ns>-<Service>-<backendRef
+ * index>@kubernetesgateway`, so the canary is matched by its route and Service names.
  */
+export const PROXY_CANARY_SERVICE =
+  'service=~"httproute-{{namespace}}-{{name}}-.+-svc-{{namespace}}-{{name}}-canary-[0-9]+@kubernetesgateway"';
+
+/** The canary's share of 5xx answers at the proxy over `window` (Traefik's counts per service and code). */
 export function proxyErrorRateQuery(window = '4s') {
-  const canary = 'service="{{namespace}}-{{name}}-canary-80@kubernetesgateway"';
+  const canary = PROXY_CANARY_SERVICE;
   return (
     `(sum(rate(traefik_service_requests_total{${canary},code=~"5.."}[${window}])) or vector(0))` +
     ` / sum(rate(traefik_service_requests_total{${canary}}[${window}]))`

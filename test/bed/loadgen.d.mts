@@ -31,3 +31,9 @@ export function summarize(
   from?: number,
   to?: number,
 ): { total: number; failed: number; byTrack: Record<string, number>; statuses: Record<string, number> };
+export function getVia(
+  url: string,
+  host: string,
+  timeoutMs?: number,
+): Promise<{ status: number; track: string } | Error>;
+export function waitServing(url: string, host: string, timeoutMs?: number): Promise<void>;

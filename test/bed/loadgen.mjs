@@ -123,3 +123,48 @@ export function summarize(samples, from = 0, to = Number.POSITIVE_INFINITY) {
   }
   return { total: inWindow.length, failed: inWindow.filter(failed).length, byTrack, statuses };
 }
+
+/** One GET to `url` with the Host header `host` (node:http: fetch may not set Host): status and track, or an Error. */
+export function getVia(url, host, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const target = new URL(url);
+    const req = http.get(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: '/',
+        headers: { host },
+        timeout: timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, track: String(res.headers['x-track'] ?? '') }),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', resolve);
+  });
+}
+
+/**
+ * Waits until ten requests in a row for `host` through `url` are answered 200 by the stable track: a route just
+ * created takes a proxy a moment (Traefik applies changes at most every 2 s), and a rollout measured under load
+ * starts from a live service. Throws after `timeoutMs`, naming the last answer.
+ */
+export async function waitServing(url, host, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  let last = '';
+  while (Date.now() < deadline && streak < 10) {
+    const res = await getVia(url, host);
+    const ok = !(res instanceof Error) && res.status === 200 && res.track === 'stable';
+    last = res instanceof Error ? res.message : `${res.status} ${res.track}`;
+    streak = ok ? streak + 1 : 0;
+    if (!ok) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (streak < 10)
+    throw new Error(`${host} is not served through ${url} after ${timeoutMs} ms (last: ${last})`);
+}

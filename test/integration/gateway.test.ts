@@ -3,14 +3,13 @@
 // measured is what users see at the proxy — which version answered each request, and every request that
 // failed — not what the traffic simulator computes.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayAppDocs } from '../bed/gateway-app.mjs';
-import { type Sample, startLoad, summarize } from '../bed/loadgen.mjs';
+import { type Sample, startLoad, summarize, waitServing } from '../bed/loadgen.mjs';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import {
   clients,
@@ -66,42 +65,8 @@ async function stableApp(prefix: string, spec: AppSpec = {}, { live = true } = {
   const manifests = writeApp(host, spec);
   const first = await runCli(deploy(manifests, ns, 'v1', ['--strategy', 'rolling']));
   expect(first.exitCode, first.stderr).toBe(0);
-  if (live) await serving(host);
+  if (live) await waitServing(process.env.GATEWAY_URL!, host);
   return { ns, host, manifests };
-}
-
-/** One GET through the gateway for `host` (node:http: fetch may not set a Host header). */
-function getVia(host: string): Promise<{ status: number; track: string } | Error> {
-  return new Promise((resolve) => {
-    const url = new URL(process.env.GATEWAY_URL!);
-    const req = httpGet(
-      { host: url.hostname, port: url.port, path: '/', headers: { host }, timeout: 2000, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, track: String(res.headers['x-track'] ?? '') }),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('no answer within 2 s')));
-    req.on('error', resolve);
-  });
-}
-
-/** Waits until ten requests in a row to `host` through the gateway are answered 200 by the stable track. */
-async function serving(host: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let streak = 0;
-  let last = '';
-  while (Date.now() < deadline && streak < 10) {
-    const res = await getVia(host);
-    const ok = !(res instanceof Error) && res.status === 200 && res.track === 'stable';
-    last = res instanceof Error ? res.message : `${res.status} ${res.track}`;
-    streak = ok ? streak + 1 : 0;
-    if (!ok) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (streak < 10)
-    throw new Error(`${host} is not served through the gateway after ${timeoutMs} ms (last: ${last})`);
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   gantry as run,
   sandboxEnv,
   seconds,
+  stableNamespace,
 } from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
@@ -98,23 +99,13 @@ const manifests = (namespace, errorRate, latencyMs = 20) =>
   appAt(work, errorRate, RPS, { latencyMs, ...(NOISE && { noise: namespace }) });
 const gantry = (args) => run(env, args);
 
-async function namespaceWithStable() {
-  const namespace = `bench-an-${Date.now().toString(36)}`;
-  execFileSync(sandbox.KUBECTL, ['create', 'namespace', namespace], { env, stdio: 'ignore' });
-  const first = await gantry([
-    'deploy',
-    '--manifests',
-    manifests(namespace, BASELINE),
-    '--image',
-    `app=${digest(`stable-${namespace}`)}`,
-    '--namespace',
-    namespace,
-    '--strategy',
-    'rolling',
-  ]);
-  if (first.verdict !== 'promoted') throw new Error(`stable deploy failed: ${first.reason ?? first.error}`);
-  return namespace;
-}
+const namespaceWithStable = () =>
+  stableNamespace(
+    env,
+    'bench-an',
+    (namespace) => manifests(namespace, BASELINE),
+    (namespace) => `stable-${namespace}`,
+  );
 
 async function canary(judge, { errorRate, latencyMs = 20 }, seed) {
   const namespace = await namespaceWithStable();

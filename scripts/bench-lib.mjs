@@ -86,6 +86,29 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
 }
 
 /** A digest-pinned image reference derived from `seed` (the sandbox's pods never pull). */
+/**
+ * A new namespace `<prefix>-<time>` with the app's first version deployed by a rolling update (no router, no
+ * analysis): what every rollout benchmark starts from. `manifestsFor(namespace)` is the manifests' path; `seed`
+ * the first version's fake digest. Resolves the namespace's name.
+ */
+export async function stableNamespace(env, prefix, manifestsFor, seed = 'stable') {
+  const namespace = `${prefix}-${Date.now().toString(36)}`;
+  execFileSync(env.KUBECTL, ['create', 'namespace', namespace], { env, stdio: 'ignore' });
+  const first = await gantry(env, [
+    'deploy',
+    '--manifests',
+    manifestsFor(namespace),
+    '--image',
+    `app=${digest(typeof seed === 'function' ? seed(namespace) : seed)}`,
+    '--namespace',
+    namespace,
+    '--strategy',
+    'rolling',
+  ]);
+  if (first.verdict !== 'promoted') throw new Error(`stable deploy failed: ${first.reason ?? first.error}`);
+  return namespace;
+}
+
 export const digest = (seed) =>
   `127.0.0.1:5000/bench/web@sha256:${Buffer.from(seed).toString('hex').padEnd(64, '0').slice(0, 64)}`;
 

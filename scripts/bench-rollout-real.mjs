@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
 import { startLoad, waitServing } from '../test/bed/loadgen.mjs';
-import { arg, digest, quantile, gantry as run, sandboxEnv, seconds } from './bench-lib.mjs';
+import { arg, digest, quantile, gantry as run, sandboxEnv, seconds, stableNamespace } from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
 const healthyRuns = arg('--healthy-runs', 3);
@@ -54,23 +54,10 @@ const gantry = (args) => run(env, args);
 const kubectl = (args) => execFileSync(env.KUBECTL, args, { env, stdio: 'ignore' });
 
 async function namespaceWithStable() {
-  const namespace = `bench-real-${Date.now().toString(36)}`;
-  kubectl(['create', 'namespace', namespace]);
-  const host = `web.${namespace}.test`;
-  const first = await gantry([
-    'deploy',
-    '--manifests',
-    manifests(host, 0),
-    '--image',
-    `app=${digest('stable')}`,
-    '--namespace',
-    namespace,
-    '--strategy',
-    'rolling',
-  ]);
-  if (first.verdict !== 'promoted') throw new Error(`stable deploy failed: ${first.reason ?? first.error}`);
-  await waitServing(env.GATEWAY_URL, host);
-  return { namespace, host };
+  const hostOf = (namespace) => `web.${namespace}.test`;
+  const namespace = await stableNamespace(env, 'bench-real', (ns) => manifests(hostOf(ns), 0));
+  await waitServing(env.GATEWAY_URL, hostOf(namespace));
+  return { namespace, host: hostOf(namespace) };
 }
 
 const canary = (s) => s.track === 'canary';

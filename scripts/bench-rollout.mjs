@@ -18,6 +18,7 @@ import {
   gantry as run,
   sandboxEnv,
   seconds,
+  stableNamespace,
 } from './bench-lib.mjs';
 
 if (process.argv.includes('--real')) {
@@ -51,23 +52,7 @@ writeFileSync(
 const manifests = (errorRate) => appAt(work, errorRate);
 const gantry = (args) => run(env, args);
 
-async function namespaceWithStable() {
-  const namespace = `bench-${Date.now().toString(36)}`;
-  execFileSync(sandbox.KUBECTL, ['create', 'namespace', namespace], { env, stdio: 'ignore' });
-  const first = await gantry([
-    'deploy',
-    '--manifests',
-    manifests(0),
-    '--image',
-    `app=${digest('stable')}`,
-    '--namespace',
-    namespace,
-    '--strategy',
-    'rolling',
-  ]);
-  if (first.verdict !== 'promoted') throw new Error(`stable deploy failed: ${first.reason ?? first.error}`);
-  return namespace;
-}
+const namespaceWithStable = () => stableNamespace(env, 'bench', () => manifests(0));
 
 const line = (label, values) =>
   `  ${label.padEnd(44)} p50 ${quantile(values, 0.5).toFixed(2)} s   p95 ${quantile(values, 0.95).toFixed(2)} s   [${values.map((v) => v.toFixed(1)).join(', ')}]`;

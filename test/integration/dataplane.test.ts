@@ -3,6 +3,11 @@ import { request } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clients, createNamespace, deleteNamespace, kubeConfig } from '../helpers/kube.js';
+import { waitUntil as waitUntilEvery } from '../helpers/wait.js';
+
+/** Polls every 50 ms: the data plane's changes take tens of milliseconds. */
+const waitUntil = <T>(what: string, check: () => Promise<T | undefined>) =>
+  waitUntilEvery(what, check, 30_000, 50);
 
 // The sandbox's data plane (test/bed/components/dataplane.mjs) against the real control plane: pods labelled
 // testbed.gantry.dev/responder answer real HTTP on the IPs their EndpointSlices list, reached from the host
@@ -48,21 +53,6 @@ function get(ip: string, port = PORT, timeoutMs = 5000): Promise<Answer> {
     );
     req.end();
   });
-}
-
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000) {
-  const started = Date.now();
-  let last: unknown;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      const value = await check();
-      if (value !== undefined) return { value, ms: Date.now() - started };
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
 }
 
 let namespace: string;

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../helpers/wait.js';
 
 // The sandbox's traffic simulator against the real control plane and Prometheus: replica-ratio canary,
 // then each router's weights (HTTPRoute, VirtualService, NGINX canary Ingress) as the simulator honours them,
@@ -27,22 +28,6 @@ let apps: k8s.AppsV1Api;
 let core: k8s.CoreV1Api;
 let networking: k8s.NetworkingV1Api;
 let objects: k8s.KubernetesObjectApi;
-
-/** Polls `check` until it returns a value that is not undefined; returns it and the time it took. */
-async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000) {
-  const started = Date.now();
-  let last: unknown;
-  while (Date.now() - started < timeoutMs) {
-    try {
-      const value = await check();
-      if (value !== undefined) return { value, ms: Date.now() - started };
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-}
 
 async function split(): Promise<Split | undefined> {
   const res = await fetch(`${env('SIMULATOR_URL')}/split?namespace=${namespace}`);

@@ -36,7 +36,11 @@ export interface RouteParentStatus {
 }
 
 /** An object as the API server returns it: a generation, and the status its controllers write. */
-export type Observed = Manifest & { metadata: { generation?: number }; status?: unknown };
+export type Observed = Manifest & {
+  metadata: { generation?: number };
+  /** A route's status (parents) or a Gateway's (conditions). */
+  status?: { parents?: RouteParentStatus[]; conditions?: Condition[] };
+};
 
 /** A gateway refused the route (not attached, or a backend it cannot resolve): exit 3, after rollback. */
 export class RouteRejected extends InfraError {}
@@ -88,8 +92,7 @@ export function judgeRoute(
   | { state: 'pending'; waitingFor: ParentRef }
   | { state: 'accepted' }
   | { state: 'rejected'; parent: ParentRef; condition: Condition } {
-  const statuses = ((route.status as { parents?: RouteParentStatus[] } | undefined)?.parents ??
-    []) as RouteParentStatus[];
+  const statuses = route.status?.parents ?? [];
   const namespace = route.metadata.namespace ?? '';
   let waitingFor: ParentRef | undefined;
   for (const parent of parents) {
@@ -116,8 +119,7 @@ export async function managedParents(context: RouteContext, route: Manifest): Pr
     const gateway = await context.kube
       .read<Observed>(`${GATEWAY_GROUP}/v1`, 'Gateway', ref.namespace ?? context.namespace, ref.name)
       .catch(() => undefined);
-    const conditions = ((gateway?.status as { conditions?: Condition[] } | undefined)?.conditions ??
-      []) as Condition[];
+    const conditions = gateway?.status?.conditions ?? [];
     if (conditions.some((c) => c.type === 'Accepted' && c.status === 'True')) managed.push(ref);
   }
   return managed;

@@ -13,7 +13,9 @@
 // requests, each request's error and latency drawn), so a healthy canary is never an exact copy of the stable;
 // --exact turns it off (a simulator without noise support ignores the annotation: restart the sandbox).
 // Usage: node scripts/bench-analysis.mjs [--runs 10] [--healthy-runs 10] [--pause 30] [--rps 50]
-//          [--cases 30,5,2,latency] [--exact] [--no-start]
+//          [--cases 30,5,2,latency] [--exact] [--parallel 1] [--no-start]
+// --parallel N runs N rollouts at once, each in its own namespace: for the many healthy runs a false-rollback
+// count needs (timings then include the machine being shared; the judges' looks stay 1 s apart).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +41,8 @@ const PAUSE_S = arg('--pause', 30);
 const BASELINE = 0.005;
 /** Requests per second to the app (the simulator's default is 50; --rps 500 is a busier service). */
 const RPS = arg('--rps', 50);
+/** Rollouts at once (each in its own namespace); 1 = one after another. */
+const PARALLEL = arg('--parallel', 1);
 const env = sandboxEnv();
 const sandbox = env;
 const work = mkdtempSync(join(tmpdir(), 'gantry-bench-analysis-'));
@@ -146,49 +150,69 @@ const BAD = [
 ].filter((c) => CASES.includes(c.key));
 const kinds = [...new Set(BAD.map((c) => c.kind))];
 
-const results = [];
-for (const bad of BAD) {
+// Every run is one job; --parallel N runs N at a time, each in its own namespace (the judges read only their
+// own namespace's series). Runs of the judges are alternated in the queue either way.
+const jobs = [];
+const results = BAD.map((bad) => ({
+  bad,
+  out: Object.fromEntries(JUDGES[bad.kind].map((j) => [j, { times: [], missed: 0 }])),
+}));
+for (const { bad, out } of results) {
   const judges = JUDGES[bad.kind];
-  const out = Object.fromEntries(judges.map((j) => [j, { times: [], missed: 0 }]));
   for (let i = 0; i < runs; i++) {
     for (const judge of i % 2 === 0 ? judges : [...judges].reverse()) {
-      const report = await canary(judge, bad, `bad-${bad.key}-${judge}-${i}-${Date.now()}`);
-      if (report.verdict === 'rolled-back') {
-        out[judge].times.push(
-          seconds(report.timings.canaryTrafficStartedAt, report.timings.trafficRestoredAt),
+      jobs.push(async () => {
+        const report = await canary(judge, bad, `bad-${bad.key}-${judge}-${i}-${Date.now()}`);
+        if (report.verdict === 'rolled-back') {
+          out[judge].times.push(
+            seconds(report.timings.canaryTrafficStartedAt, report.timings.trafficRestoredAt),
+          );
+        } else out[judge].missed++;
+        process.stderr.write(
+          `${bad.name} ${judge} run ${i + 1}/${runs}: ${report.verdict}${report.verdict === 'rolled-back' ? ` in ${out[judge].times.at(-1).toFixed(2)} s` : ''}\n`,
         );
-      } else out[judge].missed++;
-      process.stderr.write(
-        `${bad.name} ${judge} run ${i + 1}/${runs}: ${report.verdict}${report.verdict === 'rolled-back' ? ` in ${out[judge].times.at(-1).toFixed(2)} s` : ''}\n`,
-      );
+      });
     }
   }
-  results.push({ bad, out });
 }
 
-const healthy = [];
-for (const kind of kinds) {
-  const judges = JUDGES[kind];
-  const out = Object.fromEntries(judges.map((j) => [j, { falseRollbacks: 0, durations: [], reasons: [] }]));
-  for (let i = 0; i < healthyRuns; i++) {
+const healthy = kinds.map((kind) => ({
+  kind,
+  out: Object.fromEntries(JUDGES[kind].map((j) => [j, { falseRollbacks: 0, durations: [], reasons: [] }])),
+}));
+for (let i = 0; i < healthyRuns; i++) {
+  for (const { kind, out } of healthy) {
+    const judges = JUDGES[kind];
     for (const judge of i % 2 === 0 ? judges : [...judges].reverse()) {
-      const report = await canary(judge, { errorRate: BASELINE }, `good-${judge}-${i}-${Date.now()}`);
-      if (report.verdict === 'promoted')
-        out[judge].durations.push(seconds(report.timings.canaryTrafficStartedAt, report.timings.promotedAt));
-      else {
-        out[judge].falseRollbacks++;
-        out[judge].reasons.push(report.reason ?? report.error);
-      }
-      process.stderr.write(
-        `healthy ${judge} run ${i + 1}/${healthyRuns}: ${report.verdict}${report.verdict === 'promoted' ? '' : ` (${report.reason ?? report.error})`}\n`,
-      );
+      jobs.push(async () => {
+        const report = await canary(judge, { errorRate: BASELINE }, `good-${judge}-${i}-${Date.now()}`);
+        if (report.verdict === 'promoted')
+          out[judge].durations.push(
+            seconds(report.timings.canaryTrafficStartedAt, report.timings.promotedAt),
+          );
+        else {
+          out[judge].falseRollbacks++;
+          out[judge].reasons.push(report.reason ?? report.error);
+        }
+        process.stderr.write(
+          `healthy ${judge} run ${i + 1}/${healthyRuns}: ${report.verdict}${report.verdict === 'promoted' ? '' : ` (${report.reason ?? report.error})`}\n`,
+        );
+      });
     }
   }
-  healthy.push({ kind, out });
 }
+
+const began = Date.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: Math.min(PARALLEL, jobs.length) }, async () => {
+    while (next < jobs.length) await jobs[next++]();
+  }),
+);
+const wallS = (Date.now() - began) / 1000;
 
 console.log(
-  `analysis judges on the sandbox: steps 20/50% of ${PAUSE_S} s, looks every 1 s, scrape 1 s, stable at ${BASELINE * 100}% errors and 20 ms, ${RPS} requests/s to the app, ${NOISE ? 'noise per request (seeded per namespace)' : 'exact traffic (no noise)'}; ${runs} bad runs per case and judge, ${healthyRuns} healthy runs per judge (alternated)`,
+  `analysis judges on the sandbox (${jobs.length} rollouts, ${PARALLEL} at a time, ${(wallS / 60).toFixed(1)} min): steps 20/50% of ${PAUSE_S} s, looks every 1 s, scrape 1 s, stable at ${BASELINE * 100}% errors and 20 ms, ${RPS} requests/s to the app, ${NOISE ? 'noise per request (seeded per namespace)' : 'exact traffic (no noise)'}; ${runs} bad runs per case and judge, ${healthyRuns} healthy runs per judge (alternated)`,
 );
 console.log('  bad canary   judge                caught   traffic start → out of traffic: p50      p95');
 for (const { bad, out } of results) {

@@ -10,8 +10,12 @@ const execFileAsync = promisify(execFile);
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(repo, 'dist', 'cli.js');
 
-/** Numeric command-line option `name` (`--runs 10`), or `fallback`. */
-export const arg = (name, fallback) => Number(process.argv[process.argv.indexOf(name) + 1]) || fallback;
+/** Numeric command-line option `name` (`--runs 10`, `--healthy-runs 0`), or `fallback` when absent. */
+export function arg(name, fallback) {
+  const at = process.argv.indexOf(name);
+  const value = at < 0 ? Number.NaN : Number(process.argv[at + 1]);
+  return Number.isFinite(value) ? value : fallback;
+}
 
 /**
  * Starts the sandbox if it is down (with `--no-start`: only reads the variables of one already running, e.g. a
@@ -85,14 +89,15 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
   return file;
 }
 
-/** A digest-pinned image reference derived from `seed` (the sandbox's pods never pull). */
+let namespaces = 0;
 /**
  * A new namespace `<prefix>-<time>` with the app's first version deployed by a rolling update (no router, no
  * analysis): what every rollout benchmark starts from. `manifestsFor(namespace)` is the manifests' path; `seed`
  * the first version's fake digest. Resolves the namespace's name.
  */
 export async function stableNamespace(env, prefix, manifestsFor, seed = 'stable') {
-  const namespace = `${prefix}-${Date.now().toString(36)}`;
+  // The time, and a counter for rollouts started in the same millisecond (bench:analysis --parallel).
+  const namespace = `${prefix}-${Date.now().toString(36)}${(namespaces++).toString(36)}`;
   execFileSync(env.KUBECTL, ['create', 'namespace', namespace], { env, stdio: 'ignore' });
   const first = await gantry(env, [
     'deploy',
@@ -109,6 +114,7 @@ export async function stableNamespace(env, prefix, manifestsFor, seed = 'stable'
   return namespace;
 }
 
+/** A digest-pinned image reference derived from `seed` (the sandbox's pods never pull). */
 export const digest = (seed) =>
   `127.0.0.1:5000/bench/web@sha256:${Buffer.from(seed).toString('hex').padEnd(64, '0').slice(0, 64)}`;
 

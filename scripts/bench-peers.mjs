@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+// Gantry and Flagger side by side on the sandbox's REAL data plane (printed, never asserted; outside CI).
+// Flagger v1.36.1 is built with `go install` (test/bed/install-flagger.sh) and runs out of cluster against the
+// sandbox (`-mesh-provider gatewayapi:v1`, `-control-loop-interval 1s`; test/bed/flagger.mjs). Both tools write
+// the HTTPRoute that Traefik serves, and a load generator sends `--rps` requests per second through Traefik
+// during every run, so each tool is judged on the same real requests.
+//   Flagger: Canary with analysis.interval 10s (--flagger-interval), threshold 1, stepWeight 10 up to 50, and
+//            a MetricTemplate with the same query as Gantry's threshold judge (the canary's 5xx share at the
+//            proxy over 3 s, max 0.05);
+//   Gantry, threshold judge: steps 10/20/30/40/50 % of 10 s, that query every 1 s;
+//   Gantry, sequential judge: the same steps, the canary's 5xx counts against the stable's as the data plane
+//            counted them, every 1 s (false-rollback probability 1 %, smallest regression ×1.5).
+// Bad releases (30 % errors against 0 % on stable), tools alternated run by run. Timed from the benchmark's
+// own watch of the route and pods, not from either tool's report: canary weight > 0 → canary weight back to 0
+// → canary pods gone; and from the load generator's samples: the canary's first answered request → its last.
+// Flagger names its stable pods `web-primary-…` (label app=web-primary), so its canary pods are app=web;
+// Gantry's carry gantry.dev/track=canary.
+// Usage: node scripts/bench-peers.mjs [--runs 10] [--rps 200] [--flagger-interval 10s] [--no-start]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import yaml from 'js-yaml';
+import { FLAGGER_VERSION, flaggerCanaryDocs, startFlagger } from '../test/bed/flagger.mjs';
+import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
+import { startLoad, waitServing } from '../test/bed/loadgen.mjs';
+import { arg, digest, quantile, gantry as run, sandboxEnv, stableNamespace } from './bench-lib.mjs';
+
+const runs = arg('--runs', 10);
+const rps = arg('--rps', 200);
+const option = (name) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
+const FLAGGER_INTERVAL = option('--flagger-interval') ?? '10s';
+const ERROR_RATE = 0.3;
+const PAUSE_S = 10;
+const STEPS = '10,20,30,40,50';
+/** What the proxy may still do after a route's change: Traefik applies it up to 2 s after accepting it. */
+const LAG_MS = 3000;
+
+const env = sandboxEnv();
+if (!env.GATEWAY_URL || !env.DATAPLANE_URL) {
+  throw new Error(
+    'the sandbox runs no gateway or data plane (GATEWAY_URL, DATAPLANE_URL): is it up to date?',
+  );
+}
+const work = mkdtempSync(join(tmpdir(), 'gantry-bench-peers-'));
+const gateway = { namespace: env.GATEWAY_NAMESPACE, name: env.GATEWAY_NAME };
+const kubectl = (args, input) =>
+  execFileSync(env.KUBECTL, args, { env, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The one query both threshold judges run, in each tool's placeholders.
+const QUERY = proxyErrorRateQuery('3s');
+const FLAGGER_QUERY = QUERY.replaceAll('{{namespace}}', '{{ namespace }}').replaceAll(
+  '{{name}}',
+  '{{ target }}',
+);
+const dataplane = (extra) =>
+  `sum(dataplane_requests_total{namespace="{{namespace}}",track="{{track}}"${extra}})`;
+const analysis = {
+  threshold: {
+    interval: '1s',
+    failureLimit: 0,
+    // The canary's series exist at the proxy once it has answered, and a rate needs two scrapes.
+    inconclusiveLimit: 5,
+    metrics: [{ name: 'proxy-error-rate', query: QUERY, max: 0.05 }],
+  },
+  sequential: {
+    interval: '1s',
+    metrics: [
+      {
+        name: 'errors',
+        sequential: {
+          errors: `${dataplane(',code=~"5.."')} or vector(0)`,
+          requests: dataplane(''),
+          minRatio: 1.5,
+          alpha: 0.01,
+        },
+      },
+    ],
+  },
+};
+const analysisFile = Object.fromEntries(
+  Object.entries(analysis).map(([judge, doc]) => {
+    const file = join(work, `${judge}.yaml`);
+    writeFileSync(file, yaml.dump(doc));
+    return [judge, file];
+  }),
+);
+
+const kc = new k8s.KubeConfig();
+kc.loadFromFile(env.KUBECONFIG);
+const watcher = new k8s.Watch(kc);
+
+/**
+ * Watches the HTTPRoute `web` and the pods of `namespace`: when the canary's weight (backendRefs named
+ * web-canary) first went above 0, when it went back to 0, and when the last canary pod was gone after that.
+ */
+async function watchRollout(namespace, isCanaryPod) {
+  const t = { in: 0, out: 0, gone: 0, maxWeight: 0 };
+  const canaryPods = new Set();
+  const settle = () => {
+    if (t.out && !t.gone && canaryPods.size === 0) t.gone = Date.now();
+  };
+  const route = await watcher.watch(
+    `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes`,
+    {},
+    (_type, obj) => {
+      if (obj?.metadata?.name !== 'web') return;
+      const weight = (obj.spec?.rules ?? [])
+        .flatMap((r) => r.backendRefs ?? [])
+        .filter((b) => b.name === 'web-canary')
+        .reduce((sum, b) => sum + (b.weight ?? 1), 0);
+      t.maxWeight = Math.max(t.maxWeight, weight);
+      if (weight > 0 && !t.in) t.in = Date.now();
+      if (weight === 0 && t.in && !t.out) {
+        t.out = Date.now();
+        settle();
+      }
+    },
+    () => {},
+  );
+  const pods = await watcher.watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    {},
+    (type, pod) => {
+      if (!isCanaryPod(pod)) return;
+      if (type === 'DELETED') canaryPods.delete(pod.metadata.name);
+      else canaryPods.add(pod.metadata.name);
+      settle();
+    },
+    () => {},
+  );
+  return {
+    t,
+    async until(done, timeoutMs, what) {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(t)) {
+        if (Date.now() > deadline) throw new Error(`${namespace}: ${what} not seen within ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+    stop() {
+      route.abort();
+      pods.abort();
+    },
+  };
+}
+
+/** Everything timed in one run, from the watch and the load generator's samples. */
+function figures(t, samples, answeredByCanary) {
+  const answered = samples.filter(answeredByCanary);
+  const failedBeyond = samples.filter(
+    (s) => (s.error || s.status === 0 || s.status >= 500) && !(answeredByCanary(s) && s.status === 500),
+  );
+  return {
+    weightBackTo0: (t.out - t.in) / 1000,
+    podsGone: (t.gone - t.in) / 1000,
+    answered: answered.length,
+    firstToLast: answered.length
+      ? (Math.max(...answered.map((s) => s.sentAt)) - Math.min(...answered.map((s) => s.sentAt))) / 1000
+      : Number.NaN,
+    failedBeyond: failedBeyond.length,
+  };
+}
+
+const hostOf = (namespace) => `web.${namespace}.test`;
+
+async function gantryRun(judge, seed) {
+  const file = (host, errorRate) => {
+    const path = join(work, `${host}-${errorRate}.yaml`);
+    writeFileSync(
+      path,
+      gatewayAppDocs({ host, gateway, errorRate })
+        .map((d) => yaml.dump(d))
+        .join('---\n'),
+    );
+    return path;
+  };
+  const namespace = await stableNamespace(env, 'peer-gantry', (ns) => file(hostOf(ns), 0));
+  const host = hostOf(namespace);
+  try {
+    await waitServing(env.GATEWAY_URL, host);
+    const watch = await watchRollout(namespace, (p) => p.metadata?.labels?.['gantry.dev/track'] === 'canary');
+    const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 180_000 });
+    const report = await run(env, [
+      'deploy',
+      '--manifests',
+      file(host, ERROR_RATE),
+      '--image',
+      `app=${digest(seed)}`,
+      '--namespace',
+      namespace,
+      '--strategy',
+      'canary',
+      '--router',
+      'gateway-api',
+      '--steps',
+      STEPS,
+      '--pause',
+      `${PAUSE_S}s`,
+      '--analysis',
+      analysisFile[judge],
+    ]);
+    await watch.until((t) => t.gone || !t.in, 30_000, 'canary pods gone').catch(() => {});
+    await sleep(LAG_MS);
+    const samples = await load.stop();
+    watch.stop();
+    if (report.verdict !== 'rolled-back' || !watch.t.gone) {
+      throw new Error(
+        `gantry (${judge}) in ${namespace}: ${report.verdict}, watched ${JSON.stringify(watch.t)}: ${report.reason ?? report.error}`,
+      );
+    }
+    return { reason: report.reason, ...figures(watch.t, samples, (s) => s.track === 'canary') };
+  } finally {
+    kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  }
+}
+
+const canaryPhase = (namespace) => {
+  try {
+    return kubectl(['get', 'canary', 'web', '-n', namespace, '-o', 'jsonpath={.status.phase}']).trim();
+  } catch {
+    return '';
+  }
+};
+async function waitPhase(namespace, phases, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const phase = canaryPhase(namespace);
+    if (phases.includes(phase)) return phase;
+    if (Date.now() > deadline) throw new Error(`flagger: canary ${namespace}/web still "${phase}"`);
+    await sleep(500);
+  }
+}
+/** The Canary's events, oldest first (Flagger says there why it halted and rolled back). */
+const canaryEvents = (namespace) =>
+  JSON.parse(kubectl(['get', 'events', '-n', namespace, '-o', 'json']))
+    .items.filter((e) => e.involvedObject?.kind === 'Canary')
+    .sort((a, b) => Date.parse(a.lastTimestamp ?? a.eventTime) - Date.parse(b.lastTimestamp ?? b.eventTime))
+    .map((e) => e.message);
+
+async function flaggerRun(seed) {
+  const namespace = `peer-flagger-${Date.now().toString(36)}`;
+  const host = hostOf(namespace);
+  kubectl(['create', 'namespace', namespace]);
+  try {
+    const docs = flaggerCanaryDocs({
+      namespace,
+      host,
+      gateway,
+      prometheus: env.PROMETHEUS_URL,
+      query: FLAGGER_QUERY,
+      max: 0.05,
+      interval: FLAGGER_INTERVAL,
+    });
+    docs[0].spec.template.spec.containers[0].image = digest(`stable-${seed}`);
+    kubectl(['apply', '-f', '-'], docs.map((d) => yaml.dump(d)).join('---\n'));
+    await waitPhase(namespace, ['Initialized'], 120_000);
+    await waitServing(env.GATEWAY_URL, host);
+    const watch = await watchRollout(namespace, (p) => p.metadata?.labels?.app === 'web');
+    const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 240_000 });
+    const release = {
+      spec: {
+        template: {
+          metadata: { annotations: { 'testbed.gantry.dev/error-rate': String(ERROR_RATE) } },
+          spec: { containers: [{ name: 'app', image: digest(seed) }] },
+        },
+      },
+    };
+    kubectl([
+      'patch',
+      'deployment',
+      'web',
+      '-n',
+      namespace,
+      '--type',
+      'strategic',
+      '-p',
+      JSON.stringify(release),
+    ]);
+    const phase = await waitPhase(namespace, ['Failed', 'Succeeded'], 180_000);
+    await watch.until((t) => t.gone, 60_000, 'canary pods gone').catch(() => {});
+    await sleep(LAG_MS);
+    const samples = await load.stop();
+    watch.stop();
+    const events = canaryEvents(namespace);
+    if (phase !== 'Failed' || !watch.t.gone) {
+      throw new Error(
+        `flagger in ${namespace}: phase ${phase}, watched ${JSON.stringify(watch.t)}; events: ${events.join(' | ')}`,
+      );
+    }
+    // "Halt web.NS advancement proxy-error-rate 0.30 > 0.05" (the breach), else the rollback's own line.
+    const reason =
+      events.find((m) => /^Halt .* advancement .* > /.test(m)) ??
+      events.find((m) => /Rolling back/.test(m)) ??
+      '';
+    return {
+      reason,
+      ...figures(watch.t, samples, (s) => s.pod !== '' && !s.pod.startsWith('web-primary-')),
+    };
+  } finally {
+    kubectl(['delete', 'namespace', namespace, '--wait=false']);
+  }
+}
+
+const TOOLS = {
+  [`flagger ${FLAGGER_VERSION}`]: (seed) => flaggerRun(seed),
+  'gantry threshold': (seed) => gantryRun('threshold', seed),
+  'gantry sequential': (seed) => gantryRun('sequential', seed),
+};
+const names = Object.keys(TOOLS);
+const flagger = await startFlagger(env, { logFile: join(work, 'flagger.log') });
+process.stderr.write(`flagger started (pid ${flagger.pid}); its log: ${join(work, 'flagger.log')}\n`);
+const results = Object.fromEntries(names.map((n) => [n, []]));
+try {
+  for (let i = 0; i < runs; i++) {
+    // Rotate the order so no tool always runs first after another's namespace deletion.
+    const order = names.map((_, k) => names[(k + i) % names.length]);
+    for (const name of order) {
+      const r = await TOOLS[name](`peer-${name.replace(/\W+/g, '-')}-${i}-${Date.now()}`);
+      results[name].push(r);
+      process.stderr.write(
+        `${name} run ${i + 1}/${runs}: weight back to 0 in ${r.weightBackTo0.toFixed(2)} s, pods gone in ${r.podsGone.toFixed(2)} s, canary answered ${r.answered} requests over ${r.firstToLast.toFixed(2)} s; ${r.reason}\n`,
+      );
+    }
+  }
+} finally {
+  await flagger.stop();
+}
+
+const pq = (values) =>
+  `${quantile(values, 0.5).toFixed(2).padStart(6)} / ${quantile(values, 0.95).toFixed(2).padStart(6)} s`;
+console.log(
+  `peers on the real data plane (Traefik, Gateway API HTTPRoute), ${runs} bad releases (${ERROR_RATE * 100}% errors) per tool, alternated, ${rps} requests/s through the gateway:`,
+);
+console.log(
+  `  flagger: analysis.interval ${FLAGGER_INTERVAL}, threshold 1, stepWeight 10 up to 50, control loop 1 s; gantry: steps ${STEPS} % of ${PAUSE_S} s, checks every 1 s`,
+);
+console.log(
+  `  ${'tool'.padEnd(24)} ${'weight>0 → weight 0'.padEnd(22)} ${'weight>0 → pods gone'.padEnd(22)} ${"canary's first → last request".padEnd(30)} failed beyond canary's own`,
+);
+console.log(
+  `  ${' '.repeat(24)} ${'p50 / p95'.padEnd(22)} ${'p50 / p95'.padEnd(22)} ${'p50 / p95'.padEnd(30)} total`,
+);
+for (const name of names) {
+  const r = results[name];
+  console.log(
+    `  ${name.padEnd(24)} ${pq(r.map((x) => x.weightBackTo0)).padEnd(22)} ${pq(r.map((x) => x.podsGone)).padEnd(22)} ${pq(r.map((x) => x.firstToLast)).padEnd(30)} ${r.reduce((a, x) => a + x.failedBeyond, 0)}`,
+  );
+}
+for (const name of names) {
+  console.log(
+    `  ${name} runs (weight>0 → 0): ${results[name].map((x) => x.weightBackTo0.toFixed(2)).join(', ')}`,
+  );
+}
+for (const name of names) console.log(`  ${name}, first run's reason: ${results[name][0]?.reason}`);

@@ -23,9 +23,8 @@ import { join } from 'node:path';
 import {
   manifests as appAt,
   arg,
-  digest,
+  deployCanary,
   quantile,
-  gantry as run,
   sandboxEnv,
   seconds,
   stableNamespace,
@@ -101,7 +100,6 @@ const analysisFile = Object.fromEntries(
 
 const manifests = (namespace, errorRate, latencyMs = 20) =>
   appAt(work, errorRate, RPS, { latencyMs, ...(NOISE && { noise: namespace }) });
-const gantry = (args) => run(env, args);
 
 const namespaceWithStable = () =>
   stableNamespace(
@@ -114,23 +112,14 @@ const namespaceWithStable = () =>
 async function canary(judge, { errorRate, latencyMs = 20 }, seed) {
   const namespace = await namespaceWithStable();
   try {
-    return await gantry([
-      'deploy',
-      '--manifests',
-      manifests(namespace, errorRate, latencyMs),
-      '--image',
-      `app=${digest(seed)}`,
-      '--namespace',
+    return await deployCanary(env, {
+      manifests: manifests(namespace, errorRate, latencyMs),
+      seed,
       namespace,
-      '--strategy',
-      'canary',
-      '--steps',
-      '20,50',
-      '--pause',
-      `${PAUSE_S}s`,
-      '--analysis',
-      analysisFile[judge],
-    ]);
+      steps: '20,50',
+      pauseS: PAUSE_S,
+      analysis: analysisFile[judge],
+    });
   } finally {
     execFileSync(sandbox.KUBECTL, ['delete', 'namespace', namespace, '--wait=false'], {
       env,

@@ -114,6 +114,32 @@ export async function stableNamespace(env, prefix, manifestsFor, seed = 'stable'
   return namespace;
 }
 
+/**
+ * `gantry deploy --strategy canary` of the manifests at `manifests` with the image of `seed` into `namespace`:
+ * `steps` ("10,25,50"), `pauseS` seconds per step, the analysis file `analysis`, and `router` when not the
+ * default. Resolves the JSON result.
+ */
+export function deployCanary(env, { manifests, seed, namespace, steps, pauseS, analysis, router }) {
+  return gantry(env, [
+    'deploy',
+    '--manifests',
+    manifests,
+    '--image',
+    `app=${digest(seed)}`,
+    '--namespace',
+    namespace,
+    '--strategy',
+    'canary',
+    ...(router ? ['--router', router] : []),
+    '--steps',
+    steps,
+    '--pause',
+    `${pauseS}s`,
+    '--analysis',
+    analysis,
+  ]);
+}
+
 /** A digest-pinned image reference derived from `seed` (the sandbox's pods never pull). */
 export const digest = (seed) =>
   `127.0.0.1:5000/bench/web@sha256:${Buffer.from(seed).toString('hex').padEnd(64, '0').slice(0, 64)}`;

@@ -30,7 +30,7 @@ import yaml from 'js-yaml';
 import { FLAGGER_VERSION, flaggerCanaryDocs, startFlagger } from '../test/bed/flagger.mjs';
 import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
 import { startLoad, waitServing } from '../test/bed/loadgen.mjs';
-import { arg, digest, quantile, gantry as run, sandboxEnv, stableNamespace } from './bench-lib.mjs';
+import { arg, deployCanary, digest, quantile, sandboxEnv, stableNamespace } from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
 const rps = arg('--rps', 200);
@@ -217,25 +217,15 @@ async function gantryRun(judge, seed) {
     let report;
     let samples;
     try {
-      report = await run(env, [
-        'deploy',
-        '--manifests',
-        file(host, ERROR_RATE),
-        '--image',
-        `app=${digest(seed)}`,
-        '--namespace',
+      report = await deployCanary(env, {
+        manifests: file(host, ERROR_RATE),
+        seed,
         namespace,
-        '--strategy',
-        'canary',
-        '--router',
-        'gateway-api',
-        '--steps',
-        STEPS,
-        '--pause',
-        `${PAUSE_S}s`,
-        '--analysis',
-        analysisFile[judge],
-      ]);
+        router: 'gateway-api',
+        steps: STEPS,
+        pauseS: PAUSE_S,
+        analysis: analysisFile[judge],
+      });
       if (report.verdict === 'rolled-back') await watch.until((t) => t.gone, 30_000, 'canary pods gone');
       await sleep(LAG_MS);
     } catch (error) {

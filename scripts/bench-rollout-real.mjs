@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
 import { startLoad, waitServing } from '../test/bed/loadgen.mjs';
-import { arg, digest, quantile, gantry as run, sandboxEnv, seconds, stableNamespace } from './bench-lib.mjs';
+import { arg, deployCanary, quantile, sandboxEnv, seconds, stableNamespace } from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
 const healthyRuns = arg('--healthy-runs', 3);
@@ -50,7 +50,6 @@ function manifests(host, errorRate) {
   writeFileSync(file, docs.map((d) => yaml.dump(d)).join('---\n'));
   return file;
 }
-const gantry = (args) => run(env, args);
 const kubectl = (args) => execFileSync(env.KUBECTL, args, { env, stdio: 'ignore' });
 
 async function namespaceWithStable() {
@@ -73,25 +72,15 @@ const LAG_MS = 3000;
 async function canaryRun(seed, errorRate) {
   const { namespace, host } = await namespaceWithStable();
   const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 180_000 });
-  const report = await gantry([
-    'deploy',
-    '--manifests',
-    manifests(host, errorRate),
-    '--image',
-    `app=${digest(seed)}`,
-    '--namespace',
+  const report = await deployCanary(env, {
+    manifests: manifests(host, errorRate),
+    seed,
     namespace,
-    '--strategy',
-    'canary',
-    '--router',
-    'gateway-api',
-    '--steps',
-    '10,25,50',
-    '--pause',
-    `${PAUSE_S}s`,
-    '--analysis',
+    router: 'gateway-api',
+    steps: '10,25,50',
+    pauseS: PAUSE_S,
     analysis,
-  ]);
+  });
   await new Promise((r) => setTimeout(r, LAG_MS + 1000));
   const samples = await load.stop();
   kubectl(['delete', 'namespace', namespace, '--wait=false']);

@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import {
   manifests as appAt,
   arg,
-  digest,
+  deployCanary,
   quantile,
-  gantry as run,
   sandboxEnv,
   seconds,
   stableNamespace,
@@ -50,7 +49,6 @@ writeFileSync(
 );
 
 const manifests = (errorRate) => appAt(work, errorRate);
-const gantry = (args) => run(env, args);
 
 const namespaceWithStable = () => stableNamespace(env, 'bench', () => manifests(0));
 
@@ -62,23 +60,14 @@ const removed = [];
 const decided = [];
 for (let i = 0; i < runs; i++) {
   const namespace = await namespaceWithStable();
-  const report = await gantry([
-    'deploy',
-    '--manifests',
-    manifests(0.3),
-    '--image',
-    `app=${digest(`bad${i}`)}`,
-    '--namespace',
+  const report = await deployCanary(env, {
+    manifests: manifests(0.3),
+    seed: `bad${i}`,
     namespace,
-    '--strategy',
-    'canary',
-    '--steps',
-    '10,25,50',
-    '--pause',
-    `${PAUSE_S}s`,
-    '--analysis',
+    steps: '10,25,50',
+    pauseS: PAUSE_S,
     analysis,
-  ]);
+  });
   if (report.verdict !== 'rolled-back')
     throw new Error(`run ${i}: expected a rollback, got ${report.verdict}: ${report.reason ?? report.error}`);
   const t = report.timings;
@@ -93,23 +82,14 @@ const overhead = [];
 const promotion = [];
 for (let i = 0; i < healthyRuns; i++) {
   const namespace = await namespaceWithStable();
-  const report = await gantry([
-    'deploy',
-    '--manifests',
-    manifests(0),
-    '--image',
-    `app=${digest(`good${i}`)}`,
-    '--namespace',
+  const report = await deployCanary(env, {
+    manifests: manifests(0),
+    seed: `good${i}`,
     namespace,
-    '--strategy',
-    'canary',
-    '--steps',
-    '10,25,50',
-    '--pause',
-    `${PAUSE_S}s`,
-    '--analysis',
+    steps: '10,25,50',
+    pauseS: PAUSE_S,
     analysis,
-  ]);
+  });
   if (report.verdict !== 'promoted')
     throw new Error(`healthy run ${i}: ${report.verdict}: ${report.reason ?? report.error}`);
   for (const step of report.steps) overhead.push(seconds(step.startedAt, step.endedAt) - PAUSE_S);

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{f as r}from"../chunks/chunk-FUTOKLSV.js";import{a as t,c as i}from"../chunks/chunk-WUJVXPCL.js";import"../chunks/chunk-MZY5CYRJ.js";import"../chunks/chunk-ARJ4FZ6M.js";var o=i(r.name,()=>import("../chunks/deploy-I67PFQ23.js"));t(import.meta.url)&&await o();export{o as run};
+import{f as r}from"../chunks/chunk-FUTOKLSV.js";import{a as t,c as i}from"../chunks/chunk-DFVZN5V2.js";import"../chunks/chunk-P2U35SMB.js";import"../chunks/chunk-ARJ4FZ6M.js";var o=i(r.name,()=>import("../chunks/deploy-M2QIK6JS.js"));t(import.meta.url)&&await o();export{o as run};

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
+import{o as t}from"./chunk-P7JD53CZ.js";import"./chunk-YZLGUJZP.js";import"./chunk-XM3JSR35.js";import"./chunk-DHQ73U5R.js";import"./chunk-5ZLZHDR7.js";import"./chunk-76UOC4ST.js";import{h as o}from"./chunk-FUTOKLSV.js";import"./chunk-DFVZN5V2.js";import"./chunk-P2U35SMB.js";import"./chunk-ARJ4FZ6M.js";var m=()=>t(o,async r=>{let{controlStage:i}=await import("./rollout-W6PENCB6.js");await i(o,r,"abort")});export{m as run};

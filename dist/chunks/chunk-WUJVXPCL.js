@@ -1,4 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a as o}from"./chunk-MZY5CYRJ.js";import{realpathSync as s}from"node:fs";import{pathToFileURL as n}from"node:url";function f(t){let r=process.argv[1];if(!r)return!1;try{return t===n(s(r)).href}catch{return!1}}var i="isPost";function c(t,r=process.env){let e=r[`STATE_${i}`]==="true"?", post step":"";return`${t} ${o} (node ${process.version}${e})`}function m(t,r){return async()=>{process.stdout.write(`${c(t)}
-`),await(await r()).run()}}export{f as a,i as b,m as c};

@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{o as t}from"./chunk-CBOCNXX7.js";import"./chunk-YZLGUJZP.js";import"./chunk-XM3JSR35.js";import"./chunk-DHQ73U5R.js";import"./chunk-5ZLZHDR7.js";import"./chunk-76UOC4ST.js";import{g as o}from"./chunk-FUTOKLSV.js";import"./chunk-WUJVXPCL.js";import"./chunk-MZY5CYRJ.js";import"./chunk-ARJ4FZ6M.js";var a=()=>t(o,async r=>{let{controlStage:i}=await import("./rollout-USJE6V3R.js");await i(o,r,"promote")});export{a as run};

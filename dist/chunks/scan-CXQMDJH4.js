@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import * as __gantryModule from 'node:module'; if (Number(process.versions.node.split('.')[0]) < 22) { process.stderr.write('gantry: needs Node.js 22 or newer; this is ' + process.version + '\n'); process.exit(3); } const require = __gantryModule.createRequire(import.meta.url); __gantryModule.enableCompileCache?.();
-import{a,b}from"./chunk-TRNXYJUF.js";import"./chunk-4WTMXLC2.js";import"./chunk-5IVU2ETB.js";import"./chunk-YZLGUJZP.js";import"./chunk-Y2JYLUYO.js";import"./chunk-PM57EPRM.js";import"./chunk-QNKV42XW.js";import"./chunk-DHQ73U5R.js";import"./chunk-SLF4W6UT.js";import"./chunk-5ZLZHDR7.js";import"./chunk-76UOC4ST.js";import"./chunk-MZY5CYRJ.js";import"./chunk-ARJ4FZ6M.js";export{a as runScanCommand,b as scanCommand};

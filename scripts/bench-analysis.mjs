@@ -24,6 +24,7 @@ import {
   manifests as appAt,
   arg,
   deployCanary,
+  option,
   quantile,
   sandboxEnv,
   seconds,
@@ -31,8 +32,6 @@ import {
 } from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
-const option = (name) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const CASES = (option('--cases') ?? '30,5,2,latency').split(',');
 const NOISE = !process.argv.includes('--exact');
 const healthyRuns = arg('--healthy-runs', 10);

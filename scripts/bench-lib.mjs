@@ -5,6 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import yaml from 'js-yaml';
+import { gatewayAppDocs } from '../test/bed/gateway-app.mjs';
+import { waitServing } from '../test/bed/loadgen.mjs';
 
 const execFileAsync = promisify(execFile);
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,6 +19,10 @@ export function arg(name, fallback) {
   const value = at < 0 ? Number.NaN : Number(process.argv[at + 1]);
   return Number.isFinite(value) ? value : fallback;
 }
+
+/** String command-line option `name` (`--cases 30,5`), or undefined when absent. */
+export const option = (name) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 
 /**
  * Starts the sandbox if it is down (with `--no-start`: only reads the variables of one already running, e.g. a
@@ -113,6 +120,30 @@ export async function stableNamespace(env, prefix, manifestsFor, seed = 'stable'
   if (first.verdict !== 'promoted') throw new Error(`stable deploy failed: ${first.reason ?? first.error}`);
   return namespace;
 }
+
+/** The gateway app's manifests (test/bed/gateway-app.mjs) for `host` at `errorRate`, written in `dir`; the path. */
+export function gatewayAppFile(dir, { host, gateway, errorRate }) {
+  const file = join(dir, `${host}-${errorRate}.yaml`);
+  const docs = gatewayAppDocs({ host, gateway, errorRate });
+  writeFileSync(file, docs.map((d) => yaml.dump(d)).join('---\n'));
+  return file;
+}
+
+/**
+ * A new namespace with the gateway app's first version (0 % errors) served at `web.<namespace>.test` through the
+ * sandbox's Gateway (`gateway`), waited for at GATEWAY_URL: the real-data-plane benchmarks' starting point.
+ * Resolves { namespace, host }.
+ */
+export async function servingNamespace(env, prefix, dir, gateway) {
+  const namespace = await stableNamespace(env, prefix, (ns) =>
+    gatewayAppFile(dir, { host: appHost(ns), gateway, errorRate: 0 }),
+  );
+  await waitServing(env.GATEWAY_URL, appHost(namespace));
+  return { namespace, host: appHost(namespace) };
+}
+
+/** The host the gateway app of `namespace` is served at. */
+export const appHost = (namespace) => `web.${namespace}.test`;
 
 /**
  * `gantry deploy --strategy canary` of the manifests at `manifests` with the image of `seed` into `namespace`:

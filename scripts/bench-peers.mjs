@@ -28,14 +28,22 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { FLAGGER_VERSION, flaggerCanaryDocs, startFlagger } from '../test/bed/flagger.mjs';
-import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
-import { startLoad, waitServing } from '../test/bed/loadgen.mjs';
-import { arg, deployCanary, digest, quantile, sandboxEnv, stableNamespace } from './bench-lib.mjs';
+import { proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
+import { failed, startLoad, waitServing } from '../test/bed/loadgen.mjs';
+import {
+  appHost,
+  arg,
+  deployCanary,
+  digest,
+  gatewayAppFile,
+  option,
+  quantile,
+  sandboxEnv,
+  servingNamespace,
+} from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
 const rps = arg('--rps', 200);
-const option = (name) =>
-  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const FLAGGER_INTERVAL = option('--flagger-interval') ?? '10s';
 const ERROR_RATE = 0.3;
 const PAUSE_S = 10;
@@ -108,7 +116,7 @@ watcher.requestTimeoutMs = 15 * 60_000;
  * web-canary) first went above 0, when it went back to 0, and when the last canary pod was gone after that.
  */
 async function watchRollout(namespace, isCanaryPod) {
-  const t = { in: 0, out: 0, gone: 0, maxWeight: 0 };
+  const t = { in: 0, out: 0, gone: 0 };
   const canaryPods = new Set();
   let stopped = false;
   let ended = '';
@@ -127,7 +135,6 @@ async function watchRollout(namespace, isCanaryPod) {
         .flatMap((r) => r.backendRefs ?? [])
         .filter((b) => b.name === 'web-canary')
         .reduce((sum, b) => sum + (b.weight ?? 1), 0);
-      t.maxWeight = Math.max(t.maxWeight, weight);
       if (weight > 0 && !t.in) t.in = Date.now();
       if (weight === 0 && t.in && !t.out) {
         t.out = Date.now();
@@ -181,9 +188,7 @@ const podsOf = (namespace) =>
 /** Everything timed in one run, from the watch and the load generator's samples. */
 function figures(t, samples, answeredByCanary) {
   const answered = samples.filter(answeredByCanary);
-  const failedBeyond = samples.filter(
-    (s) => (s.error || s.status === 0 || s.status >= 500) && !(answeredByCanary(s) && s.status === 500),
-  );
+  const failedBeyond = samples.filter((s) => failed(s) && !(answeredByCanary(s) && s.status === 500));
   return {
     weightBackTo0: (t.out - t.in) / 1000,
     podsGone: (t.gone - t.in) / 1000,
@@ -195,30 +200,16 @@ function figures(t, samples, answeredByCanary) {
   };
 }
 
-const hostOf = (namespace) => `web.${namespace}.test`;
-
 async function gantryRun(judge, seed) {
-  const file = (host, errorRate) => {
-    const path = join(work, `${host}-${errorRate}.yaml`);
-    writeFileSync(
-      path,
-      gatewayAppDocs({ host, gateway, errorRate })
-        .map((d) => yaml.dump(d))
-        .join('---\n'),
-    );
-    return path;
-  };
-  const namespace = await stableNamespace(env, 'peer-gantry', (ns) => file(hostOf(ns), 0));
-  const host = hostOf(namespace);
+  const { namespace, host } = await servingNamespace(env, 'peer-gantry', work, gateway);
   try {
-    await waitServing(env.GATEWAY_URL, host);
     const watch = await watchRollout(namespace, (p) => p.metadata?.labels?.['gantry.dev/track'] === 'canary');
     const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 180_000 });
     let report;
     let samples;
     try {
       report = await deployCanary(env, {
-        manifests: file(host, ERROR_RATE),
+        manifests: gatewayAppFile(work, { host, gateway, errorRate: ERROR_RATE }),
         seed,
         namespace,
         router: 'gateway-api',
@@ -261,6 +252,8 @@ async function waitPhase(namespace, phases, timeoutMs) {
     await sleep(500);
   }
 }
+/** Flagger's event for a failed check: "Halt web.NS advancement proxy-error-rate 0.30 > 0.05". */
+const FLAGGER_BREACH = /^Halt .* advancement .* > /;
 /** The Canary's events, oldest first (Flagger says there why it halted and rolled back). */
 const canaryEvents = (namespace) =>
   JSON.parse(kubectl(['get', 'events', '-n', namespace, '-o', 'json']))
@@ -270,7 +263,7 @@ const canaryEvents = (namespace) =>
 
 async function flaggerRun(seed) {
   const namespace = `peer-flagger-${Date.now().toString(36)}`;
-  const host = hostOf(namespace);
+  const host = appHost(namespace);
   kubectl(['create', 'namespace', namespace]);
   try {
     const docs = flaggerCanaryDocs({
@@ -326,9 +319,7 @@ async function flaggerRun(seed) {
       throw new Error(`flagger in ${namespace}: ${phase}; events: ${events.join(' | ')}`);
     // "Halt web.NS advancement proxy-error-rate 0.30 > 0.05" (the breach), else the rollback's own line.
     const reason =
-      events.find((m) => /^Halt .* advancement .* > /.test(m)) ??
-      events.find((m) => /Rolling back/.test(m)) ??
-      '';
+      events.find((m) => FLAGGER_BREACH.test(m)) ?? events.find((m) => /Rolling back/.test(m)) ?? '';
     return {
       reason,
       ...figures(watch.t, samples, (s) => s.pod !== '' && !s.pod.startsWith('web-primary-')),
@@ -340,7 +331,7 @@ async function flaggerRun(seed) {
 
 // Each tool's run, and what its reason must say for the rollback to be a breach of the metric (not "no data").
 const TOOLS = {
-  [`flagger ${FLAGGER_VERSION}`]: { key: 'flagger', run: flaggerRun, breach: /^Halt .* advancement .* > / },
+  [`flagger ${FLAGGER_VERSION}`]: { key: 'flagger', run: flaggerRun, breach: FLAGGER_BREACH },
   'gantry threshold': { key: 'threshold', run: (seed) => gantryRun('threshold', seed), breach: /above max/ },
   'gantry sequential': {
     key: 'sequential',

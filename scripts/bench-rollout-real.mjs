@@ -14,9 +14,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
-import { gatewayAppDocs, proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
-import { startLoad, waitServing } from '../test/bed/loadgen.mjs';
-import { arg, deployCanary, quantile, sandboxEnv, seconds, stableNamespace } from './bench-lib.mjs';
+import { proxyErrorRateQuery } from '../test/bed/gateway-app.mjs';
+import { startLoad } from '../test/bed/loadgen.mjs';
+import {
+  arg,
+  deployCanary,
+  gatewayAppFile,
+  quantile,
+  sandboxEnv,
+  seconds,
+  servingNamespace,
+} from './bench-lib.mjs';
 
 const runs = arg('--runs', 10);
 const healthyRuns = arg('--healthy-runs', 3);
@@ -44,20 +52,8 @@ writeFileSync(
   }),
 );
 
-function manifests(host, errorRate) {
-  const file = join(work, `${host}-${errorRate}.yaml`);
-  const docs = gatewayAppDocs({ host, gateway, errorRate });
-  writeFileSync(file, docs.map((d) => yaml.dump(d)).join('---\n'));
-  return file;
-}
+const manifests = (host, errorRate) => gatewayAppFile(work, { host, gateway, errorRate });
 const kubectl = (args) => execFileSync(env.KUBECTL, args, { env, stdio: 'ignore' });
-
-async function namespaceWithStable() {
-  const hostOf = (namespace) => `web.${namespace}.test`;
-  const namespace = await stableNamespace(env, 'bench-real', (ns) => manifests(hostOf(ns), 0));
-  await waitServing(env.GATEWAY_URL, hostOf(namespace));
-  return { namespace, host: hostOf(namespace) };
-}
 
 const canary = (s) => s.track === 'canary';
 const ownError = (s) => s.status === 500 && canary(s);
@@ -70,7 +66,7 @@ const LAG_MS = 3000;
 
 /** One canary rollout of `errorRate` under load: Gantry's report and every request's sample. */
 async function canaryRun(seed, errorRate) {
-  const { namespace, host } = await namespaceWithStable();
+  const { namespace, host } = await servingNamespace(env, 'bench-real', work, gateway);
   const load = startLoad({ url: env.GATEWAY_URL, host, rps, durationMs: 180_000 });
   const report = await deployCanary(env, {
     manifests: manifests(host, errorRate),

@@ -6,11 +6,11 @@
 // outlives stop(): the namespace is the process's own and goes with it.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
+import { forwarder } from './forward.mjs';
 import { gatewayAppDocs } from './gateway-app.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,16 +27,7 @@ export function installFlagger(env = process.env) {
 
 /** Forwards each `<dir>/<port>.sock` to the host's 127.0.0.1:<port>; the servers (close them to stop). */
 function bridge(dir, ports) {
-  return ports.map((port) => {
-    const server = net.createServer((inbound) => {
-      const outbound = net.connect(port, '127.0.0.1');
-      inbound.pipe(outbound).pipe(inbound);
-      inbound.on('error', () => outbound.destroy());
-      outbound.on('error', () => inbound.destroy());
-    });
-    server.listen(join(dir, `${port}.sock`));
-    return server;
-  });
+  return ports.map((port) => forwarder(Number(port), '127.0.0.1').listen(join(dir, `${port}.sock`)));
 }
 
 /**

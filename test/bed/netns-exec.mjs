@@ -2,12 +2,12 @@
 // a new namespace with only loopback, so whatever the program listens on (Flagger binds its metrics port on
 // every interface, with no flag to change it) is reachable from nowhere. The few host services it needs are
 // brought in over Unix sockets: for each PORT, a listener on this namespace's 127.0.0.1:PORT forwards to
-// SOCKETS/PORT.sock, which the host side (netns-bridge in flagger.mjs) forwards to the host's 127.0.0.1:PORT.
+// SOCKETS/PORT.sock, which the host side (bridge() in flagger.mjs) forwards to the host's 127.0.0.1:PORT.
 // Usage: netns-exec.mjs SOCKETS PORT[,PORT…] -- PROGRAM [ARGS…]
 // Ends when the program ends (with its exit code); SIGTERM/SIGINT are passed on to it.
 import { execFileSync, spawn } from 'node:child_process';
-import net from 'node:net';
 import { join } from 'node:path';
+import { forwarder } from './forward.mjs';
 
 const [sockets, portList, dashes, program, ...args] = process.argv.slice(2);
 if (!sockets || !portList || dashes !== '--' || !program) {
@@ -19,12 +19,7 @@ execFileSync('ip', ['link', 'set', 'lo', 'up']);
 const listening = portList.split(',').map(
   (port) =>
     new Promise((resolve, reject) => {
-      const server = net.createServer((inbound) => {
-        const outbound = net.connect(join(sockets, `${port}.sock`));
-        inbound.pipe(outbound).pipe(inbound);
-        inbound.on('error', () => outbound.destroy());
-        outbound.on('error', () => inbound.destroy());
-      });
+      const server = forwarder(join(sockets, `${port}.sock`));
       server.on('error', reject);
       server.listen(Number(port), '127.0.0.1', resolve);
     }),

@@ -565,7 +565,10 @@ describe('SIGTERM and SIGKILL at random points of a rollout', () => {
         // The run answered: its verdict must match the cluster.
         expect(['promoted', 'rolled-back']).toContain(out.verdict);
         expect(afterKill).toBe(out.verdict === 'promoted' ? next : stable);
-        expect(result.exitCode).toBe(out.verdict === 'promoted' ? 0 : 1);
+        // A signal that lands after the report was written, while the process exits, ends it without an exit
+        // code (seen in CI with seed 663453); the verdict above already matched the cluster.
+        if (result.exitCode === undefined) expect(result.signal).toBe(signal);
+        else expect(result.exitCode).toBe(out.verdict === 'promoted' ? 0 : 1);
         how = `${exitedEarly ? 'finished before the signal: ' : ''}${out.verdict} (${out.reason})`;
       } else {
         how = out?.error
